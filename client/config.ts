@@ -1,0 +1,60 @@
+/** The client's settings: one object with defaults, and a check that names the bad setting. */
+import type { Address } from '../protocol/frame.js';
+import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
+import type { Logger } from '../common/log.js';
+import { checkPositive, ConfigError } from '../server/config.js';
+
+export interface SocksCredentials {
+  username: string;
+  password: string;
+}
+
+export interface ClientConfig {
+  /** ws:// or wss:// URL of the relay's tunnel endpoint. */
+  relayUrl: string;
+  token: string;
+  /** Where the SOCKS listener binds. Loopback unless told otherwise. */
+  socks: Address;
+  /** When set, SOCKS5 clients must authenticate with these (RFC 1929) and no-auth is refused. */
+  socksUser: SocksCredentials | null;
+  /** A SOCKS handshake that has not completed by then is closed. */
+  handshakeTimeoutMs: number;
+  /** How long a SOCKS request waits for the tunnel to come (back) up before failing with 0x01. */
+  tunnelWaitMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveTimeoutMs: number;
+  logger?: Logger;
+}
+
+export const CLIENT_DEFAULTS = {
+  socks: { host: '127.0.0.1', port: 1080 },
+  socksUser: null,
+  handshakeTimeoutMs: 10_000,
+  tunnelWaitMs: 10_000,
+  reconnectMinMs: 250,
+  reconnectMaxMs: 30_000,
+  keepaliveIntervalMs: DEFAULT_KEEPALIVE_INTERVAL_MS,
+  keepaliveTimeoutMs: DEFAULT_KEEPALIVE_TIMEOUT_MS,
+} as const;
+
+export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): ClientConfig {
+  const config: ClientConfig = { ...CLIENT_DEFAULTS, ...partial };
+  let url: URL;
+  try {
+    url = new URL(config.relayUrl);
+  } catch {
+    throw new ConfigError('--relay', `"${config.relayUrl}" is not a URL (expected ws://HOST:PORT/tunnel)`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError('--relay', `must be a ws:// or wss:// URL, got ${url.protocol}`);
+  if (config.token.length === 0) throw new ConfigError('--token', 'a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
+  checkPositive('--handshake-timeout', config.handshakeTimeoutMs);
+  checkPositive('--tunnel-wait', config.tunnelWaitMs);
+  checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
+  checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
+  if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {
+    throw new ConfigError('--reconnect', 'need 0 < minimum ≤ maximum reconnect delay');
+  }
+  return config;
+}

@@ -1,0 +1,120 @@
+/**
+ * The client's one WebSocket to the relay: connect, HELLO, keepalive (in the session),
+ * reconnect with exponential backoff and jitter, and a bounded wait for callers that
+ * need a session while the link is down.
+ */
+import WebSocket from 'ws';
+import type { Logger } from '../common/log.js';
+import { MAX_FRAME_SIZE, WS_SUBPROTOCOL } from '../protocol/frame.js';
+import { Session } from '../protocol/session.js';
+import type { ClientConfig } from './config.js';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const BACKOFF_FACTOR = 2;
+
+type Waiter = (session: Session | null) => void;
+
+export class Tunnel {
+  private session: Session | null = null;
+  private waiters = new Set<Waiter>();
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private socket: WebSocket | null = null;
+  private stopped = false;
+  /** Completed connections so far, for tests and status. */
+  connections = 0;
+
+  constructor(
+    private readonly config: ClientConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.connect();
+  }
+
+  get current(): Session | null {
+    return this.session;
+  }
+
+  /** A ready session, waiting up to `tunnelWaitMs` for one; null when none came. */
+  getSession(): Promise<Session | null> {
+    if (this.session) return Promise.resolve(this.session);
+    if (this.stopped) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(null), this.config.tunnelWaitMs);
+      const settle: Waiter = (session) => {
+        clearTimeout(timer);
+        this.waiters.delete(settle);
+        resolve(session);
+      };
+      this.waiters.add(settle);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.session?.close();
+    this.socket?.terminate();
+    for (const waiter of [...this.waiters]) waiter(null);
+  }
+
+  private connect(): void {
+    const ws = new WebSocket(this.config.relayUrl, [WS_SUBPROTOCOL], {
+      headers: { Authorization: `Bearer ${this.config.token}` },
+      perMessageDeflate: false,
+      maxPayload: MAX_FRAME_SIZE,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+    this.socket = ws;
+    ws.on('unexpected-response', (_req, res) => {
+      const hint = res.statusCode === 401 ? ' (the relay refused the token: check --token)' : '';
+      this.logger.error(`relay answered HTTP ${res.statusCode}${hint}`, { relay: this.config.relayUrl });
+      ws.terminate();
+    });
+    ws.on('error', (err) => this.logger.warn('relay connection failed', { relay: this.config.relayUrl, error: err.message }));
+    ws.on('close', () => {
+      if (this.socket === ws) this.socket = null;
+      if (!this.session) this.scheduleReconnect();
+    });
+    ws.on('open', () => this.startSession(ws));
+  }
+
+  private startSession(ws: WebSocket): void {
+    const session = new Session(ws, {
+      role: 'client',
+      keepaliveIntervalMs: this.config.keepaliveIntervalMs,
+      keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
+    });
+    session.on('close', (info) => {
+      this.logger.warn('tunnel down', { reason: info.reason, byPeer: info.byPeer, streams: session.streams.size });
+      if (this.session === session) this.session = null;
+      this.scheduleReconnect();
+    });
+    session.ready.then(
+      () => {
+        if (session.isClosed || this.stopped) return;
+        this.session = session;
+        this.attempt = 0;
+        this.connections += 1;
+        this.logger.info('tunnel up', { relay: this.config.relayUrl, version: session.version });
+        for (const waiter of [...this.waiters]) waiter(session);
+      },
+      () => {},
+    );
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const ceiling = Math.min(this.config.reconnectMaxMs, this.config.reconnectMinMs * BACKOFF_FACTOR ** this.attempt);
+    // Full jitter in the upper half: clients restarting together don't retry in lockstep.
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.attempt += 1;
+    this.logger.info('reconnecting', { inMs: delay, attempt: this.attempt });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * encodeFrame / decodeFrame. One WebSocket binary message carries exactly one frame;
+ * a message shorter than its frame, or with bytes left over, is a protocol error.
+ */
+import { decodeAddress, encodeAddressInto, encodedAddressLength } from './address.js';
+import {
+  FRAME_HEADER_SIZE,
+  FrameType,
+  MAX_DATA_PAYLOAD,
+  MAX_REASON_LENGTH,
+  PING_FLAG_ACK,
+  ProtocolError,
+  SESSION_STREAM_ID,
+  type Address,
+  type Command,
+  type Frame,
+  type GoAwayCode,
+  type ReplyCode,
+  type ResetCode,
+} from './frame.js';
+
+const U8 = 1;
+const U32 = 4;
+
+function header(type: FrameType, flags: number, streamId: number, bodyLength: number): Buffer {
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + bodyLength);
+  buf[0] = type;
+  buf[1] = flags;
+  buf.writeUInt32BE(streamId, 2);
+  return buf;
+}
+
+export function encodeHello(minVersion: number, maxVersion: number): Buffer {
+  const buf = header(FrameType.Hello, 0, SESSION_STREAM_ID, 2 * U8);
+  buf[FRAME_HEADER_SIZE] = minVersion;
+  buf[FRAME_HEADER_SIZE + 1] = maxVersion;
+  return buf;
+}
+
+export function encodeOpen(streamId: number, command: Command, address: Address): Buffer {
+  const buf = header(FrameType.Open, 0, streamId, U8 + encodedAddressLength(address));
+  buf[FRAME_HEADER_SIZE] = command;
+  encodeAddressInto(address, buf, FRAME_HEADER_SIZE + U8);
+  return buf;
+}
+
+export function encodeOpenResult(streamId: number, reply: ReplyCode, bound: Address): Buffer {
+  const buf = header(FrameType.OpenResult, 0, streamId, U8 + encodedAddressLength(bound));
+  buf[FRAME_HEADER_SIZE] = reply;
+  encodeAddressInto(bound, buf, FRAME_HEADER_SIZE + U8);
+  return buf;
+}
+
+export function encodeData(streamId: number, payload: Buffer): Buffer {
+  if (payload.length > MAX_DATA_PAYLOAD) throw new RangeError(`DATA payload of ${payload.length} bytes`);
+  const buf = header(FrameType.Data, 0, streamId, payload.length);
+  payload.copy(buf, FRAME_HEADER_SIZE);
+  return buf;
+}
+
+export function encodeFin(streamId: number): Buffer {
+  return header(FrameType.Fin, 0, streamId, 0);
+}
+
+export function encodeReset(streamId: number, code: ResetCode, reason: string): Buffer {
+  return encodeCodeAndReason(FrameType.Reset, streamId, code, reason);
+}
+
+export function encodeWindowUpdate(streamId: number, increment: number): Buffer {
+  const buf = header(FrameType.WindowUpdate, 0, streamId, U32);
+  buf.writeUInt32BE(increment, FRAME_HEADER_SIZE);
+  return buf;
+}
+
+export function encodePing(ack: boolean, opaque: number): Buffer {
+  const buf = header(FrameType.Ping, ack ? PING_FLAG_ACK : 0, SESSION_STREAM_ID, U32);
+  buf.writeUInt32BE(opaque >>> 0, FRAME_HEADER_SIZE);
+  return buf;
+}
+
+export function encodeGoAway(code: GoAwayCode, reason: string): Buffer {
+  return encodeCodeAndReason(FrameType.GoAway, SESSION_STREAM_ID, code, reason);
+}
+
+function encodeCodeAndReason(type: FrameType, streamId: number, code: number, reason: string): Buffer {
+  const text = truncateUtf8(Buffer.from(reason, 'utf8'), MAX_REASON_LENGTH);
+  const buf = header(type, 0, streamId, U8 + text.length);
+  buf[FRAME_HEADER_SIZE] = code;
+  text.copy(buf, FRAME_HEADER_SIZE + U8);
+  return buf;
+}
+
+/** Cuts UTF-8 to at most `max` bytes without splitting a character (continuation bytes are 10xxxxxx). */
+function truncateUtf8(text: Buffer, max: number): Buffer {
+  if (text.length <= max) return text;
+  let end = max;
+  while (end > 0 && (text[end] & 0xc0) === 0x80) end--;
+  return text.subarray(0, end);
+}
+
+/** Encodes any frame; the session uses the typed encoders above directly on hot paths. */
+export function encodeFrame(frame: Frame): Buffer {
+  switch (frame.type) {
+    case FrameType.Hello: return encodeHello(frame.minVersion, frame.maxVersion);
+    case FrameType.Open: return encodeOpen(frame.streamId, frame.command, frame.address);
+    case FrameType.OpenResult: return encodeOpenResult(frame.streamId, frame.reply, frame.bound);
+    case FrameType.Data: return encodeData(frame.streamId, frame.payload);
+    case FrameType.Fin: return encodeFin(frame.streamId);
+    case FrameType.Reset: return encodeReset(frame.streamId, frame.code, frame.reason);
+    case FrameType.WindowUpdate: return encodeWindowUpdate(frame.streamId, frame.increment);
+    case FrameType.Ping: return encodePing(frame.ack, frame.opaque);
+    case FrameType.GoAway: return encodeGoAway(frame.code, frame.reason);
+  }
+}
+
+/**
+ * Decodes one whole frame. DATA payloads are views into `buf`, not copies.
+ * Throws ProtocolError for anything that is not exactly one well-formed frame.
+ */
+export function decodeFrame(buf: Buffer): Frame {
+  if (buf.length < FRAME_HEADER_SIZE) {
+    throw new ProtocolError('ERR_SHORT_FRAME', `frame of ${buf.length} bytes is shorter than its header`);
+  }
+  const type = buf[0];
+  const flags = buf[1];
+  const streamId = buf.readUInt32BE(2);
+  const body = buf.subarray(FRAME_HEADER_SIZE);
+  const decoder = BODY_DECODERS[type];
+  if (decoder === undefined) {
+    throw new ProtocolError('ERR_UNKNOWN_FRAME_TYPE', `unknown frame type 0x${type.toString(16)}`);
+  }
+  const isSessionFrame = type === FrameType.Hello || type === FrameType.Ping || type === FrameType.GoAway;
+  if (isSessionFrame !== (streamId === SESSION_STREAM_ID)) {
+    throw new ProtocolError('ERR_STREAM_ID', `frame type 0x${type.toString(16)} on stream ${streamId}`);
+  }
+  return decoder(streamId, flags, body);
+}
+
+type BodyDecoder = (streamId: number, flags: number, body: Buffer) => Frame;
+
+const BODY_DECODERS: Record<number, BodyDecoder> = {
+  [FrameType.Hello]: (_id, _flags, body) => {
+    expectLength(body, 2 * U8, 'HELLO');
+    return { type: FrameType.Hello, streamId: 0, minVersion: body[0], maxVersion: body[1] };
+  },
+  [FrameType.Open]: (streamId, _flags, body) => {
+    expectAtLeast(body, U8, 'OPEN');
+    const address = decodeWholeAddress(body, U8, 'OPEN');
+    return { type: FrameType.Open, streamId, command: body[0] as Command, address };
+  },
+  [FrameType.OpenResult]: (streamId, _flags, body) => {
+    expectAtLeast(body, U8, 'OPEN_RESULT');
+    const bound = decodeWholeAddress(body, U8, 'OPEN_RESULT');
+    return { type: FrameType.OpenResult, streamId, reply: body[0] as ReplyCode, bound };
+  },
+  [FrameType.Data]: (streamId, _flags, payload) => {
+    if (payload.length > MAX_DATA_PAYLOAD) {
+      throw new ProtocolError('ERR_FRAME_TOO_LARGE', `DATA payload of ${payload.length} bytes`);
+    }
+    return { type: FrameType.Data, streamId, payload };
+  },
+  [FrameType.Fin]: (streamId, _flags, body) => {
+    expectLength(body, 0, 'FIN');
+    return { type: FrameType.Fin, streamId };
+  },
+  [FrameType.Reset]: (streamId, _flags, body) => {
+    const { code, reason } = decodeCodeAndReason(body, 'RESET');
+    return { type: FrameType.Reset, streamId, code: code as ResetCode, reason };
+  },
+  [FrameType.WindowUpdate]: (streamId, _flags, body) => {
+    expectLength(body, U32, 'WINDOW_UPDATE');
+    return { type: FrameType.WindowUpdate, streamId, increment: body.readUInt32BE(0) };
+  },
+  [FrameType.Ping]: (_id, flags, body) => {
+    expectLength(body, U32, 'PING');
+    return { type: FrameType.Ping, streamId: 0, ack: (flags & PING_FLAG_ACK) !== 0, opaque: body.readUInt32BE(0) };
+  },
+  [FrameType.GoAway]: (_id, _flags, body) => {
+    const { code, reason } = decodeCodeAndReason(body, 'GO_AWAY');
+    return { type: FrameType.GoAway, streamId: 0, code: code as GoAwayCode, reason };
+  },
+};
+
+function expectLength(body: Buffer, length: number, name: string): void {
+  if (body.length !== length) {
+    throw new ProtocolError('ERR_FRAME_LENGTH', `${name} body of ${body.length} bytes, expected ${length}`);
+  }
+}
+
+function expectAtLeast(body: Buffer, length: number, name: string): void {
+  if (body.length < length) {
+    throw new ProtocolError('ERR_FRAME_LENGTH', `${name} body of ${body.length} bytes, expected at least ${length}`);
+  }
+}
+
+function decodeWholeAddress(body: Buffer, offset: number, name: string): Address {
+  let decoded;
+  try {
+    decoded = decodeAddress(body, offset);
+  } catch (err) {
+    throw new ProtocolError('ERR_ADDRESS', `${name}: ${(err as Error).message}`);
+  }
+  if (decoded === null) throw new ProtocolError('ERR_FRAME_LENGTH', `${name} address is truncated`);
+  if (decoded.end !== body.length) {
+    throw new ProtocolError('ERR_FRAME_LENGTH', `${name} has ${body.length - decoded.end} trailing bytes`);
+  }
+  return decoded.address;
+}
+
+function decodeCodeAndReason(body: Buffer, name: string): { code: number; reason: string } {
+  expectAtLeast(body, U8, name);
+  if (body.length > U8 + MAX_REASON_LENGTH) {
+    throw new ProtocolError('ERR_FRAME_LENGTH', `${name} reason of ${body.length - U8} bytes`);
+  }
+  return { code: body[0], reason: body.toString('utf8', U8) };
+}

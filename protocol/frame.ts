@@ -1,0 +1,138 @@
+/**
+ * The sockbridge wire format: frame types, flags, codes and limits.
+ * protocol/README.md describes the same thing in prose; keep them in step.
+ */
+
+/** Versions this build speaks; the HELLO exchange picks the highest common one. */
+export const PROTOCOL_VERSION_MIN = 1;
+export const PROTOCOL_VERSION_MAX = 1;
+
+/** WebSocket subprotocol announced by clients and selected by the relay. */
+export const WS_SUBPROTOCOL = 'sockbridge.v1';
+/** Prefix of the optional subprotocol entry that carries a base64url tunnel token (for browsers). */
+export const WS_TOKEN_SUBPROTOCOL_PREFIX = 'sockbridge.token.';
+
+export const FrameType = {
+  Hello: 0x00,
+  Open: 0x01,
+  OpenResult: 0x02,
+  Data: 0x03,
+  Fin: 0x04,
+  Reset: 0x05,
+  WindowUpdate: 0x06,
+  Ping: 0x07,
+  GoAway: 0x08,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** Flag bit of PING: set on the answer. */
+export const PING_FLAG_ACK = 0x01;
+
+/** type (u8) + flags (u8) + stream id (u32, big-endian). */
+export const FRAME_HEADER_SIZE = 6;
+/** Largest DATA payload; one socket read in Node is at most this, so one read is one frame. */
+export const MAX_DATA_PAYLOAD = 64 * 1024;
+/** Largest whole frame; the WebSocket's maxPayload is set to this, so a larger message is refused by ws. */
+export const MAX_FRAME_SIZE = FRAME_HEADER_SIZE + MAX_DATA_PAYLOAD;
+/** Credit each side grants each stream at open, in bytes. */
+export const INITIAL_STREAM_WINDOW = 256 * 1024;
+/** Largest window a peer may build up for one stream by updates. */
+export const MAX_STREAM_WINDOW = 16 * 1024 * 1024;
+/** Stream 0 is the session itself (HELLO, PING, GO_AWAY). */
+export const SESSION_STREAM_ID = 0;
+/** Longest reason text carried by RESET and GO_AWAY. */
+export const MAX_REASON_LENGTH = 512;
+
+/** What the client asks the relay to do; the values are SOCKS5's CMD values (RFC 1928 §4). */
+export const Command = {
+  Connect: 0x01,
+  Bind: 0x02,
+  UdpAssociate: 0x03,
+} as const;
+export type Command = (typeof Command)[keyof typeof Command];
+
+/** Address types, as SOCKS5's ATYP (RFC 1928 §5). */
+export const AddressType = {
+  IPv4: 0x01,
+  Domain: 0x03,
+  IPv6: 0x04,
+} as const;
+export type AddressType = (typeof AddressType)[keyof typeof AddressType];
+
+/** Outcome of an OPEN, as SOCKS5's REP values (RFC 1928 §6), so the client can pass it on unchanged. */
+export const ReplyCode = {
+  Succeeded: 0x00,
+  GeneralFailure: 0x01,
+  NotAllowed: 0x02,
+  NetworkUnreachable: 0x03,
+  HostUnreachable: 0x04,
+  ConnectionRefused: 0x05,
+  TtlExpired: 0x06,
+  CommandNotSupported: 0x07,
+  AddressTypeNotSupported: 0x08,
+} as const;
+export type ReplyCode = (typeof ReplyCode)[keyof typeof ReplyCode];
+
+/** Why a stream was reset. */
+export const ResetCode = {
+  /** The local end of the stream closed abnormally (socket error, abort). */
+  Aborted: 0x01,
+  /** The target reset the connection. */
+  PeerReset: 0x02,
+  /** The peer broke the stream's rules (data beyond the window, data after FIN). */
+  ProtocolError: 0x03,
+  /** A limit was reached. */
+  Limit: 0x04,
+  /** The session is closing. */
+  SessionClosed: 0x05,
+} as const;
+export type ResetCode = (typeof ResetCode)[keyof typeof ResetCode];
+
+/** Why a session ends. */
+export const GoAwayCode = {
+  Normal: 0x00,
+  ProtocolError: 0x01,
+  InternalError: 0x02,
+  ShuttingDown: 0x03,
+  UnsupportedVersion: 0x04,
+  KeepaliveTimeout: 0x05,
+} as const;
+export type GoAwayCode = (typeof GoAwayCode)[keyof typeof GoAwayCode];
+
+/** An endpoint as carried in OPEN and OPEN_RESULT: host is an IP literal or a domain name. */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export interface HelloFrame { type: typeof FrameType.Hello; streamId: 0; minVersion: number; maxVersion: number }
+export interface OpenFrame { type: typeof FrameType.Open; streamId: number; command: Command; address: Address }
+export interface OpenResultFrame { type: typeof FrameType.OpenResult; streamId: number; reply: ReplyCode; bound: Address }
+export interface DataFrame { type: typeof FrameType.Data; streamId: number; payload: Buffer }
+export interface FinFrame { type: typeof FrameType.Fin; streamId: number }
+export interface ResetFrame { type: typeof FrameType.Reset; streamId: number; code: ResetCode; reason: string }
+export interface WindowUpdateFrame { type: typeof FrameType.WindowUpdate; streamId: number; increment: number }
+export interface PingFrame { type: typeof FrameType.Ping; streamId: 0; ack: boolean; opaque: number }
+export interface GoAwayFrame { type: typeof FrameType.GoAway; streamId: 0; code: GoAwayCode; reason: string }
+
+export type Frame =
+  | HelloFrame
+  | OpenFrame
+  | OpenResultFrame
+  | DataFrame
+  | FinFrame
+  | ResetFrame
+  | WindowUpdateFrame
+  | PingFrame
+  | GoAwayFrame;
+
+/** A frame that breaks the wire format; `code` is stable, the message says what was wrong. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}

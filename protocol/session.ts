@@ -1,0 +1,346 @@
+/**
+ * A multiplexing session over one `ws` WebSocket: the stream table, one handler per frame
+ * type, the send scheduler, keepalive and go-away. Used by both the client and the relay.
+ */
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import {
+  encodeData,
+  encodeFin,
+  encodeGoAway,
+  encodeHello,
+  encodeOpen,
+  encodeOpenResult,
+  encodePing,
+  encodeReset,
+  encodeWindowUpdate,
+  decodeFrame,
+} from './codec.js';
+import {
+  Command,
+  FrameType,
+  GoAwayCode,
+  PROTOCOL_VERSION_MAX,
+  PROTOCOL_VERSION_MIN,
+  ProtocolError,
+  ReplyCode,
+  ResetCode,
+  type Address,
+  type Frame,
+} from './frame.js';
+import { Stream, type StreamOwner } from './stream.js';
+
+export type SessionRole = 'client' | 'relay';
+
+export interface SessionOptions {
+  role: SessionRole;
+  /** How often to ping the peer. */
+  keepaliveIntervalMs: number;
+  /** Silence after which the link is declared dead. */
+  keepaliveTimeoutMs: number;
+  /** DATA is handed to the WebSocket only while less than this is buffered, so control frames wait at most this long. */
+  sendHighWater?: number;
+}
+
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
+const DEFAULT_SEND_HIGH_WATER = 512 * 1024;
+const KEEPALIVE_TICK_MS = 1_000;
+const CLOSE_GRACE_MS = 1_000;
+const WS_CLOSE_NORMAL = 1000;
+const FIRST_CLIENT_STREAM_ID = 1;
+const STREAM_ID_STEP = 2;
+const MAX_STREAM_ID = 0xffff_ffff;
+
+export interface OpenResult {
+  reply: ReplyCode;
+  bound: Address;
+}
+
+export interface SessionCloseInfo {
+  code: GoAwayCode;
+  reason: string;
+  /** True when the peer said go-away, false when this side ended the session or the link died. */
+  byPeer: boolean;
+}
+
+const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
+
+export interface SessionEvents {
+  /** Relay side: the client asked for a stream; answer with session.answerOpen(). */
+  open: [stream: Stream, command: Command, address: Address];
+  /** The session is over; every stream has been closed. */
+  close: [info: SessionCloseInfo];
+  /** A keepalive round trip completed. */
+  rtt: [ms: number];
+}
+
+export class Session extends EventEmitter<SessionEvents> implements StreamOwner {
+  readonly streams = new Map<number, Stream>();
+  /** Resolves with the negotiated version once HELLOs have been exchanged. */
+  readonly ready: Promise<number>;
+  version = 0;
+  rttMs: number | null = null;
+  bytesSent = 0;
+  bytesReceived = 0;
+  closeInfo: SessionCloseInfo | null = null;
+
+  private resolveReady!: (version: number) => void;
+  private rejectReady!: (err: Error) => void;
+  private readonly pendingOpens = new Map<number, (result: OpenResult) => void>();
+  private readonly readyStreams = new Set<Stream>();
+  private wireBuffered = 0;
+  private nextStreamId = FIRST_CLIENT_STREAM_ID;
+  private highestPeerStreamId = 0;
+  private lastReceivedAt = Date.now();
+  private lastPingSentAt = 0;
+  private pingSeq = 0;
+  private readonly keepaliveTimer: NodeJS.Timeout;
+  private readonly sendHighWater: number;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly options: SessionOptions,
+  ) {
+    super();
+    this.sendHighWater = options.sendHighWater ?? DEFAULT_SEND_HIGH_WATER;
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // a failed handshake is reported through 'close' as well
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('close', () => this.teardown({ code: GoAwayCode.InternalError, reason: 'WebSocket closed', byPeer: false }));
+    ws.on('error', (err) => this.teardown({ code: GoAwayCode.InternalError, reason: `WebSocket error: ${err.message}`, byPeer: false }));
+    this.keepaliveTimer = setInterval(() => this.keepaliveTick(), Math.min(KEEPALIVE_TICK_MS, options.keepaliveIntervalMs));
+    this.keepaliveTimer.unref();
+    if (options.role === 'client') this.sendControl(encodeHello(PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX));
+  }
+
+  get isClosed(): boolean {
+    return this.closeInfo !== null;
+  }
+
+  /** Client side: opens a stream. The result resolves when the relay answers (or the session dies). */
+  openStream(command: Command, address: Address): { stream: Stream; result: Promise<OpenResult> } {
+    if (this.options.role !== 'client') throw new Error('only the client opens streams');
+    if (this.isClosed) throw new Error('session is closed');
+    if (this.nextStreamId > MAX_STREAM_ID) throw new Error('stream ids exhausted');
+    const stream = new Stream(this.nextStreamId, this);
+    this.nextStreamId += STREAM_ID_STEP;
+    this.streams.set(stream.id, stream);
+    const result = new Promise<OpenResult>((resolve) => this.pendingOpens.set(stream.id, resolve));
+    this.sendControl(encodeOpen(stream.id, command, address));
+    return { stream, result };
+  }
+
+  /** Relay side: answers an OPEN. A failure closes the stream at once (the client does the same). */
+  answerOpen(stream: Stream, reply: ReplyCode, bound: Address = UNSPECIFIED_ADDRESS): void {
+    if (stream.isClosed) return;
+    this.sendControl(encodeOpenResult(stream.id, reply, bound));
+    if (reply === ReplyCode.Succeeded) stream.openSucceeded();
+    else stream.abandon(`open refused with reply ${reply}`);
+  }
+
+  /** Ends the session: tells the peer why, then closes the WebSocket. Idempotent. */
+  close(code: GoAwayCode = GoAwayCode.Normal, reason = 'closed'): void {
+    if (this.isClosed) return;
+    this.sendControl(encodeGoAway(code, reason));
+    this.teardown({ code, reason, byPeer: false });
+  }
+
+  // ---- StreamOwner ----
+
+  markReady(stream: Stream): void {
+    if (this.readyStreams.has(stream)) return;
+    this.readyStreams.add(stream);
+    this.flush();
+  }
+
+  sendData(streamId: number, payload: Buffer): void {
+    this.bytesSent += payload.length;
+    this.sendWire(encodeData(streamId, payload));
+  }
+
+  sendFin(streamId: number): void {
+    this.sendWire(encodeFin(streamId));
+  }
+
+  sendReset(streamId: number, code: ResetCode, reason: string): void {
+    this.sendControl(encodeReset(streamId, code, reason));
+  }
+
+  sendWindowUpdate(streamId: number, increment: number): void {
+    this.sendControl(encodeWindowUpdate(streamId, increment));
+  }
+
+  streamClosed(stream: Stream): void {
+    this.streams.delete(stream.id);
+    this.readyStreams.delete(stream);
+    const resolveOpen = this.pendingOpens.get(stream.id);
+    if (resolveOpen) {
+      this.pendingOpens.delete(stream.id);
+      resolveOpen({ reply: ReplyCode.GeneralFailure, bound: UNSPECIFIED_ADDRESS });
+    }
+  }
+
+  // ---- sending ----
+
+  /** Control frames skip the scheduler: they only ever wait behind what is already on the wire. */
+  private sendControl(frame: Buffer): void {
+    if (this.isClosed) return;
+    this.sendWire(frame);
+  }
+
+  private sendWire(frame: Buffer): void {
+    const length = frame.length;
+    this.wireBuffered += length;
+    this.ws.send(frame, (err) => {
+      this.wireBuffered -= length;
+      if (!err && this.readyStreams.size > 0) this.flush();
+    });
+  }
+
+  /** Round-robin over streams with something to send, one frame per turn, while the wire has room. */
+  private flush(): void {
+    while (this.wireBuffered < this.sendHighWater && this.readyStreams.size > 0 && !this.isClosed) {
+      const stream: Stream = this.readyStreams.values().next().value!;
+      this.readyStreams.delete(stream);
+      stream.sendNext();
+      if (stream.hasSendable) this.readyStreams.add(stream);
+    }
+  }
+
+  // ---- receiving ----
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.isClosed) return;
+    this.lastReceivedAt = Date.now();
+    try {
+      if (!isBinary) throw new ProtocolError('ERR_TEXT_MESSAGE', 'text message on a binary protocol');
+      const frame = decodeFrame(data);
+      if (this.version === 0 && frame.type !== FrameType.Hello) {
+        throw new ProtocolError('ERR_NO_HELLO', `frame type ${frame.type} before HELLO`);
+      }
+      this.handle(frame);
+    } catch (err) {
+      // A bug of ours must cost this tunnel, never the process and the other tunnels.
+      if (err instanceof ProtocolError) this.close(GoAwayCode.ProtocolError, `${err.code}: ${err.message}`);
+      else this.close(GoAwayCode.InternalError, `internal error: ${(err as Error).message}`);
+    }
+  }
+
+  private handle(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.Hello: return this.onHello(frame.minVersion, frame.maxVersion);
+      case FrameType.Open: return this.onOpen(frame.streamId, frame.command, frame.address);
+      case FrameType.OpenResult: return this.onOpenResult(frame.streamId, { reply: frame.reply, bound: frame.bound });
+      case FrameType.Data: return this.onData(frame.streamId, frame.payload);
+      case FrameType.Fin: return this.existingStream(frame.streamId)?.receiveFin();
+      case FrameType.Reset: return this.existingStream(frame.streamId)?.receiveReset(frame.code, frame.reason);
+      case FrameType.WindowUpdate: return this.existingStream(frame.streamId)?.receiveWindowUpdate(frame.increment);
+      case FrameType.Ping: return this.onPing(frame.ack, frame.opaque);
+      case FrameType.GoAway: return this.teardown({ code: frame.code, reason: frame.reason, byPeer: true });
+    }
+  }
+
+  private onHello(minVersion: number, maxVersion: number): void {
+    if (this.version !== 0) throw new ProtocolError('ERR_SECOND_HELLO', 'HELLO received twice');
+    const version = Math.min(maxVersion, PROTOCOL_VERSION_MAX);
+    if (version < Math.max(minVersion, PROTOCOL_VERSION_MIN)) {
+      this.close(GoAwayCode.UnsupportedVersion, `peer speaks versions ${minVersion}-${maxVersion}, we speak ${PROTOCOL_VERSION_MIN}-${PROTOCOL_VERSION_MAX}`);
+      return;
+    }
+    this.version = version;
+    if (this.options.role === 'relay') this.sendControl(encodeHello(version, version));
+    this.resolveReady(version);
+  }
+
+  private onOpen(streamId: number, command: Command, address: Address): void {
+    if (this.options.role !== 'relay') throw new ProtocolError('ERR_UNEXPECTED_OPEN', 'the relay does not open streams');
+    if (streamId % STREAM_ID_STEP !== FIRST_CLIENT_STREAM_ID || streamId <= this.highestPeerStreamId) {
+      throw new ProtocolError('ERR_STREAM_ID', `OPEN for stream ${streamId} after ${this.highestPeerStreamId}`);
+    }
+    this.highestPeerStreamId = streamId;
+    const stream = new Stream(streamId, this);
+    this.streams.set(streamId, stream);
+    this.emit('open', stream, command, address);
+  }
+
+  private onOpenResult(streamId: number, result: OpenResult): void {
+    const resolveOpen = this.pendingOpens.get(streamId);
+    const stream = this.streams.get(streamId);
+    if (!resolveOpen || !stream) {
+      this.existingStream(streamId); // validates the id
+      return;
+    }
+    this.pendingOpens.delete(streamId);
+    if (result.reply === ReplyCode.Succeeded) stream.openSucceeded();
+    else stream.abandon(`open refused with reply ${result.reply}`);
+    stream.openResult = result;
+    resolveOpen(result);
+  }
+
+  private onData(streamId: number, payload: Buffer): void {
+    this.bytesReceived += payload.length;
+    this.existingStream(streamId)?.receiveData(payload);
+  }
+
+  /**
+   * The stream for a frame, or undefined for one that has closed: frames may cross a RESET
+   * in flight, so they are dropped. An id that was never opened is a protocol error.
+   */
+  private existingStream(streamId: number): Stream | undefined {
+    const stream = this.streams.get(streamId);
+    if (stream) return stream;
+    const everOpened = this.options.role === 'relay' ? streamId <= this.highestPeerStreamId : streamId < this.nextStreamId;
+    if (!everOpened) throw new ProtocolError('ERR_STREAM_ID', `frame for stream ${streamId}, which was never opened`);
+    return undefined;
+  }
+
+  private onPing(ack: boolean, opaque: number): void {
+    if (!ack) {
+      this.sendControl(encodePing(true, opaque));
+      return;
+    }
+    if (opaque === this.pingSeq && this.lastPingSentAt > 0) {
+      this.rttMs = Date.now() - this.lastPingSentAt;
+      this.emit('rtt', this.rttMs);
+    }
+  }
+
+  // ---- keepalive and teardown ----
+
+  private keepaliveTick(): void {
+    const now = Date.now();
+    if (now - this.lastReceivedAt >= this.options.keepaliveTimeoutMs) {
+      this.teardown({ code: GoAwayCode.KeepaliveTimeout, reason: `nothing received for ${now - this.lastReceivedAt} ms`, byPeer: false });
+      this.ws.terminate();
+      return;
+    }
+    if (now - this.lastPingSentAt >= this.options.keepaliveIntervalMs) {
+      this.pingSeq = (this.pingSeq + 1) >>> 0;
+      this.lastPingSentAt = now;
+      this.sendControl(encodePing(false, this.pingSeq));
+    }
+  }
+
+  private teardown(info: SessionCloseInfo): void {
+    if (this.isClosed) return;
+    this.closeInfo = info;
+    clearInterval(this.keepaliveTimer);
+    this.rejectReady(new Error(`session closed before HELLO: ${info.reason}`));
+    for (const stream of [...this.streams.values()]) stream.abandon(`session closed: ${info.reason}`);
+    this.readyStreams.clear();
+    this.closeWebSocket();
+    this.emit('close', info);
+  }
+
+  private closeWebSocket(): void {
+    const ws = this.ws;
+    if (ws.readyState === ws.CLOSED) return;
+    ws.close(WS_CLOSE_NORMAL);
+    // A dead link never completes the closing handshake; don't wait for it.
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+}

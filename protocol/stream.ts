@@ -1,0 +1,246 @@
+/**
+ * One multiplexed stream: its lifecycle, its send queue and credit, its receive window.
+ * The session owns the wire; a stream only decides what may be sent and when to grant credit.
+ */
+import { INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW, ProtocolError, ResetCode, type Address, type ReplyCode } from './frame.js';
+
+export const StreamState = {
+  /** OPEN sent (client) or received (relay); no OPEN_RESULT yet. */
+  Opening: 'opening',
+  Open: 'open',
+  /** We sent FIN; the peer may still send. */
+  HalfClosedLocal: 'half-closed-local',
+  /** The peer sent FIN; we may still send. */
+  HalfClosedRemote: 'half-closed-remote',
+  Closed: 'closed',
+} as const;
+export type StreamState = (typeof StreamState)[keyof typeof StreamState];
+
+/** How a stream ended: null for an orderly close (FIN both ways). */
+export interface StreamCloseInfo {
+  code: ResetCode;
+  reason: string;
+  /** True when the peer reset the stream, false when this side did. */
+  byPeer: boolean;
+}
+
+/** What the local side of a stream (usually a socket) is told. */
+export interface StreamSink {
+  /** Bytes from the peer. Call stream.consumed(n) once the local socket has taken them. */
+  onData(chunk: Buffer): void;
+  /** The peer will send no more (FIN). */
+  onEnd(): void;
+  /** The send queue fell below its high-water mark: the source may resume. */
+  onDrain(): void;
+  /** The stream is gone; no callback follows. */
+  onClose(info: StreamCloseInfo | null): void;
+}
+
+/** The narrow view of the session a stream needs. */
+export interface StreamOwner {
+  markReady(stream: Stream): void;
+  sendData(streamId: number, payload: Buffer): void;
+  sendFin(streamId: number): void;
+  sendReset(streamId: number, code: ResetCode, reason: string): void;
+  sendWindowUpdate(streamId: number, increment: number): void;
+  streamClosed(stream: Stream): void;
+}
+
+/** Above this many queued outbound bytes, write() asks the source to pause. */
+export const SEND_QUEUE_HIGH_WATER = 2 * MAX_DATA_PAYLOAD;
+
+export class Stream {
+  state: StreamState = StreamState.Opening;
+  /** Bytes sent and received as DATA, for status and tests. */
+  bytesSent = 0;
+  bytesReceived = 0;
+  readonly openedAt = Date.now();
+  /** Set by the client when the relay answers OPEN. */
+  openResult: { reply: ReplyCode; bound: Address } | null = null;
+
+  private sink: StreamSink | null = null;
+  /** Inbound bytes that arrived before a sink was attached (bounded by the receive window). */
+  private earlyInbound: Buffer[] = [];
+  private earlyFin = false;
+
+  private sendQueue: Buffer[] = [];
+  private queuedBytes = 0;
+  private sendCredit = INITIAL_STREAM_WINDOW;
+  private finRequested = false;
+  private finSent = false;
+  private finReceived = false;
+  private drainWanted = false;
+
+  private receiveWindow = INITIAL_STREAM_WINDOW;
+  private consumedUnacked = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly owner: StreamOwner,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.state === StreamState.Closed;
+  }
+
+  /** Our side asked for FIN (it may still be queued behind data). */
+  get localEnded(): boolean {
+    return this.finRequested;
+  }
+
+  /** The peer's FIN arrived. */
+  get remoteEnded(): boolean {
+    return this.finReceived;
+  }
+
+  /** Connects the local side; anything that arrived before is delivered now. */
+  attach(sink: StreamSink): void {
+    this.sink = sink;
+    for (const chunk of this.earlyInbound) sink.onData(chunk);
+    this.earlyInbound = [];
+    if (this.earlyFin) sink.onEnd();
+  }
+
+  /** Queues bytes for the peer. Returns false when the source should pause until onDrain. */
+  write(chunk: Buffer): boolean {
+    if (this.isClosed || this.finRequested || chunk.length === 0) return !this.isClosed;
+    this.sendQueue.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (this.sendCredit > 0) this.owner.markReady(this);
+    const belowHighWater = this.queuedBytes < SEND_QUEUE_HIGH_WATER;
+    if (!belowHighWater) this.drainWanted = true;
+    return belowHighWater;
+  }
+
+  /** Half-closes our direction: FIN goes out after everything queued. */
+  end(): void {
+    if (this.isClosed || this.finRequested) return;
+    this.finRequested = true;
+    this.owner.markReady(this);
+  }
+
+  /** Aborts both directions and tells the peer why. Idempotent. */
+  reset(code: ResetCode, reason: string): void {
+    if (this.isClosed) return;
+    this.owner.sendReset(this.id, code, reason);
+    this.close({ code, reason, byPeer: false });
+  }
+
+  /** The local consumer took `n` bytes: return credit once half a window is used, as yamux does. */
+  consumed(n: number): void {
+    if (this.isClosed || this.finReceived) return;
+    this.consumedUnacked += n;
+    if (this.consumedUnacked >= INITIAL_STREAM_WINDOW / 2) {
+      this.receiveWindow += this.consumedUnacked;
+      this.owner.sendWindowUpdate(this.id, this.consumedUnacked);
+      this.consumedUnacked = 0;
+    }
+  }
+
+  // ---- used by the session's scheduler ----
+
+  /** True when a DATA or FIN frame could be sent now. */
+  get hasSendable(): boolean {
+    if (this.isClosed || this.finSent) return false;
+    if (this.queuedBytes > 0) return this.sendCredit > 0;
+    return this.finRequested;
+  }
+
+  /** Sends one DATA frame (within credit and frame size), or the FIN once the queue is empty. */
+  sendNext(): void {
+    if (this.queuedBytes === 0) {
+      if (this.finRequested && !this.finSent) this.sendFin();
+      return;
+    }
+    const chunk = this.takeChunk(Math.min(this.sendCredit, MAX_DATA_PAYLOAD));
+    this.sendCredit -= chunk.length;
+    this.bytesSent += chunk.length;
+    this.owner.sendData(this.id, chunk);
+    if (this.drainWanted && this.queuedBytes < SEND_QUEUE_HIGH_WATER) {
+      this.drainWanted = false;
+      this.sink?.onDrain();
+    }
+  }
+
+  private takeChunk(limit: number): Buffer {
+    const head = this.sendQueue[0];
+    if (head.length <= limit) {
+      this.sendQueue.shift();
+      this.queuedBytes -= head.length;
+      return head;
+    }
+    this.sendQueue[0] = head.subarray(limit);
+    this.queuedBytes -= limit;
+    return head.subarray(0, limit);
+  }
+
+  private sendFin(): void {
+    this.finSent = true;
+    this.owner.sendFin(this.id);
+    this.transition(this.finReceived ? StreamState.Closed : StreamState.HalfClosedLocal);
+  }
+
+  // ---- called by the session for inbound frames ----
+
+  openSucceeded(): void {
+    if (this.state === StreamState.Opening) this.transition(StreamState.Open);
+  }
+
+  receiveData(payload: Buffer): void {
+    if (this.finReceived) throw new ProtocolError('ERR_DATA_AFTER_FIN', `DATA after FIN on stream ${this.id}`);
+    if (payload.length > this.receiveWindow) {
+      throw new ProtocolError('ERR_WINDOW_EXCEEDED', `stream ${this.id} sent ${payload.length} bytes with ${this.receiveWindow} of credit`);
+    }
+    this.receiveWindow -= payload.length;
+    this.bytesReceived += payload.length;
+    if (this.sink) this.sink.onData(payload);
+    else this.earlyInbound.push(payload);
+  }
+
+  receiveFin(): void {
+    if (this.finReceived) return;
+    this.finReceived = true;
+    if (this.sink) this.sink.onEnd();
+    else this.earlyFin = true;
+    this.transition(this.finSent ? StreamState.Closed : StreamState.HalfClosedRemote);
+  }
+
+  receiveWindowUpdate(increment: number): void {
+    this.sendCredit += increment;
+    if (this.sendCredit > MAX_STREAM_WINDOW) {
+      throw new ProtocolError('ERR_WINDOW_OVERFLOW', `stream ${this.id} window grew to ${this.sendCredit}`);
+    }
+    if (this.hasSendable) this.owner.markReady(this);
+  }
+
+  receiveReset(code: ResetCode, reason: string): void {
+    this.close({ code, reason, byPeer: true });
+  }
+
+  /** Ends the stream locally without telling the peer (the session is gone). */
+  abandon(reason: string): void {
+    this.close({ code: ResetCode.SessionClosed, reason, byPeer: false });
+  }
+
+  private close(info: StreamCloseInfo | null): void {
+    if (this.isClosed) return;
+    this.state = StreamState.Closed;
+    this.sendQueue = [];
+    this.queuedBytes = 0;
+    this.earlyInbound = [];
+    this.owner.streamClosed(this);
+    this.sink?.onClose(info);
+  }
+
+  /** The one place the lifecycle changes; an orderly close lands here too. */
+  private transition(next: StreamState): void {
+    if (this.isClosed) return;
+    if (next === StreamState.Closed) {
+      this.close(null);
+      return;
+    }
+    if (next === StreamState.HalfClosedLocal && this.state === StreamState.HalfClosedRemote) return;
+    if (next === StreamState.HalfClosedRemote && this.state === StreamState.HalfClosedLocal) return;
+    this.state = next;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The relay process: a Hono app on @hono/node-server for plain HTTP, and the /tunnel
+ * WebSocket upgrade taken on the raw socket, authenticated before ws ever sees it.
+ */
+import { createAdaptorServer } from '@hono/node-server';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createLogger } from '../common/log.js';
+import { formatHostPort } from '../common/host-port.js';
+import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
+import { Session } from '../protocol/session.js';
+import { createApp } from './app.js';
+import { resolveRelayConfig, type RelayConfig } from './config.js';
+import { presentedToken, TokenChecker } from './tunnel/auth.js';
+import { serveSession } from './tunnel/serve-session.js';
+
+export const TUNNEL_PATH = '/tunnel';
+
+export interface Relay {
+  /** The address the relay actually listens on (port 0 resolved). */
+  address: Address;
+  /** ws://HOST:PORT/tunnel */
+  url: string;
+  sessions: ReadonlySet<Session>;
+  close(): Promise<void>;
+}
+
+export async function startRelay(partial: Partial<RelayConfig> & { tokens: string[] }): Promise<Relay> {
+  const config = resolveRelayConfig(partial);
+  const logger = config.logger ?? createLogger('relay');
+  const tokens = new TokenChecker(config.tokens);
+  const sessions = new Set<Session>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_SIZE,
+    perMessageDeflate: false, // payloads are mostly TLS already; zlib would only cost memory
+    handleProtocols: (offered) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+  });
+  const app = createApp({ logger, tunnelCount: () => sessions.size });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+
+  const acceptTunnel = (ws: WebSocket, req: IncomingMessage): void => {
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const session = new Session(ws, { role: 'relay', keepaliveIntervalMs: config.keepaliveIntervalMs, keepaliveTimeoutMs: config.keepaliveTimeoutMs });
+    sessions.add(session);
+    logger.info('tunnel opened', { remote });
+    serveSession(session, { dialTimeoutMs: config.dialTimeoutMs, logger });
+    session.on('close', (info) => {
+      sessions.delete(session);
+      logger.info('tunnel closed', { remote, reason: info.reason, byPeer: info.byPeer });
+    });
+  };
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = new URL(req.url ?? '/', 'http://relay').pathname;
+    if (path !== TUNNEL_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    if (!tokens.accepts(presentedToken(req))) {
+      logger.warn('tunnel refused: missing or wrong token', { remote: req.socket.remoteAddress });
+      return rejectUpgrade(socket, 401, 'Unauthorized');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req));
+  });
+
+  await listen(server, config.listen);
+  const bound = server.address() as AddressInfo;
+  const address = { host: bound.address, port: bound.port };
+  logger.info('relay listening', { address: formatHostPort(address) });
+
+  return {
+    address,
+    url: `ws://${formatHostPort(address)}${TUNNEL_PATH}`,
+    sessions,
+    async close() {
+      for (const session of sessions) session.close(GoAwayCode.ShuttingDown, 'relay shutting down');
+      wss.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`);
+}
+
+function listen(server: Server, address: Address): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+}
