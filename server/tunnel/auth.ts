@@ -2,28 +2,24 @@
  * Who may open a tunnel: the token comes as `Authorization: Bearer TOKEN`, or, for
  * browsers that cannot set headers, as a `sockbridge.token.<base64url>` subprotocol entry.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WS_TOKEN_SUBPROTOCOL_PREFIX } from '../../protocol/frame.js';
+import { digestSecret } from '../../common/secrets.js';
 
 const BEARER_PREFIX = 'bearer ';
-
-/** Hashing first gives equal-length inputs, so the comparison's time says nothing about the token. */
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
 
 export class TokenChecker {
   private readonly digests: Buffer[];
 
   constructor(tokens: readonly string[]) {
-    this.digests = tokens.map(digest);
+    this.digests = tokens.map(digestSecret);
   }
 
   /** True when `presented` is one of the tokens; every token is compared, matched or not. */
   accepts(presented: string | null): boolean {
     if (presented === null) return false;
-    const candidate = digest(presented);
+    const candidate = digestSecret(presented);
     let matched = false;
     for (const known of this.digests) matched = timingSafeEqual(candidate, known) || matched;
     return matched;

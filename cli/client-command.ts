@@ -1,0 +1,66 @@
+import { createLogger } from '../common/log.js';
+import { startClient } from '../client/client.js';
+import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
+import { hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
+
+export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT/tunnel --token TOKEN [options]
+
+Opens a SOCKS4/4a/5 listener and carries every connection over one WebSocket to the relay.
+
+Options:
+  --relay URL                 the relay's tunnel endpoint (ws:// or wss://)
+  --token TOKEN               the tunnel token (default: env SOCKBRIDGE_TOKEN)
+  --socks HOST:PORT           SOCKS listener address (default 127.0.0.1:1080)
+  --socks-user USER:PASS      require RFC 1929 username/password from SOCKS5 clients
+  --handshake-timeout SECONDS close SOCKS handshakes slower than this (default 10)
+  --tunnel-wait SECONDS       how long a request waits for a dropped tunnel to return (default 10)
+  --keepalive-interval SECONDS  ping period (default 15)
+  --keepalive-timeout SECONDS   silence after which the tunnel is dead (default 30)
+  --log-level LEVEL           debug, info, warn, error or silent (default info)
+  -h, --help                  show this help
+`;
+
+export async function clientCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, {
+    relay: { type: 'string' },
+    token: { type: 'string' },
+    socks: { type: 'string' },
+    'socks-user': { type: 'string' },
+    'handshake-timeout': { type: 'string' },
+    'tunnel-wait': { type: 'string' },
+    'keepalive-interval': { type: 'string' },
+    'keepalive-timeout': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (flags.help) {
+    process.stdout.write(CLIENT_HELP);
+    return 0;
+  }
+  const relayUrl = flags.relay as string | undefined;
+  if (!relayUrl) throw new UsageError('--relay: the relay URL is required, e.g. --relay ws://relay.example:8080/tunnel');
+  const token = (flags.token as string | undefined) ?? tokensFrom(undefined)[0];
+  if (!token) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
+  const logger = createLogger('client', logLevelFlag(flags['log-level'] as string | undefined));
+  const client = await startClient({
+    relayUrl,
+    token,
+    socks: hostPortFlag('--socks', flags.socks as string | undefined, CLIENT_DEFAULTS.socks),
+    socksUser: credentialsFlag(flags['socks-user'] as string | undefined),
+    handshakeTimeoutMs: secondsFlag('--handshake-timeout', flags['handshake-timeout'] as string | undefined, CLIENT_DEFAULTS.handshakeTimeoutMs),
+    tunnelWaitMs: secondsFlag('--tunnel-wait', flags['tunnel-wait'] as string | undefined, CLIENT_DEFAULTS.tunnelWaitMs),
+    keepaliveIntervalMs: secondsFlag('--keepalive-interval', flags['keepalive-interval'] as string | undefined, CLIENT_DEFAULTS.keepaliveIntervalMs),
+    keepaliveTimeoutMs: secondsFlag('--keepalive-timeout', flags['keepalive-timeout'] as string | undefined, CLIENT_DEFAULTS.keepaliveTimeoutMs),
+    logger,
+  });
+  const signal = await untilSignal();
+  logger.info('stopping', { signal });
+  await client.close();
+  return 0;
+}
+
+function credentialsFlag(value: string | undefined): SocksCredentials | null {
+  if (value === undefined) return null;
+  const colon = value.indexOf(':');
+  if (colon <= 0) throw new UsageError('--socks-user: expected USER:PASS');
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+}

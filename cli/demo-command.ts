@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '../common/log.js';
+import { formatHostPort } from '../common/host-port.js';
+import { startClient } from '../client/client.js';
+import { startRelay } from '../server/relay.js';
+import { hostPortFlag, logLevelFlag, parseFlags, untilSignal } from './args.js';
+
+export const DEMO_HELP = `Usage: sockbridge demo [--socks HOST:PORT] [--listen HOST:PORT]
+
+Runs a relay and a client in one process on loopback, with a fresh random token,
+and prints the SOCKS address, the relay URL and a curl line to try.
+
+Options:
+  --socks HOST:PORT   SOCKS listener (default 127.0.0.1:1080; :0 picks a free port)
+  --listen HOST:PORT  relay listener (default 127.0.0.1:0, a free port)
+  --log-level LEVEL   debug, info, warn, error or silent (default info)
+  -h, --help          show this help
+`;
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, {
+    socks: { type: 'string' },
+    listen: { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (flags.help) {
+    process.stdout.write(DEMO_HELP);
+    return 0;
+  }
+  const level = logLevelFlag(flags['log-level'] as string | undefined);
+  const token = randomBytes(18).toString('base64url');
+  const relay = await startRelay({
+    listen: hostPortFlag('--listen', flags.listen as string | undefined, { host: '127.0.0.1', port: 0 }),
+    tokens: [token],
+    logger: createLogger('relay', level),
+  });
+  const socksAddress = hostPortFlag('--socks', flags.socks as string | undefined, { host: '127.0.0.1', port: 1080 });
+  const client = await startClient({ relayUrl: relay.url, token, socks: socksAddress, logger: createLogger('client', level) }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' || flags.socks !== undefined) throw err;
+    process.stderr.write(`port ${socksAddress.port} is taken; using a free port instead (choose one with --socks)\n`);
+    return startClient({ relayUrl: relay.url, token, socks: { ...socksAddress, port: 0 }, logger: createLogger('client', level) });
+  });
+  const socks = formatHostPort(client.socksAddress);
+  process.stdout.write(
+    [
+      '',
+      'sockbridge demo is running (relay and client on loopback).',
+      `  SOCKS address: ${socks}   (SOCKS4, SOCKS4a and SOCKS5)`,
+      `  relay URL:     ${relay.url}`,
+      `  health:        http://${formatHostPort(relay.address)}/healthz`,
+      '',
+      'Try it:',
+      `  curl --socks5-hostname ${socks} https://example.com/`,
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  await untilSignal();
+  await client.close();
+  await relay.close();
+  return 0;
+}

@@ -1,0 +1,36 @@
+/** The client process: a SOCKS listener whose streams all ride one tunnel to the relay. */
+import { createLogger } from '../common/log.js';
+import { formatHostPort } from '../common/host-port.js';
+import type { Address } from '../protocol/frame.js';
+import { resolveClientConfig, type ClientConfig } from './config.js';
+import { startSocksServer } from './socks/server.js';
+import { Tunnel } from './tunnel.js';
+
+export interface Client {
+  /** Where the SOCKS listener actually listens (port 0 resolved). */
+  socksAddress: Address;
+  tunnel: Tunnel;
+  close(): Promise<void>;
+}
+
+export async function startClient(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): Promise<Client> {
+  const config = resolveClientConfig(partial);
+  const logger = config.logger ?? createLogger('client');
+  const tunnel = new Tunnel(config, logger);
+  const socks = await startSocksServer(config.socks, {
+    tunnel,
+    socksUser: config.socksUser,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    logger,
+  });
+  tunnel.start();
+  logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrl });
+  return {
+    socksAddress: socks.address,
+    tunnel,
+    async close() {
+      tunnel.stop();
+      await socks.close();
+    },
+  };
+}

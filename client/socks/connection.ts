@@ -1,0 +1,225 @@
+/**
+ * One SOCKS connection on the client: an explicit state machine that runs the
+ * handshake (SOCKS4, 4a or 5, detected from the first byte), opens a stream through
+ * the tunnel, answers only once the relay has dialed, then joins socket and stream.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../../common/log.js';
+import { secretsEqual } from '../../common/secrets.js';
+import { formatHostPort } from '../../common/host-port.js';
+import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
+import { bridgeSocket } from '../../protocol/socket-bridge.js';
+import type { Stream } from '../../protocol/stream.js';
+import type { SocksCredentials } from '../config.js';
+import type { Tunnel } from '../tunnel.js';
+import { AuthMethod, SOCKS_VERSION_4, SOCKS_VERSION_5, Socks4Reply, UserPassStatus } from './constants.js';
+import { SocksError } from './errors.js';
+import { parseGreeting, parseSocks4Request, parseSocks5Request, parseUserPassRequest } from './parsers.js';
+import { encodeMethodSelection, encodeSocks4Reply, encodeSocks5Reply, encodeUserPassStatus } from './replies.js';
+
+export const ConnectionState = {
+  AwaitVersion: 'await-version',
+  Greeting: 'greeting',
+  UserPass: 'user-pass',
+  Socks5Request: 'socks5-request',
+  Socks4Request: 'socks4-request',
+  Connecting: 'connecting',
+  Relaying: 'relaying',
+  Closed: 'closed',
+} as const;
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+/** The longest legitimate handshake message is a user/password request: 3 + 255 + 255 bytes. */
+const MAX_HANDSHAKE_BYTES = 1024;
+const UNSPECIFIED: Address = { host: '0.0.0.0', port: 0 };
+
+export interface ConnectionDeps {
+  tunnel: Tunnel;
+  socksUser: SocksCredentials | null;
+  handshakeTimeoutMs: number;
+  logger: Logger;
+}
+
+export class SocksConnection {
+  private state: ConnectionState = ConnectionState.AwaitVersion;
+  private buffer: Buffer = Buffer.alloc(0);
+  private version = 0;
+  private stream: Stream | null = null;
+  private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly peer: string;
+  private readonly onData = (chunk: Buffer): void => this.receive(chunk);
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.handshakeTimer = setTimeout(() => this.fail('handshake timed out', null), deps.handshakeTimeoutMs);
+    socket.on('data', this.onData);
+    socket.on('error', () => {}); // 'close' follows; the bridge reports errors once relaying
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  private receive(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    try {
+      while (this.step()) {
+        // each step consumed a whole message; go on while bytes remain
+      }
+    } catch (err) {
+      // Whatever the bytes, this connection fails alone; the process goes on serving.
+      if (err instanceof SocksError) this.fail(`malformed request: ${err.code}`, err.reply);
+      else this.fail(`internal error: ${(err as Error).message}`, ReplyCode.GeneralFailure);
+      return;
+    }
+    if (this.buffer.length > MAX_HANDSHAKE_BYTES && this.isHandshaking()) {
+      this.fail(`handshake message over ${MAX_HANDSHAKE_BYTES} bytes`, ReplyCode.GeneralFailure);
+    }
+  }
+
+  /** Runs the current state's parser once; true when it consumed a message and more may follow. */
+  private step(): boolean {
+    if (this.buffer.length === 0) return false;
+    switch (this.state) {
+      case ConnectionState.AwaitVersion: return this.detectVersion();
+      case ConnectionState.Greeting: return this.consume(parseGreeting(this.buffer), (greeting) => this.chooseMethod(greeting.methods));
+      case ConnectionState.UserPass: return this.consume(parseUserPassRequest(this.buffer), (creds) => this.checkCredentials(creds));
+      case ConnectionState.Socks5Request: return this.consume(parseSocks5Request(this.buffer), (req) => this.request(req.command, req.address));
+      case ConnectionState.Socks4Request: return this.consume(parseSocks4Request(this.buffer), (req) => this.request(req.command, req.address));
+      default: return false;
+    }
+  }
+
+  private consume<T>(result: { value: T; consumed: number } | null, then: (value: T) => void): boolean {
+    if (result === null) return false;
+    this.buffer = this.buffer.subarray(result.consumed);
+    then(result.value);
+    return this.isHandshaking();
+  }
+
+  private detectVersion(): boolean {
+    this.version = this.buffer[0];
+    if (this.version === SOCKS_VERSION_5) this.state = ConnectionState.Greeting;
+    else if (this.version === SOCKS_VERSION_4) this.state = ConnectionState.Socks4Request;
+    else {
+      this.fail(`not a SOCKS request (first byte 0x${this.version.toString(16).padStart(2, '0')})`, null);
+      return false;
+    }
+    return true;
+  }
+
+  /** RFC 1928 §3. With --socks-user set only username/password is acceptable. */
+  private chooseMethod(methods: number[]): void {
+    const wantsUserPass = this.deps.socksUser !== null || !methods.includes(AuthMethod.NoAuth);
+    const method = wantsUserPass ? AuthMethod.UsernamePassword : AuthMethod.NoAuth;
+    if (!methods.includes(method)) {
+      this.socket.write(encodeMethodSelection(AuthMethod.NoAcceptable));
+      this.fail(`no acceptable auth method (offered ${methods.join(',')})`, null);
+      return;
+    }
+    this.socket.write(encodeMethodSelection(method));
+    this.state = method === AuthMethod.UsernamePassword ? ConnectionState.UserPass : ConnectionState.Socks5Request;
+  }
+
+  /** RFC 1929 §2. Without configured users any credentials pass: the client chose to send them. */
+  private checkCredentials(creds: SocksCredentials): void {
+    const expected = this.deps.socksUser;
+    if (expected && !credentialsMatch(creds, expected)) {
+      this.socket.write(encodeUserPassStatus(UserPassStatus.Failure));
+      this.fail('wrong SOCKS username or password', null);
+      return;
+    }
+    this.socket.write(encodeUserPassStatus(UserPassStatus.Success));
+    this.state = ConnectionState.Socks5Request;
+  }
+
+  private request(command: number, target: Address): void {
+    clearTimeout(this.handshakeTimer);
+    if (command !== Command.Connect) {
+      this.fail(`command 0x${command.toString(16)} not supported`, ReplyCode.CommandNotSupported);
+      return;
+    }
+    this.state = ConnectionState.Connecting;
+    // Bytes the application sent right behind its request wait in the kernel until we reply.
+    this.socket.off('data', this.onData);
+    this.socket.pause();
+    const early = this.buffer;
+    this.buffer = Buffer.alloc(0);
+    void this.connect(target, early);
+  }
+
+  private async connect(target: Address, early: Buffer): Promise<void> {
+    const destination = formatHostPort(target);
+    const session = await this.deps.tunnel.getSession();
+    if (this.state !== ConnectionState.Connecting) return;
+    if (!session) {
+      this.fail(`relay unavailable for ${destination}`, ReplyCode.GeneralFailure);
+      return;
+    }
+    const { stream, result } = session.openStream(Command.Connect, target);
+    this.stream = stream;
+    if (early.length > 0) stream.write(early);
+    const { reply, bound } = await result;
+    if (this.state !== ConnectionState.Connecting) return;
+    if (reply !== ReplyCode.Succeeded) {
+      this.fail(`relay could not connect to ${destination} (reply 0x${reply.toString(16).padStart(2, '0')})`, reply);
+      return;
+    }
+    this.deps.logger.debug('connected', { peer: this.peer, dest: destination, stream: stream.id });
+    this.state = ConnectionState.Relaying;
+    this.socket.write(this.successReply(bound));
+    bridgeSocket(stream, this.socket);
+    this.socket.resume();
+  }
+
+  private successReply(bound: Address): Buffer {
+    return this.version === SOCKS_VERSION_4 ? encodeSocks4Reply(Socks4Reply.Granted, bound) : encodeSocks5Reply(ReplyCode.Succeeded, bound);
+  }
+
+  /** Answers with `reply` when the protocol has a place for it, logs why, and closes. */
+  private fail(why: string, reply: ReplyCode | null): void {
+    if (this.state === ConnectionState.Closed) return;
+    const answer = this.failureReply(reply);
+    this.deps.logger.info(`SOCKS request refused: ${why}`, { peer: this.peer });
+    this.close();
+    if (answer) this.socket.end(answer, () => this.socket.destroy());
+    else this.socket.destroy();
+  }
+
+  private failureReply(reply: ReplyCode | null): Buffer | null {
+    if (reply === null || this.socket.destroyed) return null;
+    if (this.version === SOCKS_VERSION_4) return encodeSocks4Reply(Socks4Reply.Rejected);
+    // Before the request stage a SOCKS5 client expects no reply of this shape.
+    const requestStage = this.state === ConnectionState.Socks5Request || this.state === ConnectionState.Connecting;
+    return requestStage ? encodeSocks5Reply(reply, UNSPECIFIED) : null;
+  }
+
+  private onSocketClose(): void {
+    if (this.state === ConnectionState.Connecting) this.stream?.reset(ResetCode.Aborted, 'SOCKS client went away');
+    this.close();
+  }
+
+  private close(): void {
+    if (this.state === ConnectionState.Relaying) return; // the bridge owns the socket now
+    this.state = ConnectionState.Closed;
+    clearTimeout(this.handshakeTimer);
+    this.socket.off('data', this.onData);
+  }
+
+  private isHandshaking(): boolean {
+    return (
+      this.state === ConnectionState.AwaitVersion ||
+      this.state === ConnectionState.Greeting ||
+      this.state === ConnectionState.UserPass ||
+      this.state === ConnectionState.Socks5Request ||
+      this.state === ConnectionState.Socks4Request
+    );
+  }
+}
+
+/** Both halves are always compared, so timing doesn't tell which one was wrong. */
+function credentialsMatch(presented: SocksCredentials, expected: SocksCredentials): boolean {
+  const userMatches = secretsEqual(presented.username, expected.username);
+  const passwordMatches = secretsEqual(presented.password, expected.password);
+  return userMatches && passwordMatches;
+}

@@ -1,0 +1,35 @@
+/** The SOCKS listener: one SocksConnection per accepted socket. */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Address } from '../../protocol/frame.js';
+import { SocksConnection, type ConnectionDeps } from './connection.js';
+
+export interface SocksServer {
+  address: Address;
+  close(): Promise<void>;
+}
+
+export async function startSocksServer(listenOn: Address, deps: ConnectionDeps): Promise<SocksServer> {
+  const sockets = new Set<Socket>();
+  // allowHalfOpen: an application's FIN must travel to the target while replies still flow back.
+  const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    new SocksConnection(socket, deps);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenOn.port, listenOn.host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  return {
+    address: { host: bound.address, port: bound.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
