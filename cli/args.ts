@@ -58,3 +58,11 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
 }
+
+/** LOW-HIGH, e.g. 40000-40100. */
+export function portRangeFlag(flag: string, value: string | undefined): { low: number; high: number } | null {
+  if (value === undefined) return null;
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(value);
+  if (!match) throw new UsageError(`${flag}: "${value}" is not LOW-HIGH`);
+  return { low: Number(match[1]), high: Number(match[2]) };
+}

@@ -14,6 +14,7 @@ Options:
   --socks-user USER:PASS      require RFC 1929 username/password from SOCKS5 clients
   --handshake-timeout SECONDS close SOCKS handshakes slower than this (default 10)
   --tunnel-wait SECONDS       how long a request waits for a dropped tunnel to return (default 10)
+  --udp-idle-timeout SECONDS  close a UDP association idle this long (default 300)
   --keepalive-interval SECONDS  ping period (default 15)
   --keepalive-timeout SECONDS   silence after which the tunnel is dead (default 30)
   --log-level LEVEL           debug, info, warn, error or silent (default info)
@@ -28,6 +29,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     'socks-user': { type: 'string' },
     'handshake-timeout': { type: 'string' },
     'tunnel-wait': { type: 'string' },
+    'udp-idle-timeout': { type: 'string' },
     'keepalive-interval': { type: 'string' },
     'keepalive-timeout': { type: 'string' },
     'log-level': { type: 'string' },
@@ -48,6 +50,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     socksUser: credentialsFlag(flags['socks-user'] as string | undefined),
     handshakeTimeoutMs: secondsFlag('--handshake-timeout', flags['handshake-timeout'] as string | undefined, CLIENT_DEFAULTS.handshakeTimeoutMs),
     tunnelWaitMs: secondsFlag('--tunnel-wait', flags['tunnel-wait'] as string | undefined, CLIENT_DEFAULTS.tunnelWaitMs),
+    udpIdleTimeoutMs: secondsFlag('--udp-idle-timeout', flags['udp-idle-timeout'] as string | undefined, CLIENT_DEFAULTS.udpIdleTimeoutMs),
     keepaliveIntervalMs: secondsFlag('--keepalive-interval', flags['keepalive-interval'] as string | undefined, CLIENT_DEFAULTS.keepaliveIntervalMs),
     keepaliveTimeoutMs: secondsFlag('--keepalive-timeout', flags['keepalive-timeout'] as string | undefined, CLIENT_DEFAULTS.keepaliveTimeoutMs),
     logger,

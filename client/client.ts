@@ -21,6 +21,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     tunnel,
     socksUser: config.socksUser,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
+    udpIdleTimeoutMs: config.udpIdleTimeoutMs,
     logger,
   });
   tunnel.start();

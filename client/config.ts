@@ -19,6 +19,8 @@ export interface ClientConfig {
   socksUser: SocksCredentials | null;
   /** A SOCKS handshake that has not completed by then is closed. */
   handshakeTimeoutMs: number;
+  /** A UDP association with no datagram either way for this long is closed. */
+  udpIdleTimeoutMs: number;
   /** How long a SOCKS request waits for the tunnel to come (back) up before failing with 0x01. */
   tunnelWaitMs: number;
   reconnectMinMs: number;
@@ -33,6 +35,7 @@ export const CLIENT_DEFAULTS = {
   socksUser: null,
   handshakeTimeoutMs: 10_000,
   tunnelWaitMs: 10_000,
+  udpIdleTimeoutMs: 300_000,
   reconnectMinMs: 250,
   reconnectMaxMs: 30_000,
   keepaliveIntervalMs: DEFAULT_KEEPALIVE_INTERVAL_MS,
@@ -51,6 +54,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   if (config.token.length === 0) throw new ConfigError('--token', 'a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   checkPositive('--handshake-timeout', config.handshakeTimeoutMs);
   checkPositive('--tunnel-wait', config.tunnelWaitMs);
+  checkPositive('--udp-idle-timeout', config.udpIdleTimeoutMs);
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
   if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {

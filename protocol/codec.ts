@@ -7,6 +7,7 @@ import {
   FRAME_HEADER_SIZE,
   FrameType,
   MAX_DATA_PAYLOAD,
+  MAX_DATAGRAM_PAYLOAD,
   MAX_REASON_LENGTH,
   PING_FLAG_ACK,
   ProtocolError,
@@ -45,9 +46,25 @@ export function encodeOpen(streamId: number, command: Command, address: Address)
 }
 
 export function encodeOpenResult(streamId: number, reply: ReplyCode, bound: Address): Buffer {
-  const buf = header(FrameType.OpenResult, 0, streamId, U8 + encodedAddressLength(bound));
+  return encodeReplyAndAddress(FrameType.OpenResult, streamId, reply, bound);
+}
+
+export function encodeBindResult(streamId: number, reply: ReplyCode, peer: Address): Buffer {
+  return encodeReplyAndAddress(FrameType.BindResult, streamId, reply, peer);
+}
+
+function encodeReplyAndAddress(type: FrameType, streamId: number, reply: ReplyCode, address: Address): Buffer {
+  const buf = header(type, 0, streamId, U8 + encodedAddressLength(address));
   buf[FRAME_HEADER_SIZE] = reply;
-  encodeAddressInto(bound, buf, FRAME_HEADER_SIZE + U8);
+  encodeAddressInto(address, buf, FRAME_HEADER_SIZE + U8);
+  return buf;
+}
+
+export function encodeDatagram(streamId: number, address: Address, payload: Buffer): Buffer {
+  if (payload.length > MAX_DATAGRAM_PAYLOAD) throw new RangeError(`datagram of ${payload.length} bytes`);
+  const buf = header(FrameType.Datagram, 0, streamId, encodedAddressLength(address) + payload.length);
+  const payloadStart = encodeAddressInto(address, buf, FRAME_HEADER_SIZE);
+  payload.copy(buf, payloadStart);
   return buf;
 }
 
@@ -110,6 +127,8 @@ export function encodeFrame(frame: Frame): Buffer {
     case FrameType.WindowUpdate: return encodeWindowUpdate(frame.streamId, frame.increment);
     case FrameType.Ping: return encodePing(frame.ack, frame.opaque);
     case FrameType.GoAway: return encodeGoAway(frame.code, frame.reason);
+    case FrameType.BindResult: return encodeBindResult(frame.streamId, frame.reply, frame.peer);
+    case FrameType.Datagram: return encodeDatagram(frame.streamId, frame.address, frame.payload);
   }
 }
 
@@ -175,6 +194,19 @@ const BODY_DECODERS: Record<number, BodyDecoder> = {
     expectLength(body, U32, 'PING');
     return { type: FrameType.Ping, streamId: 0, ack: (flags & PING_FLAG_ACK) !== 0, opaque: body.readUInt32BE(0) };
   },
+  [FrameType.BindResult]: (streamId, _flags, body) => {
+    expectAtLeast(body, U8, 'BIND_RESULT');
+    const peer = decodeWholeAddress(body, U8, 'BIND_RESULT');
+    return { type: FrameType.BindResult, streamId, reply: body[0] as ReplyCode, peer };
+  },
+  [FrameType.Datagram]: (streamId, _flags, body) => {
+    const { address, end } = decodeAddressPrefix(body, 0, 'DATAGRAM');
+    const payload = body.subarray(end);
+    if (payload.length > MAX_DATAGRAM_PAYLOAD) {
+      throw new ProtocolError('ERR_FRAME_TOO_LARGE', `DATAGRAM payload of ${payload.length} bytes`);
+    }
+    return { type: FrameType.Datagram, streamId, address, payload };
+  },
   [FrameType.GoAway]: (_id, _flags, body) => {
     const { code, reason } = decodeCodeAndReason(body, 'GO_AWAY');
     return { type: FrameType.GoAway, streamId: 0, code: code as GoAwayCode, reason };
@@ -193,7 +225,7 @@ function expectAtLeast(body: Buffer, length: number, name: string): void {
   }
 }
 
-function decodeWholeAddress(body: Buffer, offset: number, name: string): Address {
+function decodeAddressPrefix(body: Buffer, offset: number, name: string): { address: Address; end: number } {
   let decoded;
   try {
     decoded = decodeAddress(body, offset);
@@ -201,6 +233,11 @@ function decodeWholeAddress(body: Buffer, offset: number, name: string): Address
     throw new ProtocolError('ERR_ADDRESS', `${name}: ${(err as Error).message}`);
   }
   if (decoded === null) throw new ProtocolError('ERR_FRAME_LENGTH', `${name} address is truncated`);
+  return decoded;
+}
+
+function decodeWholeAddress(body: Buffer, offset: number, name: string): Address {
+  const decoded = decodeAddressPrefix(body, offset, name);
   if (decoded.end !== body.length) {
     throw new ProtocolError('ERR_FRAME_LENGTH', `${name} has ${body.length - decoded.end} trailing bytes`);
   }

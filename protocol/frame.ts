@@ -22,6 +22,10 @@ export const FrameType = {
   WindowUpdate: 0x06,
   Ping: 0x07,
   GoAway: 0x08,
+  /** BIND: the relay's listener accepted a peer (or gave up); a second OPEN_RESULT in all but name. */
+  BindResult: 0x09,
+  /** UDP ASSOCIATE: one datagram with its destination (client→relay) or source (relay→client). */
+  Datagram: 0x0a,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -32,8 +36,12 @@ export const PING_FLAG_ACK = 0x01;
 export const FRAME_HEADER_SIZE = 6;
 /** Largest DATA payload; one socket read in Node is at most this, so one read is one frame. */
 export const MAX_DATA_PAYLOAD = 64 * 1024;
-/** Largest whole frame; the WebSocket's maxPayload is set to this, so a larger message is refused by ws. */
-export const MAX_FRAME_SIZE = FRAME_HEADER_SIZE + MAX_DATA_PAYLOAD;
+/** Largest UDP payload over IPv4 (65,535 − 8 UDP − 20 IP header bytes). */
+export const MAX_DATAGRAM_PAYLOAD = 65_507;
+/** Longest encoded address: ATYP, length, 255-byte name, port. */
+export const MAX_ENCODED_ADDRESS_LENGTH = 1 + 1 + 255 + 2;
+/** Largest whole frame (a maximal DATAGRAM); the WebSocket's maxPayload is set to this, so ws refuses larger messages. */
+export const MAX_FRAME_SIZE = FRAME_HEADER_SIZE + Math.max(MAX_DATA_PAYLOAD, MAX_ENCODED_ADDRESS_LENGTH + MAX_DATAGRAM_PAYLOAD);
 /** Credit each side grants each stream at open, in bytes. */
 export const INITIAL_STREAM_WINDOW = 256 * 1024;
 /** Largest window a peer may build up for one stream by updates. */
@@ -113,6 +121,8 @@ export interface FinFrame { type: typeof FrameType.Fin; streamId: number }
 export interface ResetFrame { type: typeof FrameType.Reset; streamId: number; code: ResetCode; reason: string }
 export interface WindowUpdateFrame { type: typeof FrameType.WindowUpdate; streamId: number; increment: number }
 export interface PingFrame { type: typeof FrameType.Ping; streamId: 0; ack: boolean; opaque: number }
+export interface BindResultFrame { type: typeof FrameType.BindResult; streamId: number; reply: ReplyCode; peer: Address }
+export interface DatagramFrame { type: typeof FrameType.Datagram; streamId: number; address: Address; payload: Buffer }
 export interface GoAwayFrame { type: typeof FrameType.GoAway; streamId: 0; code: GoAwayCode; reason: string }
 
 export type Frame =
@@ -124,7 +134,9 @@ export type Frame =
   | ResetFrame
   | WindowUpdateFrame
   | PingFrame
-  | GoAwayFrame;
+  | GoAwayFrame
+  | BindResultFrame
+  | DatagramFrame;
 
 /** A frame that breaks the wire format; `code` is stable, the message says what was wrong. */
 export class ProtocolError extends Error {

@@ -5,7 +5,9 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import {
+  encodeBindResult,
   encodeData,
+  encodeDatagram,
   encodeFin,
   encodeGoAway,
   encodeHello,
@@ -83,6 +85,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   rttMs: number | null = null;
   bytesSent = 0;
   bytesReceived = 0;
+  /** Datagrams this side dropped because the wire was congested. */
+  datagramsDropped = 0;
   closeInfo: SessionCloseInfo | null = null;
 
   private resolveReady!: (version: number) => void;
@@ -126,7 +130,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     if (this.options.role !== 'client') throw new Error('only the client opens streams');
     if (this.isClosed) throw new Error('session is closed');
     if (this.nextStreamId > MAX_STREAM_ID) throw new Error('stream ids exhausted');
-    const stream = new Stream(this.nextStreamId, this);
+    const stream = new Stream(this.nextStreamId, command, this);
     this.nextStreamId += STREAM_ID_STEP;
     this.streams.set(stream.id, stream);
     const result = new Promise<OpenResult>((resolve) => this.pendingOpens.set(stream.id, resolve));
@@ -140,6 +144,28 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.sendControl(encodeOpenResult(stream.id, reply, bound));
     if (reply === ReplyCode.Succeeded) stream.openSucceeded();
     else stream.abandon(`open refused with reply ${reply}`);
+  }
+
+  /** Relay side of BIND: the second answer (peer accepted, or why not). A failure ends the stream. */
+  answerBind(stream: Stream, reply: ReplyCode, peer: Address = UNSPECIFIED_ADDRESS): void {
+    if (stream.isClosed) return;
+    this.sendControl(encodeBindResult(stream.id, reply, peer));
+    if (reply !== ReplyCode.Succeeded) stream.abandon(`bind failed with reply ${reply}`);
+  }
+
+  /**
+   * Sends one datagram on a UDP ASSOCIATE stream. Datagrams are unreliable by design: when
+   * the wire is congested this one is dropped (and counted) rather than queued.
+   */
+  sendDatagram(stream: Stream, address: Address, payload: Buffer): boolean {
+    if (stream.isClosed || this.isClosed || this.wireBuffered >= this.sendHighWater) {
+      this.datagramsDropped += 1;
+      return false;
+    }
+    stream.bytesSent += payload.length;
+    this.bytesSent += payload.length;
+    this.sendWire(encodeDatagram(stream.id, address, payload));
+    return true;
   }
 
   /** Ends the session: tells the peer why, then closes the WebSocket. Idempotent. */
@@ -241,6 +267,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       case FrameType.WindowUpdate: return this.existingStream(frame.streamId)?.receiveWindowUpdate(frame.increment);
       case FrameType.Ping: return this.onPing(frame.ack, frame.opaque);
       case FrameType.GoAway: return this.teardown({ code: frame.code, reason: frame.reason, byPeer: true });
+      case FrameType.BindResult: return this.clientStream(frame.streamId)?.receiveBindResult(frame.reply, frame.peer);
+      case FrameType.Datagram: return this.existingStream(frame.streamId)?.receiveDatagram(frame.address, frame.payload);
     }
   }
 
@@ -262,7 +290,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       throw new ProtocolError('ERR_STREAM_ID', `OPEN for stream ${streamId} after ${this.highestPeerStreamId}`);
     }
     this.highestPeerStreamId = streamId;
-    const stream = new Stream(streamId, this);
+    const stream = new Stream(streamId, command, this);
     this.streams.set(streamId, stream);
     this.emit('open', stream, command, address);
   }
@@ -296,6 +324,11 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     const everOpened = this.options.role === 'relay' ? streamId <= this.highestPeerStreamId : streamId < this.nextStreamId;
     if (!everOpened) throw new ProtocolError('ERR_STREAM_ID', `frame for stream ${streamId}, which was never opened`);
     return undefined;
+  }
+
+  private clientStream(streamId: number): Stream | undefined {
+    if (this.options.role !== 'client') throw new ProtocolError('ERR_UNEXPECTED_FRAME', 'only the relay answers BIND');
+    return this.existingStream(streamId);
   }
 
   private onPing(ack: boolean, opaque: number): void {

@@ -2,7 +2,7 @@
  * One multiplexed stream: its lifecycle, its send queue and credit, its receive window.
  * The session owns the wire; a stream only decides what may be sent and when to grant credit.
  */
-import { INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW, ProtocolError, ResetCode, type Address, type ReplyCode } from './frame.js';
+import { Command, INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW, ProtocolError, ReplyCode, ResetCode, type Address } from './frame.js';
 
 export const StreamState = {
   /** OPEN sent (client) or received (relay); no OPEN_RESULT yet. */
@@ -46,6 +46,8 @@ export interface StreamOwner {
   streamClosed(stream: Stream): void;
 }
 
+const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
+
 /** Above this many queued outbound bytes, write() asks the source to pause. */
 export const SEND_QUEUE_HIGH_WATER = 2 * MAX_DATA_PAYLOAD;
 
@@ -74,8 +76,18 @@ export class Stream {
   private receiveWindow = INITIAL_STREAM_WINDOW;
   private consumedUnacked = 0;
 
+  /** UDP ASSOCIATE streams: where datagrams from the peer go. */
+  onDatagram: ((address: Address, payload: Buffer) => void) | null = null;
+  /**
+   * BIND, client side: the relay's second answer. A callback rather than a promise, so it
+   * runs before any DATA that follows it in the same WebSocket read.
+   */
+  onBindResult: ((reply: ReplyCode, peer: Address) => void) | null = null;
+  private readonly closeListeners: Array<() => void> = [];
+
   constructor(
     readonly id: number,
+    readonly command: Command,
     private readonly owner: StreamOwner,
   ) {}
 
@@ -197,6 +209,31 @@ export class Stream {
     else this.earlyInbound.push(payload);
   }
 
+  /** Runs `listener` once when the stream closes (at once if it already has). */
+  whenClosed(listener: () => void): void {
+    if (this.isClosed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  receiveBindResult(reply: ReplyCode, peer: Address): void {
+    if (this.command !== Command.Bind) throw new ProtocolError('ERR_UNEXPECTED_FRAME', `BIND_RESULT on non-BIND stream ${this.id}`);
+    this.resolveBind(reply, peer);
+    // A failed BIND ends the stream in order: the handler has already answered the application.
+    if (reply !== ReplyCode.Succeeded) this.close(null);
+  }
+
+  receiveDatagram(address: Address, payload: Buffer): void {
+    if (this.command !== Command.UdpAssociate) throw new ProtocolError('ERR_UNEXPECTED_FRAME', `DATAGRAM on non-UDP stream ${this.id}`);
+    this.bytesReceived += payload.length;
+    this.onDatagram?.(address, payload);
+  }
+
+  private resolveBind(reply: ReplyCode, peer: Address): void {
+    const handler = this.onBindResult;
+    this.onBindResult = null;
+    handler?.(reply, peer);
+  }
+
   receiveFin(): void {
     if (this.finReceived) return;
     this.finReceived = true;
@@ -228,8 +265,11 @@ export class Stream {
     this.sendQueue = [];
     this.queuedBytes = 0;
     this.earlyInbound = [];
+    this.onDatagram = null;
+    this.resolveBind(ReplyCode.GeneralFailure, UNSPECIFIED_ADDRESS);
     this.owner.streamClosed(this);
     this.sink?.onClose(info);
+    for (const listener of this.closeListeners.splice(0)) listener();
   }
 
   /** The one place the lifecycle changes; an orderly close lands here too. */

@@ -2,6 +2,7 @@
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
+import type { PortRange } from './dialers/bind.js';
 
 export interface RelayConfig {
   /** Where the HTTP/WebSocket listener binds. Loopback unless told otherwise. */
@@ -12,6 +13,12 @@ export interface RelayConfig {
   dialTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
+  /** Address announced in BIND replies, for a relay behind NAT or a load balancer. */
+  publicAddress: string | null;
+  /** Ports BIND may listen on; null for any. */
+  bindPorts: PortRange | null;
+  /** How long a BIND waits for its one incoming connection (the SOCKS4 note suggests 2 minutes). */
+  bindTimeoutMs: number;
   logger?: Logger;
 }
 
@@ -20,7 +27,12 @@ export const RELAY_DEFAULTS = {
   dialTimeoutMs: 10_000,
   keepaliveIntervalMs: DEFAULT_KEEPALIVE_INTERVAL_MS,
   keepaliveTimeoutMs: DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  publicAddress: null,
+  bindPorts: null,
+  bindTimeoutMs: 120_000,
 } as const;
+
+const MAX_PORT = 65535;
 
 export class ConfigError extends Error {
   constructor(
@@ -39,6 +51,11 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkPositive('--dial-timeout', config.dialTimeoutMs);
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
+  checkPositive('--bind-timeout', config.bindTimeoutMs);
+  const ports = config.bindPorts;
+  if (ports && !(ports.low >= 1 && ports.low <= ports.high && ports.high <= MAX_PORT)) {
+    throw new ConfigError('--bind-ports', `expected LOW-HIGH within 1-${MAX_PORT}, got ${ports.low}-${ports.high}`);
+  }
   return config;
 }
 

@@ -46,7 +46,12 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     const session = new Session(ws, { role: 'relay', keepaliveIntervalMs: config.keepaliveIntervalMs, keepaliveTimeoutMs: config.keepaliveTimeoutMs });
     sessions.add(session);
     logger.info('tunnel opened', { remote });
-    serveSession(session, { dialTimeoutMs: config.dialTimeoutMs, logger });
+    serveSession(session, {
+      dialTimeoutMs: config.dialTimeoutMs,
+      bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
+      localAddress: req.socket.localAddress ?? '127.0.0.1',
+      logger,
+    });
     session.on('close', (info) => {
       sessions.delete(session);
       logger.info('tunnel closed', { remote, reason: info.reason, byPeer: info.byPeer });

@@ -9,12 +9,14 @@ import { secretsEqual } from '../../common/secrets.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
+import type { Session } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { SocksCredentials } from '../config.js';
 import type { Tunnel } from '../tunnel.js';
 import { AuthMethod, SOCKS_VERSION_4, SOCKS_VERSION_5, Socks4Reply, UserPassStatus } from './constants.js';
 import { SocksError } from './errors.js';
 import { parseGreeting, parseSocks4Request, parseSocks5Request, parseUserPassRequest } from './parsers.js';
+import { UdpRelay } from './udp-relay.js';
 import { encodeMethodSelection, encodeSocks4Reply, encodeSocks5Reply, encodeUserPassStatus } from './replies.js';
 
 export const ConnectionState = {
@@ -25,6 +27,8 @@ export const ConnectionState = {
   Socks4Request: 'socks4-request',
   Connecting: 'connecting',
   Relaying: 'relaying',
+  /** UDP ASSOCIATE: the TCP connection only keeps the association alive. */
+  Associated: 'associated',
   Closed: 'closed',
 } as const;
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
@@ -32,11 +36,19 @@ export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionSt
 /** The longest legitimate handshake message is a user/password request: 3 + 255 + 255 bytes. */
 const MAX_HANDSHAKE_BYTES = 1024;
 const UNSPECIFIED: Address = { host: '0.0.0.0', port: 0 };
+const UDP_IDLE_CHECK_MS = 1_000;
+const COMMAND_NAMES: Readonly<Record<Command, string>> = {
+  [Command.Connect]: 'CONNECT',
+  [Command.Bind]: 'BIND',
+  [Command.UdpAssociate]: 'UDP ASSOCIATE',
+};
 
 export interface ConnectionDeps {
   tunnel: Tunnel;
   socksUser: SocksCredentials | null;
   handshakeTimeoutMs: number;
+  /** A UDP association with no datagram either way for this long is closed. */
+  udpIdleTimeoutMs: number;
   logger: Logger;
 }
 
@@ -135,7 +147,7 @@ export class SocksConnection {
 
   private request(command: number, target: Address): void {
     clearTimeout(this.handshakeTimer);
-    if (command !== Command.Connect) {
+    if (!this.supports(command)) {
       this.fail(`command 0x${command.toString(16)} not supported`, ReplyCode.CommandNotSupported);
       return;
     }
@@ -145,10 +157,16 @@ export class SocksConnection {
     this.socket.pause();
     const early = this.buffer;
     this.buffer = Buffer.alloc(0);
-    void this.connect(target, early);
+    void this.execute(command as Command, target, early);
   }
 
-  private async connect(target: Address, early: Buffer): Promise<void> {
+  /** CONNECT and BIND in both versions; UDP ASSOCIATE exists only in SOCKS5. */
+  private supports(command: number): boolean {
+    if (command === Command.Connect || command === Command.Bind) return true;
+    return command === Command.UdpAssociate && this.version === SOCKS_VERSION_5;
+  }
+
+  private async execute(command: Command, target: Address, early: Buffer): Promise<void> {
     const destination = formatHostPort(target);
     const session = await this.deps.tunnel.getSession();
     if (this.state !== ConnectionState.Connecting) return;
@@ -156,24 +174,77 @@ export class SocksConnection {
       this.fail(`relay unavailable for ${destination}`, ReplyCode.GeneralFailure);
       return;
     }
-    const { stream, result } = session.openStream(Command.Connect, target);
+    const { stream, result } = session.openStream(command, target);
     this.stream = stream;
-    if (early.length > 0) stream.write(early);
+    if (command === Command.Connect && early.length > 0) stream.write(early);
     const { reply, bound } = await result;
     if (this.state !== ConnectionState.Connecting) return;
     if (reply !== ReplyCode.Succeeded) {
-      this.fail(`relay could not connect to ${destination} (reply 0x${reply.toString(16).padStart(2, '0')})`, reply);
+      this.fail(`relay could not serve ${COMMAND_NAMES[command]} ${destination} (reply 0x${reply.toString(16).padStart(2, '0')})`, reply);
       return;
     }
-    this.deps.logger.debug('connected', { peer: this.peer, dest: destination, stream: stream.id });
+    this.deps.logger.debug(`${COMMAND_NAMES[command]} succeeded`, { peer: this.peer, dest: destination, stream: stream.id });
+    if (command === Command.UdpAssociate) {
+      await this.associate(session, stream, target);
+      return;
+    }
     this.state = ConnectionState.Relaying;
-    this.socket.write(this.successReply(bound));
+    this.socket.write(this.reply(ReplyCode.Succeeded, bound));
+    // BIND's second reply must reach the application before the peer's first bytes: a callback, not a promise.
+    if (command === Command.Bind) stream.onBindResult = (bindReply, peer) => this.answerBind(bindReply, peer);
     bridgeSocket(stream, this.socket);
+    if (command === Command.Bind && early.length > 0) stream.write(early);
     this.socket.resume();
   }
 
-  private successReply(bound: Address): Buffer {
-    return this.version === SOCKS_VERSION_4 ? encodeSocks4Reply(Socks4Reply.Granted, bound) : encodeSocks5Reply(ReplyCode.Succeeded, bound);
+  private answerBind(reply: ReplyCode, peer: Address): void {
+    if (reply === ReplyCode.Succeeded) {
+      this.socket.write(this.reply(reply, peer));
+      return;
+    }
+    this.deps.logger.info('BIND ended without a connection', { peer: this.peer, reply });
+    if (!this.socket.destroyed) this.socket.end(this.reply(reply, UNSPECIFIED));
+  }
+
+  /** UDP ASSOCIATE: the association lives exactly as long as this control connection. */
+  private async associate(session: Session, stream: Stream, declared: Address): Promise<void> {
+    let relay: UdpRelay;
+    try {
+      relay = await UdpRelay.open(this.socket.localAddress ?? '127.0.0.1', this.socket.remoteAddress ?? '', declared.port, session, stream);
+    } catch (err) {
+      stream.reset(ResetCode.Aborted, 'client could not open a UDP socket');
+      this.fail(`UDP socket: ${(err as Error).message}`, ReplyCode.GeneralFailure);
+      return;
+    }
+    if (this.state !== ConnectionState.Connecting) {
+      relay.close();
+      return;
+    }
+    this.state = ConnectionState.Associated;
+    this.socket.write(this.reply(ReplyCode.Succeeded, relay.address));
+    const idleCheck = setInterval(() => {
+      if (relay.idleMs < this.deps.udpIdleTimeoutMs) return;
+      this.deps.logger.info('UDP association idle, closing', { peer: this.peer, idleMs: relay.idleMs });
+      this.socket.destroy();
+    }, Math.min(this.deps.udpIdleTimeoutMs, UDP_IDLE_CHECK_MS));
+    const end = (): void => {
+      clearInterval(idleCheck);
+      relay.close();
+      stream.reset(ResetCode.Aborted, 'UDP control connection closed');
+      this.socket.destroy();
+    };
+    stream.whenClosed(end);
+    this.socket.once('close', end);
+    this.socket.on('data', () => {}); // RFC 1928 §7: the control connection carries nothing more
+    this.socket.resume();
+  }
+
+  /** A reply in the connection's SOCKS version (SOCKS4 knows only granted and rejected). */
+  private reply(code: ReplyCode, address: Address): Buffer {
+    if (this.version === SOCKS_VERSION_4) {
+      return encodeSocks4Reply(code === ReplyCode.Succeeded ? Socks4Reply.Granted : Socks4Reply.Rejected, address);
+    }
+    return encodeSocks5Reply(code, address);
   }
 
   /** Answers with `reply` when the protocol has a place for it, logs why, and closes. */
@@ -188,10 +259,9 @@ export class SocksConnection {
 
   private failureReply(reply: ReplyCode | null): Buffer | null {
     if (reply === null || this.socket.destroyed) return null;
-    if (this.version === SOCKS_VERSION_4) return encodeSocks4Reply(Socks4Reply.Rejected);
     // Before the request stage a SOCKS5 client expects no reply of this shape.
-    const requestStage = this.state === ConnectionState.Socks5Request || this.state === ConnectionState.Connecting;
-    return requestStage ? encodeSocks5Reply(reply, UNSPECIFIED) : null;
+    const requestStage = this.version === SOCKS_VERSION_4 || this.state === ConnectionState.Socks5Request || this.state === ConnectionState.Connecting;
+    return requestStage ? this.reply(reply, UNSPECIFIED) : null;
   }
 
   private onSocketClose(): void {
@@ -200,7 +270,7 @@ export class SocksConnection {
   }
 
   private close(): void {
-    if (this.state === ConnectionState.Relaying) return; // the bridge owns the socket now
+    if (this.state === ConnectionState.Relaying || this.state === ConnectionState.Associated) return; // owned elsewhere now
     this.state = ConnectionState.Closed;
     clearTimeout(this.handshakeTimer);
     this.socket.off('data', this.onData);

@@ -1,0 +1,34 @@
+/** CONNECT: dial, answer only once the dial has succeeded or failed, then join socket and stream. */
+import type { Socket } from 'node:net';
+import { ReplyCode } from '../../protocol/frame.js';
+import { bridgeSocket } from '../../protocol/socket-bridge.js';
+import { formatHostPort } from '../../common/host-port.js';
+import { dialTcp, DialError } from '../dialers/connect.js';
+import { replyForErrno } from '../dialers/errno-replies.js';
+import type { OpenRequest } from './serve-session.js';
+
+export async function handleConnect({ session, stream, target, destination, options }: OpenRequest): Promise<void> {
+  const { logger } = options;
+  let socket: Socket;
+  try {
+    socket = await dialTcp(target, options.dialTimeoutMs);
+  } catch (err) {
+    const code = err instanceof DialError ? err.code : 'EUNKNOWN';
+    const reply = replyForErrno(code);
+    logger.info('connect failed', { stream: stream.id, dest: destination, code, reply });
+    session.answerOpen(stream, reply);
+    return;
+  }
+  if (stream.isClosed) {
+    socket.destroy(); // the client gave up while we dialed
+    return;
+  }
+  const bound = { host: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? 0 };
+  logger.debug('connected', { stream: stream.id, dest: destination, bound: formatHostPort(bound) });
+  session.answerOpen(stream, ReplyCode.Succeeded, bound);
+  bridgeSocket(stream, socket, {
+    onClose: (info) => {
+      if (info) logger.debug('stream reset', { stream: stream.id, dest: destination, reason: info.reason, byPeer: info.byPeer });
+    },
+  });
+}
