@@ -34,7 +34,11 @@ export function bridgeSocket(stream: Stream, socket: Socket, options: BridgeOpti
       socket.resume();
     },
     onClose(info) {
-      if (info !== null && !socket.destroyed) socket.resetAndDestroy();
+      if (info !== null && !socket.destroyed) {
+        // A socket already shutting down (end() pending) can't be reset: libuv answers EINVAL and leaks the handle.
+        if (socket.writableEnded) socket.destroy();
+        else socket.resetAndDestroy();
+      }
       finish(info);
     },
   });

@@ -70,6 +70,9 @@ export class SocksConnection {
     socket.on('data', this.onData);
     socket.on('error', () => {}); // 'close' follows; the bridge reports errors once relaying
     socket.on('close', () => this.onSocketClose());
+    socket.on('end', () => {
+      if (this.isHandshaking()) this.fail('client closed the connection mid-handshake', null);
+    });
   }
 
   private receive(chunk: Buffer): void {
@@ -194,6 +197,9 @@ export class SocksConnection {
     if (command === Command.Bind) stream.onBindResult = (bindReply, peer) => this.answerBind(bindReply, peer);
     bridgeSocket(stream, this.socket);
     if (command === Command.Bind && early.length > 0) stream.write(early);
+    // A FIN that arrived with nothing left to read already fired 'end' while we were paused
+    // (Node emits it even on a paused socket), so the bridge would never hear of it.
+    if (this.socket.readableEnded) stream.end();
     this.socket.resume();
   }
 

@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeFrame, encodeFrame, encodeData, encodeGoAway, encodeOpen, encodeReset } from '../../protocol/codec.js';
+import { encodedAddressLength } from '../../protocol/address.js';
 import {
   Command,
   FRAME_HEADER_SIZE,
@@ -108,6 +109,16 @@ const FIXTURES: Fixture[] = [
     frame: { type: FrameType.GoAway, streamId: 0, code: GoAwayCode.ProtocolError, reason: 'bad frame' },
     hex: `08 00 00000000 01 ${ascii('bad frame')}`,
   },
+  {
+    name: 'BIND_RESULT',
+    frame: { type: FrameType.BindResult, streamId: 5, reply: ReplyCode.Succeeded, peer: { host: '192.0.2.7', port: 20 } },
+    hex: '09 00 00000005 00 01 c0000207 0014',
+  },
+  {
+    name: 'DATAGRAM',
+    frame: { type: FrameType.Datagram, streamId: 3, address: { host: '127.0.0.1', port: 53 }, payload: Buffer.from('dns?') },
+    hex: `0a 00 00000003 01 7f000001 0035 ${ascii('dns?')}`,
+  },
 ];
 
 const bytes = (hex: string): Buffer => Buffer.from(hex.replace(/\s+/g, ''), 'hex');
@@ -123,7 +134,20 @@ function assertProtocolError(fn: () => unknown, code: string): void {
 
 /** Frames whose last field is "the rest of the message": a shorter or longer message is still a frame. */
 const isOpenEnded = (frame: Frame): boolean =>
-  frame.type === FrameType.Data || frame.type === FrameType.Reset || frame.type === FrameType.GoAway;
+  frame.type === FrameType.Data || frame.type === FrameType.Reset || frame.type === FrameType.GoAway || frame.type === FrameType.Datagram;
+
+/** Bytes before the open-ended tail: DATA has none, DATAGRAM its address, RESET and GO_AWAY their code. */
+const fixedPartOf = (frame: Frame): number => {
+  if (frame.type === FrameType.Data) return FRAME_HEADER_SIZE;
+  if (frame.type === FrameType.Datagram) return FRAME_HEADER_SIZE + encodedAddressLength(frame.address);
+  return FRAME_HEADER_SIZE + 1;
+};
+
+/** The open-ended tail of a decoded frame, as bytes. */
+const tailOf = (frame: Frame): Buffer => {
+  if (frame.type === FrameType.Data || frame.type === FrameType.Datagram) return frame.payload;
+  return Buffer.from(reasonOf(frame), 'utf8');
+};
 
 describe('codec fixtures', () => {
   for (const { name, frame, hex } of FIXTURES) {
@@ -141,13 +165,12 @@ describe('codec fixtures', () => {
       const full = bytes(hex);
       // DATA, RESET and GO_AWAY end in "the rest of the message", so once their fixed part
       // is complete a prefix is a valid, shorter frame; anything shorter must be refused.
-      const fixedPart = frame.type === FrameType.Data ? FRAME_HEADER_SIZE : FRAME_HEADER_SIZE + 1;
+      const fixedPart = fixedPartOf(frame);
       for (let length = 0; length < full.length; length++) {
         const prefix = full.subarray(0, length);
         if (isOpenEnded(frame) && length >= fixedPart) {
           const decoded = decodeFrame(prefix);
-          const tail = decoded.type === FrameType.Data ? decoded.payload : Buffer.from(reasonOf(decoded), 'utf8');
-          assert.deepEqual(tail, full.subarray(fixedPart, length), `prefix of ${length} bytes`);
+          assert.deepEqual(tailOf(decoded), full.subarray(fixedPart, length), `prefix of ${length} bytes`);
           continue;
         }
         assertProtocolError(() => decodeFrame(prefix), length < FRAME_HEADER_SIZE ? 'ERR_SHORT_FRAME' : 'ERR_FRAME_LENGTH');
@@ -160,12 +183,7 @@ describe('codec fixtures', () => {
         assertProtocolError(() => decodeFrame(longer), 'ERR_FRAME_LENGTH');
         return;
       }
-      const decoded = decodeFrame(longer);
-      if (decoded.type === FrameType.Data) {
-        assert.deepEqual(decoded.payload, Buffer.concat([(frame as { payload: Buffer }).payload, Buffer.from('!')]));
-      } else {
-        assert.equal(reasonOf(decoded), `${reasonOf(frame)}!`);
-      }
+      assert.deepEqual(tailOf(decodeFrame(longer)), Buffer.concat([tailOf(frame), Buffer.from('!')]));
     });
   }
 });
@@ -186,7 +204,7 @@ function withStreamId(name: string, streamId: number): Buffer {
 
 describe('codec rejections', () => {
   it('rejects unknown frame types', () => {
-    for (const type of [0x09, 0x7f, 0xff]) {
+    for (const type of [0x0b, 0x7f, 0xff]) {
       assertProtocolError(() => decodeFrame(bytes(`${type.toString(16).padStart(2, '0')} 00 00000001`)), 'ERR_UNKNOWN_FRAME_TYPE');
     }
   });
