@@ -8,7 +8,8 @@ import { hostPortFlag, logLevelFlag, parseFlags, untilSignal } from './args.js';
 export const DEMO_HELP = `Usage: sockbridge demo [--socks HOST:PORT] [--listen HOST:PORT]
 
 Runs a relay and a client in one process on loopback, with a fresh random token,
-and prints the SOCKS address, the relay URL and a curl line to try.
+and prints the SOCKS address, the relay URL, a curl line to try, and the status page's
+address with a fresh admin token to log in with.
 
 Options:
   --socks HOST:PORT   SOCKS listener (default 127.0.0.1:1080; :0 picks a free port)
@@ -29,9 +30,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
   }
   const level = logLevelFlag(flags['log-level'] as string | undefined);
   const token = randomBytes(18).toString('base64url');
+  const adminToken = randomBytes(18).toString('base64url');
   const relay = await startRelay({
     listen: hostPortFlag('--listen', flags.listen as string | undefined, { host: '127.0.0.1', port: 0 }),
     tokens: [token],
+    adminToken,
     logger: createLogger('relay', level),
   });
   const socksAddress = hostPortFlag('--socks', flags.socks as string | undefined, { host: '127.0.0.1', port: 1080 });
@@ -48,6 +51,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `  SOCKS address: ${socks}   (SOCKS4, SOCKS4a and SOCKS5)`,
       `  relay URL:     ${relay.url}`,
       `  health:        http://${formatHostPort(relay.address)}/healthz`,
+      '',
+      // The demo generated this admin token for the local user, so it shows it here, on its
+      // own stdout; it never goes to the log.
+      `status: ${relay.httpUrl}`,
+      `  log in with any user name and the password ${adminToken}`,
+      `  or: curl -H 'Authorization: Bearer ${adminToken}' ${relay.httpUrl}api/status`,
       '',
       'Try it:',
       `  curl --socks5-hostname ${socks} https://example.com/`,

@@ -5,7 +5,9 @@ import { hostPortFlag, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tok
 
 export const RELAY_HELP = `Usage: sockbridge relay --token TOKEN [options]
 
-Serves the tunnel at ws://HOST:PORT/tunnel and a health check at /healthz.
+Serves the tunnel at ws://HOST:PORT/tunnel and a health check at /healthz. With an
+admin token it also serves the status page at /, its API at /api/status and /api/events,
+and Prometheus metrics at /metrics.
 
 Options:
   --listen HOST:PORT          address to listen on (default 127.0.0.1:8080)
@@ -18,6 +20,10 @@ Options:
                               local address toward the expected peer)
   --bind-ports LOW-HIGH       ports BIND may listen on (default: any free port)
   --bind-timeout SECONDS      how long a BIND waits for its connection (default 120)
+  --admin-token TOKEN         turns on the status page, its API and /metrics, guarded by
+                              this token (Bearer, or HTTP Basic with any user name and the
+                              token as password); must differ from the tunnel tokens
+                              (default: env SOCKBRIDGE_ADMIN_TOKEN; unset: those routes 404)
   --log-level LEVEL           debug, info, warn, error or silent (default info)
   -h, --help                  show this help
 `;
@@ -32,6 +38,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'public-address': { type: 'string' },
     'bind-ports': { type: 'string' },
     'bind-timeout': { type: 'string' },
+    'admin-token': { type: 'string' },
     'log-level': { type: 'string' },
   });
   if (flags.help) {
@@ -50,10 +57,19 @@ export async function relayCommand(argv: string[]): Promise<number> {
     publicAddress: (flags['public-address'] as string | undefined) ?? null,
     bindPorts: portRangeFlag('--bind-ports', flags['bind-ports'] as string | undefined),
     bindTimeoutMs: secondsFlag('--bind-timeout', flags['bind-timeout'] as string | undefined, RELAY_DEFAULTS.bindTimeoutMs),
+    adminToken: adminTokenFrom(flags['admin-token'] as string | undefined),
     logger,
   });
   const signal = await untilSignal();
   logger.info('stopping', { signal });
   await relay.close();
   return 0;
+}
+
+/** --admin-token, else env SOCKBRIDGE_ADMIN_TOKEN; null when neither is set. */
+function adminTokenFrom(flagValue: string | undefined): string | null {
+  const value = flagValue ?? process.env.SOCKBRIDGE_ADMIN_TOKEN;
+  if (value === undefined) return null;
+  if (value.trim().length === 0) throw new UsageError('--admin-token: the admin token must not be empty');
+  return value;
 }

@@ -3,9 +3,10 @@
  * reconnect with exponential backoff and jitter, and a bounded wait for callers that
  * need a session while the link is down.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { Logger } from '../common/log.js';
-import { MAX_FRAME_SIZE, WS_SUBPROTOCOL } from '../protocol/frame.js';
+import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import type { ClientConfig } from './config.js';
 
@@ -74,16 +75,28 @@ export class Tunnel {
       ws.terminate();
     });
     ws.on('error', (err) => this.logger.warn('relay connection failed', { relay: this.config.relayUrl, error: err.message }));
-    ws.on('close', () => {
-      if (this.socket === ws) this.socket = null;
-      if (!this.session) this.scheduleReconnect();
+    let transport: Socket | undefined;
+    ws.on('upgrade', (res) => {
+      transport = res.socket;
     });
-    ws.on('open', () => this.startSession(ws));
+    let opened = false;
+    ws.on('open', () => {
+      opened = true;
+      this.startSession(ws, transport);
+    });
+    ws.on('close', () => {
+      // An older socket finishing its closing handshake must not start a second reconnect;
+      // and once a session exists, its own 'close' schedules the reconnect.
+      if (this.socket !== ws) return;
+      this.socket = null;
+      if (!opened) this.scheduleReconnect();
+    });
   }
 
-  private startSession(ws: WebSocket): void {
+  private startSession(ws: WebSocket, transport: Socket | undefined): void {
     const session = new Session(ws, {
       role: 'client',
+      transport,
       keepaliveIntervalMs: this.config.keepaliveIntervalMs,
       keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
     });
@@ -95,6 +108,7 @@ export class Tunnel {
     session.ready.then(
       () => {
         if (session.isClosed || this.stopped) return;
+        if (this.session && this.session !== session) this.session.close(GoAwayCode.Normal, 'replaced by a newer tunnel');
         this.session = session;
         this.attempt = 0;
         this.connections += 1;

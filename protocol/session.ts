@@ -42,6 +42,16 @@ export interface SessionOptions {
   keepaliveTimeoutMs: number;
   /** DATA is handed to the WebSocket only while less than this is buffered, so control frames wait at most this long. */
   sendHighWater?: number;
+  /**
+   * The TCP socket under the WebSocket. When given, frames sent in one event-loop turn are
+   * corked into one write: many small frames (acks, echoes, window updates) cost one syscall.
+   */
+  transport?: Corkable;
+}
+
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
 }
 
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
@@ -101,6 +111,11 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private pingSeq = 0;
   private readonly keepaliveTimer: NodeJS.Timeout;
   private readonly sendHighWater: number;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.options.transport?.uncork();
+  };
 
   constructor(
     private readonly ws: WebSocket,
@@ -219,6 +234,11 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   }
 
   private sendWire(frame: Buffer): void {
+    if (!this.corked && this.options.transport) {
+      this.corked = true;
+      this.options.transport.cork();
+      process.nextTick(this.uncork);
+    }
     const length = frame.length;
     this.wireBuffered += length;
     this.ws.send(frame, (err) => {
@@ -268,7 +288,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       case FrameType.Ping: return this.onPing(frame.ack, frame.opaque);
       case FrameType.GoAway: return this.teardown({ code: frame.code, reason: frame.reason, byPeer: true });
       case FrameType.BindResult: return this.clientStream(frame.streamId)?.receiveBindResult(frame.reply, frame.peer);
-      case FrameType.Datagram: return this.existingStream(frame.streamId)?.receiveDatagram(frame.address, frame.payload);
+      case FrameType.Datagram: return this.onDatagram(frame.streamId, frame.address, frame.payload);
     }
   }
 
@@ -312,6 +332,11 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private onData(streamId: number, payload: Buffer): void {
     this.bytesReceived += payload.length;
     this.existingStream(streamId)?.receiveData(payload);
+  }
+
+  private onDatagram(streamId: number, address: Address, payload: Buffer): void {
+    this.bytesReceived += payload.length;
+    this.existingStream(streamId)?.receiveDatagram(address, payload);
   }
 
   /**

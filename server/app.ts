@@ -2,12 +2,25 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../common/log.js';
+import { adminAuth } from './routes/admin-auth.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { statusRoutes } from './routes/status.js';
+import { webRoutes, type WebRoutesOptions } from './routes/web.js';
+import type { StatusModel } from './status/status-model.js';
 
 export interface AppDeps {
   logger: Logger;
   /** Number of live tunnels, for the health check. */
   tunnelCount: () => number;
+  /** What the status page, its API, its events and /metrics show; without it those routes are absent. */
+  status?: StatusModel;
+  /** Guards the status routes; null or absent: they answer 404. */
+  adminToken?: string | null;
+  web?: WebRoutesOptions;
 }
+
+/** Everything behind the admin token. /healthz stays open for load balancers. */
+const ADMIN_PATHS = ['/', '/assets/*', '/api/*', '/metrics'];
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -15,6 +28,13 @@ export function createApp(deps: AppDeps): Hono {
   app.all('/tunnel', () => {
     throw new HTTPException(426, { message: 'this endpoint takes a WebSocket upgrade' });
   });
+  if (deps.status) {
+    const requireAdmin = adminAuth({ token: deps.adminToken || null });
+    for (const path of ADMIN_PATHS) app.use(path, requireAdmin);
+    app.route('/api', statusRoutes({ model: deps.status }));
+    app.route('/metrics', metricsRoutes({ model: deps.status }));
+    app.route('/', webRoutes(deps.web));
+  }
   app.notFound((c) => c.text('not found', 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();

@@ -19,6 +19,8 @@ export interface RelayConfig {
   bindPorts: PortRange | null;
   /** How long a BIND waits for its one incoming connection (the SOCKS4 note suggests 2 minutes). */
   bindTimeoutMs: number;
+  /** Guards the status page, its API and /metrics; null turns them off (404). Never a tunnel token. */
+  adminToken: string | null;
   logger?: Logger;
 }
 
@@ -30,6 +32,7 @@ export const RELAY_DEFAULTS = {
   publicAddress: null,
   bindPorts: null,
   bindTimeoutMs: 120_000,
+  adminToken: null,
 } as const;
 
 const MAX_PORT = 65535;
@@ -48,6 +51,10 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   const config: RelayConfig = { ...RELAY_DEFAULTS, ...partial };
   if (config.tokens.length === 0) throw new ConfigError('--token', 'at least one tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   if (config.tokens.some((token) => token.length === 0)) throw new ConfigError('--token', 'a token must not be empty');
+  if (config.adminToken !== null) {
+    if (config.adminToken.length === 0) throw new ConfigError('--admin-token', 'must not be empty');
+    if (config.tokens.includes(config.adminToken)) throw new ConfigError('--admin-token', 'must differ from every tunnel token');
+  }
   checkPositive('--dial-timeout', config.dialTimeoutMs);
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);

@@ -13,6 +13,8 @@ import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../pro
 import { Session } from '../protocol/session.js';
 import { createApp } from './app.js';
 import { resolveRelayConfig, type RelayConfig } from './config.js';
+import { StatusModel } from './status/status-model.js';
+import { trackSession } from './status/track-session.js';
 import { presentedToken, TokenChecker } from './tunnel/auth.js';
 import { serveSession } from './tunnel/serve-session.js';
 
@@ -24,6 +26,10 @@ export interface Relay {
   /** ws://HOST:PORT/tunnel */
   url: string;
   sessions: ReadonlySet<Session>;
+  /** http://HOST:PORT/ — the status page (served when an admin token is set). */
+  httpUrl: string;
+  /** What the status page, its API and /metrics show. */
+  status: StatusModel;
   close(): Promise<void>;
 }
 
@@ -38,19 +44,27 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     perMessageDeflate: false, // payloads are mostly TLS already; zlib would only cost memory
     handleProtocols: (offered) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
   });
-  const app = createApp({ logger, tunnelCount: () => sessions.size });
+  const status = new StatusModel();
+  const app = createApp({ logger, tunnelCount: () => sessions.size, status, adminToken: config.adminToken });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
 
-  const acceptTunnel = (ws: WebSocket, req: IncomingMessage): void => {
-    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const session = new Session(ws, { role: 'relay', keepaliveIntervalMs: config.keepaliveIntervalMs, keepaliveTimeoutMs: config.keepaliveTimeoutMs });
+  const acceptTunnel = (ws: WebSocket, req: IncomingMessage, tokenName: string): void => {
+    const remote = formatHostPort({ host: req.socket.remoteAddress ?? '?', port: req.socket.remotePort ?? 0 });
+    const session = new Session(ws, {
+      role: 'relay',
+      keepaliveIntervalMs: config.keepaliveIntervalMs,
+      keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+      transport: req.socket,
+    });
     sessions.add(session);
-    logger.info('tunnel opened', { remote });
+    logger.info('tunnel opened', { remote, token: tokenName });
+    trackSession(status, session, remote, tokenName); // before serveSession: the model must know a stream before handlers report on it
     serveSession(session, {
       dialTimeoutMs: config.dialTimeoutMs,
       bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
       localAddress: req.socket.localAddress ?? '127.0.0.1',
       logger,
+      observer: status,
     });
     session.on('close', (info) => {
       sessions.delete(session);
@@ -62,24 +76,33 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     socket.on('error', () => socket.destroy());
     const path = new URL(req.url ?? '/', 'http://relay').pathname;
     if (path !== TUNNEL_PATH) return rejectUpgrade(socket, 404, 'Not Found');
-    if (!tokens.accepts(presentedToken(req))) {
+    const tokenName = tokens.match(presentedToken(req));
+    if (tokenName === null) {
       logger.warn('tunnel refused: missing or wrong token', { remote: req.socket.remoteAddress });
+      status.countError('unauthorized-tunnel');
       return rejectUpgrade(socket, 401, 'Unauthorized');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, tokenName));
   });
 
-  await listen(server, config.listen);
+  await listen(server, config.listen).catch((err: Error) => {
+    status.close();
+    throw err;
+  });
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
   logger.info('relay listening', { address: formatHostPort(address) });
+  if (config.adminToken !== null) logger.info('status page enabled', { url: `http://${formatHostPort(address)}/` });
 
   return {
     address,
     url: `ws://${formatHostPort(address)}${TUNNEL_PATH}`,
     sessions,
+    httpUrl: `http://${formatHostPort(address)}/`,
+    status,
     async close() {
       for (const session of sessions) session.close(GoAwayCode.ShuttingDown, 'relay shutting down');
+      status.close();
       wss.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -240,6 +240,8 @@ export class SocksConnection {
       this.socket.destroy();
     };
     stream.whenClosed(end);
+    // RFC 1928 §7: the association ends with its TCP connection, whether closed by FIN or RST.
+    this.socket.once('end', end);
     this.socket.once('close', end);
     this.socket.on('data', () => {}); // RFC 1928 §7: the control connection carries nothing more
     this.socket.resume();

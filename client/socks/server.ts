@@ -3,6 +3,9 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Address } from '../../protocol/frame.js';
 import { SocksConnection, type ConnectionDeps } from './connection.js';
 
+/** Bursts of connects (a browser opening a page) must not overflow the accept queue; Node's default is 511. */
+const LISTEN_BACKLOG = 4096;
+
 export interface SocksServer {
   address: Address;
   close(): Promise<void>;
@@ -18,7 +21,7 @@ export async function startSocksServer(listenOn: Address, deps: ConnectionDeps):
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listenOn.port, listenOn.host, () => {
+    server.listen({ port: listenOn.port, host: listenOn.host, backlog: LISTEN_BACKLOG }, () => {
       server.removeListener('error', reject);
       resolve();
     });

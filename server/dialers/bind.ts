@@ -53,6 +53,12 @@ export async function openBindListener(expectedPeer: Address, fallbackHost: stri
     server.close();
     settle.reject(new DialError('ETIMEDOUT', `no connection within ${options.acceptTimeoutMs} ms`));
   }, options.acceptTimeoutMs);
+  server.on('error', (err) => {
+    // An accept failure (e.g. EMFILE) ends this BIND, never the relay.
+    clearTimeout(timer);
+    server.close();
+    settle.reject(new DialError((err as NodeJS.ErrnoException).code ?? 'EUNKNOWN', err.message));
+  });
   server.once('connection', (socket) => {
     clearTimeout(timer);
     server.close(); // one connection per BIND

@@ -10,19 +10,30 @@ import { digestSecret } from '../../common/secrets.js';
 const BEARER_PREFIX = 'bearer ';
 
 export class TokenChecker {
-  private readonly digests: Buffer[];
+  private readonly entries: Array<{ name: string; digest: Buffer }>;
 
+  /**
+   * Tokens given on the command line have no names of their own (a users file comes later):
+   * they are called `token-1`, `token-2`… by position, so status and logs can say which one matched.
+   */
   constructor(tokens: readonly string[]) {
-    this.digests = tokens.map(digestSecret);
+    this.entries = tokens.map((token, index) => ({ name: `token-${index + 1}`, digest: digestSecret(token) }));
   }
 
-  /** True when `presented` is one of the tokens; every token is compared, matched or not. */
-  accepts(presented: string | null): boolean {
-    if (presented === null) return false;
+  /** The name of the token `presented` matches, or null; every token is compared, matched or not. */
+  match(presented: string | null): string | null {
+    if (presented === null) return null;
     const candidate = digestSecret(presented);
-    let matched = false;
-    for (const known of this.digests) matched = timingSafeEqual(candidate, known) || matched;
+    let matched: string | null = null;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(candidate, entry.digest) && matched === null) matched = entry.name;
+    }
     return matched;
+  }
+
+  /** True when `presented` is one of the tokens. */
+  accepts(presented: string | null): boolean {
+    return this.match(presented) !== null;
   }
 }
 

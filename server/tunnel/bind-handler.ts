@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
 import { ReplyCode } from '../../protocol/frame.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
+import type { Stream } from '../../protocol/stream.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { isUnspecified, openBindListener, type BindListener } from '../dialers/bind.js';
 import { DialError } from '../dialers/connect.js';
@@ -14,19 +15,26 @@ import type { OpenRequest } from './serve-session.js';
 
 export async function handleBind({ session, stream, target, destination, options }: OpenRequest): Promise<void> {
   const { logger } = options;
+  // Resolved before anyone can connect, so the check after accept waits on no I/O: while a
+  // lookup ran, the unattended peer socket could reset (an uncaught 'error' that took the
+  // relay down) or end (an 'end' that no bridge heard).
+  const expected = await expectedPeers(target.host);
   let listener: BindListener;
   try {
     listener = await openBindListener(target, options.localAddress, options.bind);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     logger.warn('bind failed', { stream: stream.id, code, error: (err as Error).message });
+    if (!stream.isClosed) options.observer?.refused(stream, replyForErrno(code), code ?? 'EUNKNOWN');
     session.answerOpen(stream, replyForErrno(code));
     return;
   }
   stream.whenClosed(() => listener.close()); // the SOCKS client gave up: free the port at once
   if (stream.isClosed) return;
+  options.observer?.opened(stream, listener.announced);
   session.answerOpen(stream, ReplyCode.Succeeded, listener.announced);
   logger.debug('bind listening', { stream: stream.id, announced: formatHostPort(listener.announced) });
+  const early = holdUntilPeer(stream, () => listener.close());
 
   let peer: Socket;
   try {
@@ -34,13 +42,15 @@ export async function handleBind({ session, stream, target, destination, options
   } catch (err) {
     const code = err instanceof DialError ? err.code : 'EUNKNOWN';
     if (code !== 'ECANCELED') logger.info('bind: no connection came', { stream: stream.id, code });
+    if (code !== 'ECANCELED' && !stream.isClosed) options.observer?.refused(stream, ReplyCode.GeneralFailure, code);
     session.answerBind(stream, ReplyCode.GeneralFailure);
     return;
   }
   const peerAddress = { host: peer.remoteAddress ?? '0.0.0.0', port: peer.remotePort ?? 0 };
-  if (!(await isExpectedPeer(peerAddress.host, target.host))) {
+  if (!isExpectedPeer(peerAddress.host, expected)) {
     logger.info('bind: refused a connection from an unexpected host', { stream: stream.id, peer: peerAddress.host, expected: destination });
     peer.destroy();
+    if (!stream.isClosed) options.observer?.refused(stream, ReplyCode.NotAllowed, 'unexpected-peer');
     session.answerBind(stream, ReplyCode.NotAllowed);
     return;
   }
@@ -49,23 +59,55 @@ export async function handleBind({ session, stream, target, destination, options
     return;
   }
   session.answerBind(stream, ReplyCode.Succeeded, peerAddress);
+  early.flushTo(peer);
   bridgeSocket(stream, peer);
+}
+
+/**
+ * Until the peer connects there is no socket for the client's bytes, so they wait here
+ * (bounded by the stream's receive window: no credit is returned until the peer takes
+ * them). The client's FIN in that time means it went away — a proxy cannot tell a closed
+ * SOCKS socket from a half-closed one without writing — so `onGone` frees the port now
+ * rather than when the accept timeout (2 min by default) runs out.
+ */
+function holdUntilPeer(stream: Stream, onGone: () => void): { flushTo(peer: Socket): void } {
+  const held: Buffer[] = [];
+  stream.attach({
+    onData: (chunk) => held.push(chunk),
+    onEnd: onGone,
+    onDrain: () => {},
+    onClose: () => {},
+  });
+  return {
+    flushTo(peer) {
+      for (const chunk of held.splice(0)) {
+        peer.write(chunk, (err) => {
+          if (!err) stream.consumed(chunk.length);
+        });
+      }
+    },
+  };
 }
 
 /**
  * The SOCKS4 note: the incoming peer must be DSTIP. For SOCKS5 we apply the same check
  * to DST.ADDR unless it is all zeros (RFC 1928 leaves it open; Dante checks too).
+ * Returns the addresses a peer may come from, or null for any; a name that does not
+ * resolve admits nobody.
  */
-async function isExpectedPeer(peerHost: string, expectedHost: string): Promise<boolean> {
-  if (isUnspecified(expectedHost)) return true;
-  const peer = unmapIPv4(peerHost);
-  if (isIP(expectedHost) !== 0) return unmapIPv4(expectedHost) === peer;
+async function expectedPeers(expectedHost: string): Promise<ReadonlySet<string> | null> {
+  if (isUnspecified(expectedHost)) return null;
+  if (isIP(expectedHost) !== 0) return new Set([unmapIPv4(expectedHost)]);
   try {
     const addresses = await lookup(expectedHost, { all: true });
-    return addresses.some((entry) => unmapIPv4(entry.address) === peer);
+    return new Set(addresses.map((entry) => unmapIPv4(entry.address)));
   } catch {
-    return false;
+    return new Set();
   }
+}
+
+function isExpectedPeer(peerHost: string, expected: ReadonlySet<string> | null): boolean {
+  return expected === null || expected.has(unmapIPv4(peerHost));
 }
 
 function unmapIPv4(host: string): string {

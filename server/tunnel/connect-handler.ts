@@ -10,12 +10,14 @@ import type { OpenRequest } from './serve-session.js';
 export async function handleConnect({ session, stream, target, destination, options }: OpenRequest): Promise<void> {
   const { logger } = options;
   let socket: Socket;
+  const dialStart = performance.now();
   try {
     socket = await dialTcp(target, options.dialTimeoutMs);
   } catch (err) {
     const code = err instanceof DialError ? err.code : 'EUNKNOWN';
     const reply = replyForErrno(code);
     logger.info('connect failed', { stream: stream.id, dest: destination, code, reply });
+    if (!stream.isClosed) options.observer?.refused(stream, reply, code, performance.now() - dialStart);
     session.answerOpen(stream, reply);
     return;
   }
@@ -25,6 +27,9 @@ export async function handleConnect({ session, stream, target, destination, opti
   }
   const bound = { host: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? 0 };
   logger.debug('connected', { stream: stream.id, dest: destination, bound: formatHostPort(bound) });
+  // The destination as resolved: the status page shows it next to the name the client asked for.
+  const resolved = socket.remoteAddress ? { host: socket.remoteAddress, port: socket.remotePort ?? target.port } : null;
+  options.observer?.opened(stream, resolved, performance.now() - dialStart);
   session.answerOpen(stream, ReplyCode.Succeeded, bound);
   bridgeSocket(stream, socket, {
     onClose: (info) => {

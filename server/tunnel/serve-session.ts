@@ -15,6 +15,16 @@ export interface ServeSessionOptions {
   /** The relay's own address on the tunnel's connection, announced for BIND when nothing better is known. */
   localAddress: string;
   logger: Logger;
+  /** Told how each OPEN ends (the relay's status model); optional so the tunnel works without one. */
+  observer?: OpenObserver;
+}
+
+/** Hears the outcome of every OPEN: the status page and the metrics are fed from here. */
+export interface OpenObserver {
+  /** The OPEN succeeded. `resolved` is where the relay connected (CONNECT) or listens (BIND); `dialMs` for CONNECT. */
+  opened(stream: Stream, resolved: Address | null, dialMs?: number): void;
+  /** The OPEN (or BIND's second answer) failed with `reply`; `reason` is an errno code or a short stable name. */
+  refused(stream: Stream, reply: ReplyCode, reason: string, dialMs?: number): void;
 }
 
 /** What a command handler gets: the session, the stream, the requested address, and the settings. */
@@ -37,12 +47,14 @@ export function serveSession(session: Session, options: ServeSessionOptions): vo
     const handler = HANDLERS[command];
     if (!handler) {
       options.logger.warn('command not supported', { stream: stream.id, command });
+      options.observer?.refused(stream, ReplyCode.CommandNotSupported, 'command-not-supported');
       session.answerOpen(stream, ReplyCode.CommandNotSupported);
       return;
     }
     const request = { session, stream, target, destination: formatHostPort(target), options };
     handler(request).catch((err: Error) => {
       options.logger.error('request failed', { stream: stream.id, dest: request.destination, error: err.message });
+      if (!stream.isClosed) options.observer?.refused(stream, ReplyCode.GeneralFailure, 'internal-error');
       session.answerOpen(stream, ReplyCode.GeneralFailure);
     });
   });

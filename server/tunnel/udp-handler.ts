@@ -17,6 +17,7 @@ export async function handleUdpAssociate({ session, stream, options }: OpenReque
   const bound = await association.start();
   if (stream.isClosed) return;
   stream.onDatagram = (destination, payload) => association.send(destination, payload);
+  options.observer?.opened(stream, null);
   session.answerOpen(stream, ReplyCode.Succeeded, bound);
   logger.debug('udp association open', { stream: stream.id, bound: formatHostPort(bound) });
 }

@@ -1,0 +1,33 @@
+/** What the bench runner and the load generator process say to each other over IPC. */
+import type { Route } from './route.js';
+
+export interface TargetPorts {
+  echo: number;
+  sink: number;
+  source: number;
+}
+
+export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'idle' | 'stalled';
+
+/** Runner → load generator. */
+export type RunnerMessage =
+  | { type: 'run'; scenario: ScenarioName; route: Route; ports: TargetPorts; params: Record<string, number> }
+  /** The runner has sampled memory for the checkpoint; the scenario may go on. */
+  | { type: 'checkpoint-done'; name: string };
+
+/** Load generator → runner. */
+export type LoadgenMessage =
+  | { type: 'progress'; text: string }
+  /** The scenario is at a point where the runner should sample relay and client memory. */
+  | { type: 'checkpoint'; name: string }
+  | { type: 'result'; result: unknown }
+  | { type: 'error'; message: string };
+
+/** What a scenario gets from the load generator. */
+export interface ScenarioContext {
+  route: Route;
+  ports: TargetPorts;
+  progress(text: string): void;
+  /** Resolves once the runner has sampled relay and client RSS under `name`. */
+  checkpoint(name: string): Promise<void>;
+}

@@ -1,0 +1,139 @@
+/**
+ * `npm run bench`: every figure direct over loopback and through client + relay, in one
+ * run, as a table with the issue's targets. Processes: this runner, one target-server
+ * process, a fresh relay + client pair per scenario, and a fresh load generator per run.
+ *
+ * Environment: BENCH_ONLY=1,4 runs only those figures; BENCH_CPU_PROF=DIR writes
+ * --cpu-prof profiles of every relay and client into DIR.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TargetPorts } from './messages.js';
+import { PLANS, type ScenarioPlan } from './plan.js';
+import { loadAverage, sampleMachineLoad } from './machine.js';
+import { installExitHandlers, startNode, type Managed } from './processes.js';
+import { buildReport, type PlanOutcome } from './report.js';
+import { runScenario, type RunOutcome } from './runner.js';
+import { cliPath, startStack } from './stack.js';
+import { renderTable } from './table.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const distDir = join(here, '..');
+const LOADGEN = join(here, 'loadgen.js');
+const TARGETS = join(here, 'targets.js');
+const TARGETS_START_MS = 10_000;
+const QUIET_SAMPLE_MS = 1_000;
+/** Above this share of all CPUs busy before we start, the report carries a warning. */
+const QUIET_BUSY_SHARE = 0.15;
+const started = Date.now();
+
+function log(text: string): void {
+  const elapsed = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stdout.write(`[${elapsed}s] ${text}\n`);
+}
+
+/** The soft open-file limit this process runs with (children inherit it). */
+function openFileLimit(): number {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return !match ? NaN : match[1] === 'unlimited' ? Infinity : Number(match[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+async function startTargets(): Promise<{ proc: Managed; ports: TargetPorts }> {
+  const proc = startNode('targets', TARGETS, []);
+  const [, json] = await proc.waitForLine(/^targets (\{.*\})$/, TARGETS_START_MS);
+  return { proc, ports: JSON.parse(json) as TargetPorts };
+}
+
+async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutcome> {
+  const limit = openFileLimit();
+  if (plan.needsOpenFiles && !(limit >= plan.needsOpenFiles)) {
+    const skipped = `open-file limit is ${limit}, the scenario needs ${plan.needsOpenFiles} (raise ulimit -n)`;
+    log(`#${plan.id} ${plan.title}: SKIPPED: ${skipped}`);
+    return { plan, direct: null, tunnel: null, skipped };
+  }
+  const common = { loadgenScript: LOADGEN, scenario: plan.scenario, ports, params: plan.params, timeoutMs: plan.timeoutMs };
+  log(`#${plan.id} ${plan.title}: direct`);
+  const direct = await runScenario({ ...common, route: { mode: 'direct' }, stack: null, progress: (t) => log(`  #${plan.id} direct: ${t}`) });
+  logOutcome(plan, 'direct', direct);
+
+  log(`#${plan.id} ${plan.title}: tunnel`);
+  let tunnel: RunOutcome;
+  const cpuProfileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
+  try {
+    const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}` });
+    try {
+      tunnel = await runScenario({ ...common, route: { mode: 'tunnel', socks: stack.socks }, stack, progress: (t) => log(`  #${plan.id} tunnel: ${t}`) });
+    } finally {
+      await stack.stop();
+    }
+  } catch (err) {
+    tunnel = { ok: false, reason: `could not start relay + client: ${(err as Error).message}`, seconds: 0 };
+  }
+  logOutcome(plan, 'tunnel', tunnel);
+  return { plan, direct, tunnel, skipped: null };
+}
+
+function logOutcome(plan: ScenarioPlan, mode: string, outcome: RunOutcome): void {
+  if (outcome.ok) log(`  #${plan.id} ${mode}: done in ${outcome.seconds.toFixed(1)} s`);
+  else log(`  #${plan.id} ${mode}: FAILED: ${outcome.reason}`);
+}
+
+async function main(): Promise<number> {
+  installExitHandlers();
+  const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
+  log(`sockbridge bench: node ${process.version}, ${cpus().length} CPUs, open-file limit ${openFileLimit()}`);
+  const loadAtStart = loadAverage();
+  const load = await sampleMachineLoad(QUIET_SAMPLE_MS, [process.pid]);
+  const loadLine = `machine ${(load.busy * 100).toFixed(0)} % busy over ${QUIET_SAMPLE_MS} ms before the bench`;
+  log(loadLine);
+  const warnings: string[] = [];
+  if (load.busy > QUIET_BUSY_SHARE) {
+    const hogs = load.hogs.length > 0 ? load.hogs.map((h) => `  ${h}`) : ['  (none stood out: many short-lived ones)'];
+    warnings.push(`WARNING: ${loadLine}; figures will be noisy. Busy processes not ours:`, ...hogs);
+    for (const line of warnings) log(line);
+  }
+  let targets = await startTargets();
+  log(`targets: echo :${targets.ports.echo}, sink :${targets.ports.sink}, source :${targets.ports.source}`);
+  const outcomes: PlanOutcome[] = [];
+  for (const plan of PLANS) {
+    if (only && !only.has(plan.id)) continue;
+    if (!targets.proc.isAlive()) {
+      log(`target servers died (${targets.proc.tail().split('\n').slice(-2).join(' | ')}); restarting them`);
+      targets = await startTargets();
+    }
+    outcomes.push(await runPlan(plan, targets.ports));
+  }
+  await targets.proc.stop();
+
+  const report = buildReport(outcomes);
+  const out = [
+    '',
+    `sockbridge bench — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`,
+    'Direct: the load generator talks to the target over loopback. Tunnel: through the sockbridge client (SOCKS5) and relay.',
+    'MB/s = 10^6 bytes per second. Every process (load generator, client, relay, targets) is separate.',
+    `1-minute load average: ${loadAtStart} at the start, ${loadAverage()} at the end (${cpus().length} CPUs; above that, other work competes).`,
+    '',
+    renderTable(report.rows),
+    '',
+    ...warnings,
+    ...(report.notes.length > 0 ? ['Notes:', ...report.notes.map((n) => `  ${n}`)] : []),
+    `Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+  return report.anyFailed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,74 @@
+/**
+ * Figure 2: connect latency. Sequential connections, each timed from connect() until a
+ * 1-byte echo came back: direct is TCP connect + echo; tunnel adds the SOCKS5 handshake
+ * and the relay's dial of the target.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ScenarioContext } from '../messages.js';
+import { readExactly } from '../net-io.js';
+import { openRoute } from '../route.js';
+import { ascending, percentile } from '../stats.js';
+import { ErrorTally } from './error-tally.js';
+
+export interface LatencyParams {
+  count: number;
+  warmup: number;
+  /** Stop early (and say so) past this much wall time. */
+  capMs: number;
+  perConnectTimeoutMs: number;
+}
+
+export interface LatencyResult {
+  attempted: number;
+  completed: number;
+  failures: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: string;
+}
+
+const ONE_BYTE = Buffer.from([0x42]);
+const PROGRESS_EVERY = 250;
+
+export async function runLatency(ctx: ScenarioContext, params: LatencyParams): Promise<LatencyResult> {
+  const samples: number[] = [];
+  const errors = new ErrorTally();
+  const deadline = performance.now() + params.capMs;
+  let attempted = 0;
+  for (let i = 0; i < params.warmup + params.count && performance.now() < deadline; i++) {
+    const measured = i >= params.warmup;
+    if (measured) attempted++;
+    try {
+      const ms = await connectAndEcho(ctx, params.perConnectTimeoutMs);
+      if (measured) samples.push(ms);
+    } catch (err) {
+      if (measured) errors.add(err);
+    }
+    if (measured && attempted % PROGRESS_EVERY === 0) ctx.progress(`${attempted}/${params.count} connects`);
+  }
+  const sorted = ascending(samples);
+  return {
+    attempted,
+    completed: samples.length,
+    failures: errors.count + (params.count - attempted),
+    p50Ms: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
+    errors: errors.summary(),
+  };
+}
+
+async function connectAndEcho(ctx: ScenarioContext, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  const socket = await openRoute(ctx.route, ctx.ports.echo, timeoutMs);
+  try {
+    socket.write(ONE_BYTE);
+    await readExactly(socket, 1, timeoutMs);
+    return performance.now() - t0;
+  } finally {
+    socket.destroy();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The system under test: a relay process and a client process joined by one tunnel.
+ * A fresh pair per scenario, so one scenario's leftovers never weigh on the next.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { startNode, type Managed } from './processes.js';
+import type { HostPort } from './socks5.js';
+
+export interface Stack {
+  relay: Managed;
+  client: Managed;
+  socks: HostPort;
+  /** Why the stack is unusable, or null while both processes run. */
+  problem(): string | null;
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 10_000;
+
+export interface StackOptions {
+  /** dist/bin/sockbridge.js */
+  cli: string;
+  /** Where to write --cpu-prof profiles; null for none. */
+  cpuProfileDir: string | null;
+  /** Names the profile files. */
+  label: string;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const token = randomBytes(16).toString('hex');
+  const profile = (who: string): string[] =>
+    options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${options.label}-${who}.cpuprofile`] : [];
+  const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token], profile('relay'));
+  let client: Managed | null = null;
+  try {
+    const [, relayPort] = await relay.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
+    client = startNode(
+      'client',
+      options.cli,
+      ['client', '--relay', `ws://127.0.0.1:${relayPort}/tunnel`, '--token', token, '--socks', '127.0.0.1:0'],
+      profile('client'),
+    );
+    const [, socksHost, socksPort] = await client.waitForLine(/SOCKS listening address=([\d.]+):(\d+)/, START_TIMEOUT_MS);
+    await client.waitForLine(/tunnel up/, START_TIMEOUT_MS);
+    const both = client;
+    return {
+      relay,
+      client: both,
+      socks: { host: socksHost, port: Number(socksPort) },
+      problem() {
+        for (const proc of [relay, both]) {
+          if (!proc.isAlive()) return `${proc.name} exited (${proc.exitStatus()}); its last output: ${lastLines(proc)}`;
+        }
+        return null;
+      },
+      async stop() {
+        await Promise.all([both.stop(), relay.stop()]);
+      },
+    };
+  } catch (err) {
+    await Promise.all([client?.stop(), relay.stop()]);
+    throw err;
+  }
+}
+
+function lastLines(proc: Managed): string {
+  return proc.tail().split('\n').slice(-3).join(' | ');
+}
+
+export function cliPath(distDir: string): string {
+  return join(distDir, 'bin', 'sockbridge.js');
+}

@@ -1,0 +1,48 @@
+/**
+ * Admin authentication for the status page, its API, its events and /metrics. The admin
+ * token (separate from tunnel tokens) is accepted as `Authorization: Bearer TOKEN` for
+ * scripts and Prometheus, and as HTTP Basic with any user name and the token as password,
+ * so a browser prompts for it (RFC 7617). Without an admin token these routes do not exist.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { secretsEqual } from '../../common/secrets.js';
+
+export interface AdminAuthOptions {
+  /** The admin token; null turns the protected routes off (404). */
+  token: string | null;
+  /** Shown by the browser's login prompt. */
+  realm?: string;
+}
+
+const BEARER = /^Bearer +(\S+) *$/i;
+const BASIC = /^Basic +([A-Za-z0-9+/=]+) *$/i;
+
+export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
+  const { token, realm = 'sockbridge relay' } = options;
+  const challenge = `Basic realm="${realm}", charset="UTF-8"`;
+  return async function adminAuth(c, next) {
+    if (token === null) return c.text('not found', 404);
+    const presented = presentedAdminToken(c.req.header('authorization'));
+    // Always compare (against a dummy when nothing usable came) so timing says nothing.
+    const ok = secretsEqual(presented ?? '', token) && presented !== null;
+    if (!ok) {
+      return c.text('admin token required (HTTP Basic with any user name and the token as password, or Bearer)', 401, {
+        'WWW-Authenticate': challenge,
+        'Cache-Control': 'no-store',
+      });
+    }
+    await next();
+  };
+}
+
+/** The token in a Bearer header, or the password of a Basic header; null when neither is there. */
+export function presentedAdminToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const bearer = BEARER.exec(header);
+  if (bearer) return bearer[1];
+  const basic = BASIC.exec(header);
+  if (!basic) return null;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon === -1 ? null : decoded.slice(colon + 1);
+}

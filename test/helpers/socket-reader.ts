@@ -1,0 +1,87 @@
+/**
+ * Keeps everything an already-connected socket receives, so reads and end-of-stream can be
+ * awaited in any order without losing bytes (RawPeer does the same for sockets it dials).
+ */
+import type { Socket } from 'node:net';
+
+export const READER_WAIT_MS = 5_000;
+
+export class SocketReader {
+  private received = Buffer.alloc(0);
+  private cursor = 0;
+  private ended = false;
+  private closed = false;
+  private readonly wakers = new Set<() => void>();
+
+  constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.received = Buffer.concat([this.received, chunk]);
+      this.wake();
+    });
+    socket.on('end', () => {
+      this.ended = true;
+      this.wake();
+    });
+    socket.on('error', () => {}); // 'close' follows
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    // Events that fired before this reader existed: an EOF on an empty socket emits 'end' unasked.
+    if (socket.readableEnded) this.ended = true;
+    if (socket.destroyed) this.closed = true;
+  }
+
+  /** The next `length` bytes; rejects when the peer ends first or after `timeoutMs`. */
+  async read(length: number, timeoutMs = READER_WAIT_MS): Promise<Buffer> {
+    await this.until(() => this.unread >= length || this.ended || this.closed, `${length} bytes`, timeoutMs);
+    if (this.unread < length) throw new Error(`ended after ${this.unread} of ${length} bytes`);
+    const out = Buffer.from(this.received.subarray(this.cursor, this.cursor + length));
+    this.cursor += length;
+    return out;
+  }
+
+  /** Resolves once the peer's FIN arrived (or the socket closed). */
+  waitEnd(timeoutMs = READER_WAIT_MS): Promise<void> {
+    return this.until(() => this.ended || this.closed, 'end of stream', timeoutMs);
+  }
+
+  /** Resolves once the socket is fully closed. */
+  waitClosed(timeoutMs = READER_WAIT_MS): Promise<void> {
+    return this.until(() => this.closed, 'the socket to close', timeoutMs);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Bytes received and not read yet. */
+  get unread(): number {
+    return this.received.length - this.cursor;
+  }
+
+  private wake(): void {
+    for (const waker of [...this.wakers]) waker();
+  }
+
+  private until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.wakers.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const check = (): void => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.wakers.delete(check);
+        resolve();
+      };
+      this.wakers.add(check);
+    });
+  }
+}

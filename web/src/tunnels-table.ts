@@ -1,0 +1,114 @@
+/** <tunnels-table>: the connected tunnels, sortable and filtered. Clicking a tunnel's id filters its streams. */
+import { html, LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import type { StreamStatus, TunnelStatus } from '../../server/status/snapshot.js';
+import { formatBytes, formatDuration, formatRate, formatRtt } from './format.js';
+import { cellClass, matchesFilter, nextSort, PAGE_SIZE, renderHeader, renderPager, sortRows, streamMatches, tableStyles, type Column, type SortState } from './table-view.js';
+
+export class TunnelsTable extends LitElement {
+  static override properties: PropertyDeclarations = {
+    tunnels: { attribute: false },
+    streams: { attribute: false },
+    filter: {},
+    now: { type: Number },
+    sort: { state: true },
+    page: { state: true },
+  };
+  static override styles = tableStyles;
+
+  /** The connected tunnels, as in the snapshot. */
+  declare tunnels: TunnelStatus[];
+  /** The open streams: a tunnel also matches the filter when one of its streams does. */
+  declare streams: StreamStatus[];
+  /** The filter box's text: matches remote address, token name, #tunnel, or any of the tunnel's streams. */
+  declare filter: string;
+  /** The relay's clock at the snapshot, for "connected for". */
+  declare now: number;
+  declare sort: SortState;
+  declare page: number;
+
+  private readonly columns: readonly Column<TunnelStatus>[] = [
+    {
+      id: 'id',
+      label: 'Tunnel',
+      sortValue: (t) => Number(t.id),
+      render: (t) => html`<button type="button" class="link" title="show this tunnel's streams" @click=${() => this.select(t.id)}>#${t.id}</button>`,
+    },
+    { id: 'token', label: 'Token', sortValue: (t) => t.tokenName, render: (t) => t.tokenName },
+    { id: 'remote', label: 'Remote', sortValue: (t) => t.remote, render: (t) => t.remote, secondary: true },
+    { id: 'since', label: 'Connected', sortValue: (t) => -t.connectedAt, render: (t) => formatDuration(this.now - t.connectedAt), numeric: true },
+    { id: 'rtt', label: 'RTT', sortValue: (t) => t.rttMs ?? -1, render: (t) => formatRtt(t.rttMs), numeric: true, secondary: true },
+    { id: 'streams', label: 'Streams', sortValue: (t) => t.streams, render: (t) => t.streams, numeric: true },
+    { id: 'down', label: '↓ Down', sortValue: (t) => t.bytesDown, render: (t) => formatBytes(t.bytesDown), numeric: true },
+    { id: 'up', label: '↑ Up', sortValue: (t) => t.bytesUp, render: (t) => formatBytes(t.bytesUp), numeric: true },
+    { id: 'rate-down', label: '↓ Rate', sortValue: (t) => t.rateDown, render: (t) => formatRate(t.rateDown), numeric: true, secondary: true },
+    { id: 'rate-up', label: '↑ Rate', sortValue: (t) => t.rateUp, render: (t) => formatRate(t.rateUp), numeric: true, secondary: true },
+  ];
+  private visible: TunnelStatus[] = [];
+  private matching = 0;
+  private pageCount = 1;
+
+  constructor() {
+    super();
+    this.tunnels = [];
+    this.streams = [];
+    this.filter = '';
+    this.now = Date.now();
+    this.sort = { column: 'id', descending: false };
+    this.page = 0;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('filter')) this.page = 0;
+    const matching = this.filter.trim() === '' ? this.tunnels.slice() : this.matchingTunnels();
+    sortRows(matching, this.columns, this.sort);
+    this.matching = matching.length;
+    this.pageCount = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
+    if (this.page >= this.pageCount) this.page = this.pageCount - 1;
+    this.visible = matching.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE);
+  }
+
+  private matchingTunnels(): TunnelStatus[] {
+    const names = new Map(this.tunnels.map((t) => [t.id, t.tokenName]));
+    const viaStreams = new Set(this.streams.filter((s) => streamMatches(this.filter, s, names.get(s.tunnel) ?? null)).map((s) => s.tunnel));
+    return this.tunnels.filter((t) => viaStreams.has(t.id) || matchesFilter(this.filter, [t.remote, t.tokenName], t.id));
+  }
+
+  private select(id: string): void {
+    this.dispatchEvent(new CustomEvent<string>('tunnel-selected', { detail: id, bubbles: true, composed: true }));
+  }
+
+  protected override render() {
+    return html`<section class="card" aria-labelledby="tunnels-title">
+      <header>
+        <h2 id="tunnels-title">Tunnels</h2>
+        <span class="count">${this.tunnels.length} connected</span>
+      </header>
+      ${this.matching === 0
+        ? html`<div class="empty">${this.tunnels.length === 0 ? 'No tunnel is connected.' : 'No tunnel matches the filter.'}</div>`
+        : html`<div class="scroll">
+            <table>
+              ${renderHeader(this.columns, this.sort, (column) => (this.sort = nextSort(this.sort, column)))}
+              <tbody>
+                ${repeat(
+                  this.visible,
+                  (t) => t.id,
+                  (t) => html`<tr data-id=${t.id}>
+                    ${this.columns.map((column) => html`<td data-col=${column.id} class=${cellClass(column)}>${column.render(t)}</td>`)}
+                  </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`}
+      ${renderPager(this.page, this.pageCount, this.matching, (page) => (this.page = page))}
+    </section>`;
+  }
+}
+
+customElements.define('tunnels-table', TunnelsTable);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'tunnels-table': TunnelsTable;
+  }
+}
