@@ -69,10 +69,19 @@ export function encodeDatagram(streamId: number, address: Address, payload: Buff
 }
 
 export function encodeData(streamId: number, payload: Buffer): Buffer {
+  return encodeDataInto(Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length), streamId, payload);
+}
+
+/** Writes a DATA frame at the start of `target` (for pooled buffers) and returns the frame's bytes. */
+export function encodeDataInto(target: Buffer, streamId: number, payload: Buffer): Buffer {
   if (payload.length > MAX_DATA_PAYLOAD) throw new RangeError(`DATA payload of ${payload.length} bytes`);
-  const buf = header(FrameType.Data, 0, streamId, payload.length);
-  payload.copy(buf, FRAME_HEADER_SIZE);
-  return buf;
+  const frameLength = FRAME_HEADER_SIZE + payload.length;
+  if (target.length < frameLength) throw new RangeError(`buffer of ${target.length} bytes for a ${frameLength}-byte frame`);
+  target[0] = FrameType.Data;
+  target[1] = 0;
+  target.writeUInt32BE(streamId, 2);
+  payload.copy(target, FRAME_HEADER_SIZE);
+  return target.subarray(0, frameLength);
 }
 
 export function encodeFin(streamId: number): Buffer {

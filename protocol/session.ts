@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import {
   encodeBindResult,
-  encodeData,
+  encodeDataInto,
   encodeDatagram,
   encodeFin,
   encodeGoAway,
@@ -30,6 +30,7 @@ import {
   type Address,
   type Frame,
 } from './frame.js';
+import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Stream, type StreamOwner } from './stream.js';
 
 export type SessionRole = 'client' | 'relay';
@@ -200,7 +201,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   sendData(streamId: number, payload: Buffer): void {
     this.bytesSent += payload.length;
-    this.sendWire(encodeData(streamId, payload));
+    const buffer = takeFrameBuffer();
+    this.sendWire(encodeDataInto(buffer, streamId, payload), () => returnFrameBuffer(buffer));
   }
 
   sendFin(streamId: number): void {
@@ -233,7 +235,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.sendWire(frame);
   }
 
-  private sendWire(frame: Buffer): void {
+  /** `written` runs once the WebSocket no longer needs the frame's bytes. */
+  private sendWire(frame: Buffer, written?: () => void): void {
     if (!this.corked && this.options.transport) {
       this.corked = true;
       this.options.transport.cork();
@@ -243,6 +246,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.wireBuffered += length;
     this.ws.send(frame, (err) => {
       this.wireBuffered -= length;
+      written?.();
       if (!err && this.readyStreams.size > 0) this.flush();
     });
   }
