@@ -9,6 +9,7 @@ import {
 } from '../../client/socks/parsers.js';
 import { SocksError, SocksErrorCode } from '../../client/socks/errors.js';
 import { MAX_SOCKS4_DOMAIN_LENGTH, MAX_SOCKS4_USERID_LENGTH, ReplyCode } from '../../client/socks/constants.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 type Parser = (buf: Buffer) => ParseResult<unknown>;
 
@@ -285,17 +286,6 @@ describe('SOCKS4 field bounds', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Values that steer parsers down real paths: versions, ATYPs, NULs, small lengths. */
 const INTERESTING_BYTES = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0xff];
@@ -344,7 +334,7 @@ const FUZZ_CASES = 2000;
 describe('SOCKS parsers on random bytes', () => {
   for (const target of FUZZ_TARGETS) {
     test(`${target.name}: only SocksError, and the decision never changes as bytes arrive`, () => {
-      const random = prng(target.seed);
+      const random = seededRandom(target.seed);
       const seen = { need: 0, value: 0, error: 0 };
       for (let i = 0; i < FUZZ_CASES; i++) {
         const buf = randomBuffer(random, target.version);

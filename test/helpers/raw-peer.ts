@@ -217,17 +217,7 @@ export function socks4Request(command: number, host: string, port: number, userI
 
 // ---- randomness for fuzz-style tests ----
 
-/** mulberry32: a tiny seeded PRNG, so a failing input can be reproduced from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './seeded-random.js';
 
 export function randomBuffer(random: () => number, length: number): Buffer {
   const buf = Buffer.alloc(length);

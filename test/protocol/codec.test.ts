@@ -18,6 +18,7 @@ import {
   ResetCode,
   type Frame,
 } from '../../protocol/frame.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 interface Fixture {
   name: string;
@@ -289,17 +290,6 @@ describe('codec normalisation', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('codec fuzz', () => {
   const SEED = 0x50c4b41d;
@@ -307,7 +297,7 @@ describe('codec fuzz', () => {
   const MAX_LENGTH = 80;
 
   it(`decodes ${CASES} random messages to a frame or a ProtocolError`, () => {
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     const int = (n: number): number => Math.floor(random() * n);
     const seen = new Set<number>();
 
