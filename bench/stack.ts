@@ -31,7 +31,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const token = randomBytes(16).toString('hex');
   const profile = (who: string): string[] =>
     options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${options.label}-${who}.cpuprofile`] : [];
-  const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token], profile('relay'));
+  const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8'], profile('relay'));
   let client: Managed | null = null;
   try {
     const [, relayPort] = await relay.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);

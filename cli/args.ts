@@ -66,3 +66,18 @@ export function portRangeFlag(flag: string, value: string | undefined): { low: n
   if (!match) throw new UsageError(`${flag}: "${value}" is not LOW-HIGH`);
   return { low: Number(match[1]), high: Number(match[2]) };
 }
+
+/**
+ * The values of repeatable string flags in command-line order, across flags:
+ * `--allow A --deny B --allow C` → allow A, deny B, allow C (first match wins, so order matters).
+ * Run after parseFlags, which has already rejected unknown flags.
+ */
+export function orderedValues(argv: string[], names: readonly string[]): Array<{ name: string; value: string }> {
+  const options = Object.fromEntries(names.map((name) => [name, { type: 'string' as const, multiple: true }]));
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  const ordered: Array<{ name: string; value: string }> = [];
+  for (const token of tokens ?? []) {
+    if (token.kind === 'option' && names.includes(token.name) && token.value !== undefined) ordered.push({ name: token.name, value: token.value });
+  }
+  return ordered;
+}

@@ -3,11 +3,13 @@ import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import { startClient } from '../client/client.js';
 import { startRelay } from '../server/relay.js';
+import { parseTargetRule } from '../server/policy/target-rule.js';
 import { hostPortFlag, logLevelFlag, parseFlags, untilSignal } from './args.js';
 
 export const DEMO_HELP = `Usage: sockbridge demo [--socks HOST:PORT] [--listen HOST:PORT]
 
-Runs a relay and a client in one process on loopback, with a fresh random token,
+Runs a relay and a client in one process on loopback, with a fresh random token
+(the demo relay may also reach this machine's own servers, which a real relay refuses),
 and prints the SOCKS address, the relay URL, a curl line to try, and the status page's
 address with a fresh admin token to log in with.
 
@@ -35,6 +37,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     listen: hostPortFlag('--listen', flags.listen as string | undefined, { host: '127.0.0.1', port: 0 }),
     tokens: [token],
     adminToken,
+    // The demo runs on your own machine: let it reach local servers too, which a real relay refuses by default.
+    rules: [parseTargetRule('allow', '127.0.0.0/8'), parseTargetRule('allow', '::1/128')],
     logger: createLogger('relay', level),
   });
   const socksAddress = hostPortFlag('--socks', flags.socks as string | undefined, { host: '127.0.0.1', port: 1080 });

@@ -1,7 +1,8 @@
 import { createLogger } from '../common/log.js';
 import { RELAY_DEFAULTS } from '../server/config.js';
 import { startRelay } from '../server/relay.js';
-import { hostPortFlag, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
+import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
+import { hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const RELAY_HELP = `Usage: sockbridge relay --token TOKEN [options]
 
@@ -20,6 +21,11 @@ Options:
                               local address toward the expected peer)
   --bind-ports LOW-HIGH       ports BIND may listen on (default: any free port)
   --bind-timeout SECONDS      how long a BIND waits for its connection (default 120)
+  --allow TARGET              let the relay reach TARGET; --deny TARGET refuses it. Repeatable,
+  --deny TARGET               in order, first match wins, ahead of the safe default that refuses
+                              loopback, private, link-local, multicast and unspecified addresses.
+                              TARGET: a CIDR, IP, host name or *.domain, optionally :PORT or
+                              :LOW-HIGH ([IPv6]:PORT). Example: --allow 127.0.0.0/8 --allow ::1/128
   --admin-token TOKEN         turns on the status page, its API and /metrics, guarded by
                               this token (Bearer, or HTTP Basic with any user name and the
                               token as password); must differ from the tunnel tokens
@@ -39,6 +45,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'bind-ports': { type: 'string' },
     'bind-timeout': { type: 'string' },
     'admin-token': { type: 'string' },
+    allow: { type: 'string', multiple: true },
+    deny: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
   });
   if (flags.help) {
@@ -58,12 +66,25 @@ export async function relayCommand(argv: string[]): Promise<number> {
     bindPorts: portRangeFlag('--bind-ports', flags['bind-ports'] as string | undefined),
     bindTimeoutMs: secondsFlag('--bind-timeout', flags['bind-timeout'] as string | undefined, RELAY_DEFAULTS.bindTimeoutMs),
     adminToken: adminTokenFrom(flags['admin-token'] as string | undefined),
+    rules: rulesFrom(argv),
     logger,
   });
   const signal = await untilSignal();
   logger.info('stopping', { signal });
   await relay.close();
   return 0;
+}
+
+/** --allow and --deny in the order given. */
+function rulesFrom(argv: string[]): TargetRule[] {
+  return orderedValues(argv, ['allow', 'deny']).map(({ name, value }) => {
+    try {
+      return parseTargetRule(name as RuleAction, value);
+    } catch (err) {
+      if (err instanceof RuleSyntaxError) throw new UsageError(`--${name}: ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 /** --admin-token, else env SOCKBRIDGE_ADMIN_TOKEN; null when neither is set. */

@@ -3,6 +3,7 @@ import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../
 import type { Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import type { PortRange } from './dialers/bind.js';
+import type { TargetRule } from './policy/target-rule.js';
 
 export interface RelayConfig {
   /** Where the HTTP/WebSocket listener binds. Loopback unless told otherwise. */
@@ -19,6 +20,8 @@ export interface RelayConfig {
   bindPorts: PortRange | null;
   /** How long a BIND waits for its one incoming connection (the SOCKS4 note suggests 2 minutes). */
   bindTimeoutMs: number;
+  /** Operator rules (--allow/--deny), in order, ahead of the safe default that refuses private ranges. */
+  rules: readonly TargetRule[];
   /** Guards the status page, its API and /metrics; null turns them off (404). Never a tunnel token. */
   adminToken: string | null;
   logger?: Logger;
@@ -32,6 +35,7 @@ export const RELAY_DEFAULTS = {
   publicAddress: null,
   bindPorts: null,
   bindTimeoutMs: 120_000,
+  rules: [],
   adminToken: null,
 } as const;
 

@@ -12,6 +12,7 @@ import { formatHostPort } from '../common/host-port.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import { createApp } from './app.js';
+import { DestinationPolicy } from './policy/destination-policy.js';
 import { resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
 import { trackSession } from './status/track-session.js';
@@ -36,6 +37,7 @@ export interface Relay {
 export async function startRelay(partial: Partial<RelayConfig> & { tokens: string[] }): Promise<Relay> {
   const config = resolveRelayConfig(partial);
   const logger = config.logger ?? createLogger('relay');
+  const policy = new DestinationPolicy(config.rules);
   const tokens = new TokenChecker(config.tokens);
   const sessions = new Set<Session>();
   const wss = new WebSocketServer({
@@ -61,6 +63,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     trackSession(status, session, remote, tokenName); // before serveSession: the model must know a stream before handlers report on it
     serveSession(session, {
       dialTimeoutMs: config.dialTimeoutMs,
+      policy,
       bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
       localAddress: req.socket.localAddress ?? '127.0.0.1',
       logger,

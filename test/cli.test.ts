@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { CliProcess, runCli } from './helpers/cli-process.js';
 import { curl } from './helpers/curl.js';
 import { startHttpTarget, type Target } from './helpers/targets.js';
+import { LOOPBACK_ALLOW_FLAGS } from './helpers/loopback-rules.js';
 
 const EXIT_USAGE = 2;
 /** A process start loads the whole program; on a loaded CI machine that can take seconds. */
@@ -90,7 +91,7 @@ describe('sockbridge relay and client processes', () => {
 
   /** Starts a relay on a free port (recorded in `started`, for finally) and returns it with its tunnel URL, read from its log. */
   async function startRelayProcess(started: CliProcess[], args: string[], env: Record<string, string> = {}): Promise<{ relay: CliProcess; url: string }> {
-    const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', ...args], env);
+    const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', ...LOOPBACK_ALLOW_FLAGS, ...args], env);
     started.push(relay);
     const [, address] = await relay.waitFor(/relay listening address=(\S+)/, START_WAIT_MS);
     return { relay, url: `ws://${address}/tunnel` };

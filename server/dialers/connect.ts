@@ -1,21 +1,42 @@
 /** CONNECT on the relay: dial the target with a timeout, IPv4 or IPv6, names resolved here. */
-import { connect, type Socket } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { connect, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
+import type { DestinationPolicy } from '../policy/destination-policy.js';
+
+/** The code of a dial the destination policy refused; mapped to SOCKS reply 0x02. */
+export const POLICY_REFUSED = 'ERR_POLICY';
 
 export class DialError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** For POLICY_REFUSED: the rule that refused. */
+    readonly rule?: string,
   ) {
     super(message);
     this.name = 'DialError';
   }
 }
 
-/** Resolves with a connected socket (half-open allowed, Nagle off) or rejects with a DialError. */
-export function dialTcp(target: Address, timeoutMs: number): Promise<Socket> {
+/**
+ * Resolves with a connected socket (half-open allowed, Nagle off) or rejects with a DialError.
+ * The policy judges the addresses the name resolves to, so DNS cannot steer a dial past it.
+ */
+export function dialTcp(target: Address, timeoutMs: number, policy: DestinationPolicy): Promise<Socket> {
+  if (isIP(target.host) !== 0) {
+    const decision = policy.decide({ name: null, ip: target.host, port: target.port });
+    if (!decision.allowed) return Promise.reject(refusal(decision.rule));
+  }
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true, autoSelectFamily: true });
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      autoSelectFamily: true,
+      lookup: policyLookup(target, policy),
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new DialError('ETIMEDOUT', `no answer within ${timeoutMs} ms`));
@@ -27,7 +48,7 @@ export function dialTcp(target: Address, timeoutMs: number): Promise<Socket> {
     });
     const onError = (err: NodeJS.ErrnoException): void => {
       clearTimeout(timer);
-      reject(new DialError(firstErrno(err), err.message));
+      reject(err instanceof DialError ? err : new DialError(firstErrno(err), err.message));
     };
     socket.once('error', onError);
   });
@@ -38,4 +59,24 @@ function firstErrno(err: NodeJS.ErrnoException): string {
   if (err.code) return err.code;
   const inner = (err as unknown as AggregateError).errors?.[0] as NodeJS.ErrnoException | undefined;
   return inner?.code ?? 'EUNKNOWN';
+}
+
+function refusal(rule: string): DialError {
+  return new DialError(POLICY_REFUSED, `refused by ${rule}`, rule);
+}
+
+/** dns.lookup, keeping only the addresses the policy allows. */
+function policyLookup(target: Address, policy: DestinationPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, found: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const decisions = found.map((entry) => ({ entry, decision: policy.decide({ name: target.host, ip: entry.address, port: target.port }) }));
+      const allowed = decisions.filter(({ decision }) => decision.allowed).map(({ entry }) => entry);
+      if (allowed.length === 0) {
+        return callback(refusal(decisions[0]?.decision.rule ?? 'no address') as NodeJS.ErrnoException, '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      callback(null, allowed[0].address, allowed[0].family);
+    });
+  };
 }

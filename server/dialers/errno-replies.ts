@@ -20,6 +20,8 @@ const REPLY_BY_ERRNO: Readonly<Record<string, ReplyCode>> = {
   EADDRNOTAVAIL: ReplyCode.NetworkUnreachable,
   EAFNOSUPPORT: ReplyCode.NetworkUnreachable,
   EACCES: ReplyCode.NotAllowed,
+  // Not an errno: the relay's own destination policy refused (dialers/connect.ts).
+  ERR_POLICY: ReplyCode.NotAllowed,
   EPERM: ReplyCode.NotAllowed,
 };
 

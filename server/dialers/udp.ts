@@ -7,6 +7,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
+import type { DestinationPolicy } from '../policy/destination-policy.js';
 
 type Family = 4 | 6;
 
@@ -23,7 +24,10 @@ export class UdpAssociation {
   datagramsSent = 0;
   datagramsReceived = 0;
 
-  constructor(private readonly events: UdpAssociationEvents) {}
+  constructor(
+    private readonly events: UdpAssociationEvents,
+    private readonly policy: DestinationPolicy,
+  ) {}
 
   /** The IPv4 socket's address: what the relay reports as BND in its answer. */
   async start(): Promise<Address> {
@@ -36,6 +40,12 @@ export class UdpAssociation {
     if (this.closed) return;
     void this.resolve(destination.host).then(
       async ({ ip, family }) => {
+        const name = isIP(destination.host) === 0 ? destination.host : null;
+        const decision = this.policy.decide({ name, ip, port: destination.port });
+        if (!decision.allowed) {
+          this.events.onDrop(destination, `refused by ${decision.rule}`);
+          return;
+        }
         const socket = await this.socketFor(family);
         if (this.closed) return;
         socket.send(payload, destination.port, ip, (err) => {

@@ -12,11 +12,12 @@ export async function handleConnect({ session, stream, target, destination, opti
   let socket: Socket;
   const dialStart = performance.now();
   try {
-    socket = await dialTcp(target, options.dialTimeoutMs);
+    socket = await dialTcp(target, options.dialTimeoutMs, options.policy);
   } catch (err) {
     const code = err instanceof DialError ? err.code : 'EUNKNOWN';
     const reply = replyForErrno(code);
-    logger.info('connect failed', { stream: stream.id, dest: destination, code, reply });
+    if (err instanceof DialError && err.rule) logger.warn('connect refused by policy', { stream: stream.id, dest: destination, rule: err.rule });
+    else logger.info('connect failed', { stream: stream.id, dest: destination, code, reply });
     if (!stream.isClosed) options.observer?.refused(stream, reply, code, performance.now() - dialStart);
     session.answerOpen(stream, reply);
     return;

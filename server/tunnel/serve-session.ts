@@ -5,12 +5,15 @@ import type { Stream } from '../../protocol/stream.js';
 import { formatHostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import type { BindOptions } from '../dialers/bind.js';
+import type { DestinationPolicy } from '../policy/destination-policy.js';
 import { handleBind } from './bind-handler.js';
 import { handleConnect } from './connect-handler.js';
 import { handleUdpAssociate } from './udp-handler.js';
 
 export interface ServeSessionOptions {
   dialTimeoutMs: number;
+  /** Where CONNECT and UDP may go. */
+  policy: DestinationPolicy;
   bind: BindOptions;
   /** The relay's own address on the tunnel's connection, announced for BIND when nothing better is known. */
   localAddress: string;

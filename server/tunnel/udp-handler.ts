@@ -9,10 +9,16 @@ import type { OpenRequest } from './serve-session.js';
 
 export async function handleUdpAssociate({ session, stream, options }: OpenRequest): Promise<void> {
   const { logger } = options;
+  let loggedDrop = false;
   const association = new UdpAssociation({
     onReply: (source, payload) => session.sendDatagram(stream, source, payload),
-    onDrop: (destination, reason) => logger.debug('udp datagram dropped', { stream: stream.id, dest: formatHostPort(destination), reason }),
-  });
+    onDrop: (destination, reason) => {
+      // One line per association at info level says why; the rest go to debug, so a flood can't flood the log.
+      const level = loggedDrop ? 'debug' : 'info';
+      loggedDrop = true;
+      logger[level]('udp datagram dropped', { stream: stream.id, dest: formatHostPort(destination), reason });
+    },
+  }, options.policy);
   stream.whenClosed(() => association.close());
   const bound = await association.start();
   if (stream.isClosed) return;

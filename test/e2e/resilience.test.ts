@@ -21,6 +21,7 @@ import { startFreezeProxy, type FreezeProxy } from '../helpers/freeze-proxy.js';
 import { startLatencyProxy } from '../helpers/latency-proxy.js';
 import { sleep } from '../helpers/bulk-data.js';
 import { withTimeout } from '../helpers/session-pair.js';
+import { loopbackRules } from '../helpers/loopback-rules.js';
 
 const LOG_LEVEL = (process.env.SOCKBRIDGE_TEST_LOG_LEVEL ?? 'silent') as LogLevel;
 const TUNNEL_WAIT_MS = 1_500;
@@ -29,7 +30,7 @@ const FAST_RECONNECT: Partial<ClientConfig> = { reconnectMinMs: 50, reconnectMax
 const FAST_KEEPALIVE = { keepaliveIntervalMs: 100, keepaliveTimeoutMs: 500 };
 
 function startTestRelay(port: number, extra: Partial<RelayConfig> = {}): Promise<Relay> {
-  return startRelay({ listen: { host: '127.0.0.1', port }, tokens: [TEST_TOKEN], logger: createLogger('relay', LOG_LEVEL), ...extra });
+  return startRelay({ listen: { host: '127.0.0.1', port }, tokens: [TEST_TOKEN], rules: loopbackRules(), logger: createLogger('relay', LOG_LEVEL), ...extra });
 }
 
 function startTestClient(relayUrl: string, extra: Partial<ClientConfig> = {}): Promise<Client> {

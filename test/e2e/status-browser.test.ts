@@ -24,6 +24,7 @@ import type { Target } from '../helpers/targets.js';
 import { socksConnect } from '../helpers/socks-dial.js';
 import { waitClose } from '../helpers/socket-io.js';
 import { ADMIN_TOKEN, startDripTarget } from '../helpers/status-http.js';
+import { loopbackRules } from '../helpers/loopback-rules.js';
 
 const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -234,6 +235,7 @@ describe('status page in a real browser', async () => {
       listen: { host: '127.0.0.1', port },
       tokens: [TEST_TOKEN],
       adminToken: ADMIN_TOKEN,
+      rules: loopbackRules(),
       logger: createLogger('relay', 'silent'),
     });
     await banner.waitFor({ state: 'detached', timeout: 20_000 });

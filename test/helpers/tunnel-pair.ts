@@ -4,6 +4,7 @@ import { startClient, type Client } from '../../client/client.js';
 import type { ClientConfig } from '../../client/config.js';
 import type { RelayConfig } from '../../server/config.js';
 import { startRelay, type Relay } from '../../server/relay.js';
+import { loopbackRules } from './loopback-rules.js';
 
 export const TEST_TOKEN = 'test-token-not-secret';
 
@@ -25,6 +26,7 @@ export async function startPair(options: PairOptions = {}): Promise<TunnelPair> 
   const relay = await startRelay({
     listen: { host: '127.0.0.1', port: 0 },
     tokens: [TEST_TOKEN],
+    rules: loopbackRules(),
     logger: createLogger('relay', LOG_LEVEL),
     ...options.relay,
   });

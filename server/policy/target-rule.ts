@@ -1,0 +1,109 @@
+/**
+ * One pass/block rule, in the spirit of Dante's sockd.conf: a destination (CIDR, IP,
+ * exact host name or `*.domain`), optionally a port or port range, and an action.
+ * Syntax: `10.0.0.0/8`, `example.com:443`, `*.example.com`, `[2001:db8::/32]:1-1024`.
+ */
+import ipaddr from 'ipaddr.js';
+
+export type RuleAction = 'allow' | 'deny';
+
+export interface PortRange {
+  low: number;
+  high: number;
+}
+
+/** What a rule is asked about: the name the client asked for (null for an IP) and the address dialed. */
+export interface DestinationQuery {
+  name: string | null;
+  ip: string;
+  port: number;
+}
+
+export class RuleSyntaxError extends Error {
+  constructor(
+    readonly text: string,
+    reason: string,
+  ) {
+    super(`"${text}": ${reason}`);
+    this.name = 'RuleSyntaxError';
+  }
+}
+
+type HostMatcher = (query: DestinationQuery) => boolean;
+
+export interface TargetRule {
+  action: RuleAction;
+  /** The rule as written. */
+  text: string;
+  matches(query: DestinationQuery): boolean;
+  /** How the rule is named in logs: `--allow 127.0.0.0/8`. */
+  describe(): string;
+}
+
+const MAX_PORT = 65535;
+
+export function parseTargetRule(action: RuleAction, text: string): TargetRule {
+  const { host, ports } = splitPorts(text);
+  const matchHost = hostMatcher(host, text);
+  return {
+    action,
+    text,
+    matches: (query) => matchHost(query) && (ports === null || (query.port >= ports.low && query.port <= ports.high)),
+    describe: () => `--${action} ${text}`,
+  };
+}
+
+/** Separates `HOST[:PORTS]`; IPv6 needs brackets to carry ports. */
+function splitPorts(text: string): { host: string; ports: PortRange | null } {
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close === -1) throw new RuleSyntaxError(text, 'missing "]"');
+    const rest = text.slice(close + 1);
+    if (rest !== '' && !rest.startsWith(':')) throw new RuleSyntaxError(text, 'expected ":PORT" after "]"');
+    return { host: text.slice(1, close), ports: rest === '' ? null : parsePorts(rest.slice(1), text) };
+  }
+  const colons = text.split(':').length - 1;
+  if (colons !== 1) return { host: text, ports: null }; // none, or a bare IPv6 address/CIDR
+  const colon = text.indexOf(':');
+  return { host: text.slice(0, colon), ports: parsePorts(text.slice(colon + 1), text) };
+}
+
+function parsePorts(spec: string, text: string): PortRange {
+  const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(spec);
+  if (!match) throw new RuleSyntaxError(text, `"${spec}" is not a port or LOW-HIGH range`);
+  const low = Number(match[1]);
+  const high = match[2] === undefined ? low : Number(match[2]);
+  if (low < 1 || high > MAX_PORT || low > high) throw new RuleSyntaxError(text, `port range ${spec} is not within 1-${MAX_PORT} and ordered`);
+  return { low, high };
+}
+
+function hostMatcher(host: string, text: string): HostMatcher {
+  if (host === '') throw new RuleSyntaxError(text, 'no destination');
+  if (host.includes('/')) return cidrMatcher(host, text);
+  if (ipaddr.isValid(host)) return cidrMatcher(`${host}/${ipaddr.parse(host).kind() === 'ipv4' ? 32 : 128}`, text);
+  if (host.startsWith('*.')) return suffixMatcher(host.slice(1).toLowerCase(), text);
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(host)) {
+    throw new RuleSyntaxError(text, `"${host}" is not a CIDR, an IP address, a host name or *.domain`);
+  }
+  const name = host.toLowerCase();
+  return (query) => query.name === name;
+}
+
+function cidrMatcher(cidr: string, text: string): HostMatcher {
+  let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    range = ipaddr.parseCIDR(cidr);
+  } catch {
+    throw new RuleSyntaxError(text, `"${cidr}" is not a valid CIDR`);
+  }
+  return (query) => {
+    const address = ipaddr.process(query.ip);
+    return address.kind() === range[0].kind() && address.match(range);
+  };
+}
+
+/** `*.example.com` matches every name below example.com, not example.com itself. */
+function suffixMatcher(suffix: string, text: string): HostMatcher {
+  if (suffix.length < 2) throw new RuleSyntaxError(text, 'an empty domain after "*."');
+  return (query) => query.name !== null && query.name.endsWith(suffix) && query.name.length > suffix.length;
+}
