@@ -5,7 +5,7 @@
  * Decisions are made on the address actually dialed, after the relay resolved the name.
  */
 import ipaddr from 'ipaddr.js';
-import type { DestinationQuery, TargetRule } from './target-rule.js';
+import { normalizeName, type DestinationQuery, type TargetRule } from './target-rule.js';
 
 export interface Decision {
   allowed: boolean;
@@ -30,7 +30,7 @@ export class DestinationPolicy {
   constructor(private readonly rules: readonly TargetRule[]) {}
 
   decide(query: DestinationQuery): Decision {
-    const normalized = { ...query, name: query.name?.toLowerCase() ?? null };
+    const normalized = { ...query, name: query.name === null ? null : normalizeName(query.name) };
     for (const rule of this.rules) {
       if (rule.matches(normalized)) return { allowed: rule.action === 'allow', rule: rule.describe() };
     }

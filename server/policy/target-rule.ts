@@ -3,6 +3,7 @@
  * exact host name or `*.domain`), optionally a port or port range, and an action.
  * Syntax: `10.0.0.0/8`, `example.com:443`, `*.example.com`, `[2001:db8::/32]:1-1024`.
  */
+import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 export type RuleAction = 'allow' | 'deny';
@@ -60,7 +61,9 @@ function splitPorts(text: string): { host: string; ports: PortRange | null } {
     if (close === -1) throw new RuleSyntaxError(text, 'missing "]"');
     const rest = text.slice(close + 1);
     if (rest !== '' && !rest.startsWith(':')) throw new RuleSyntaxError(text, 'expected ":PORT" after "]"');
-    return { host: text.slice(1, close), ports: rest === '' ? null : parsePorts(rest.slice(1), text) };
+    const host = text.slice(1, close);
+    if (isIP(host.split('/')[0]) !== 6) throw new RuleSyntaxError(text, 'only an IPv6 address or CIDR goes in brackets');
+    return { host, ports: rest === '' ? null : parsePorts(rest.slice(1), text) };
   }
   const colons = text.split(':').length - 1;
   if (colons !== 1) return { host: text, ports: null }; // none, or a bare IPv6 address/CIDR
@@ -77,20 +80,30 @@ function parsePorts(spec: string, text: string): PortRange {
   return { low, high };
 }
 
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
+/** Names compare without case and without the root's trailing dot: `Example.COM.` is `example.com`. */
+export function normalizeName(name: string): string {
+  return (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
+}
+
 function hostMatcher(host: string, text: string): HostMatcher {
   if (host === '') throw new RuleSyntaxError(text, 'no destination');
   if (host.includes('/')) return cidrMatcher(host, text);
-  if (ipaddr.isValid(host)) return cidrMatcher(`${host}/${ipaddr.parse(host).kind() === 'ipv4' ? 32 : 128}`, text);
-  if (host.startsWith('*.')) return suffixMatcher(host.slice(1).toLowerCase(), text);
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(host)) {
+  // net.isIP, not ipaddr.isValid: shorthand such as "10.1" must not quietly mean 10.0.0.1.
+  const family = isIP(host);
+  if (family !== 0) return cidrMatcher(`${host}/${family === 4 ? 32 : 128}`, text);
+  const wildcard = host.startsWith('*.');
+  const name = normalizeName(wildcard ? host.slice(2) : host);
+  if (!HOST_NAME.test(name) || isIP(name) !== 0) {
     throw new RuleSyntaxError(text, `"${host}" is not a CIDR, an IP address, a host name or *.domain`);
   }
-  const name = host.toLowerCase();
-  return (query) => query.name === name;
+  return wildcard ? suffixMatcher(name) : (query) => query.name === name;
 }
 
 function cidrMatcher(cidr: string, text: string): HostMatcher {
   let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  if (isIP(cidr.split('/')[0]) === 0) throw new RuleSyntaxError(text, `"${cidr}" is not a valid CIDR`);
   try {
     range = ipaddr.parseCIDR(cidr);
   } catch {
@@ -103,7 +116,7 @@ function cidrMatcher(cidr: string, text: string): HostMatcher {
 }
 
 /** `*.example.com` matches every name below example.com, not example.com itself. */
-function suffixMatcher(suffix: string, text: string): HostMatcher {
-  if (suffix.length < 2) throw new RuleSyntaxError(text, 'an empty domain after "*."');
-  return (query) => query.name !== null && query.name.endsWith(suffix) && query.name.length > suffix.length;
+function suffixMatcher(domain: string): HostMatcher {
+  const suffix = `.${domain}`;
+  return (query) => query.name !== null && query.name.endsWith(suffix);
 }
