@@ -95,7 +95,8 @@ function hostMatcher(host: string, text: string): HostMatcher {
   if (family !== 0) return cidrMatcher(`${host}/${family === 4 ? 32 : 128}`, text);
   const wildcard = host.startsWith('*.');
   const name = normalizeName(wildcard ? host.slice(2) : host);
-  if (!HOST_NAME.test(name) || isIP(name) !== 0) {
+  // A numeric last label is no host name but an IP in shorthand ("10.1"), which would confuse.
+  if (!HOST_NAME.test(name) || /(^|\.)\d+$/.test(name)) {
     throw new RuleSyntaxError(text, `"${host}" is not a CIDR, an IP address, a host name or *.domain`);
   }
   return wildcard ? suffixMatcher(name) : (query) => query.name === name;
