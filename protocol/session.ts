@@ -31,6 +31,7 @@ import {
   type Frame,
 } from './frame.js';
 import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
+import { Keepalive } from './keepalive.js';
 import { Stream, type StreamOwner } from './stream.js';
 
 export type SessionRole = 'client' | 'relay';
@@ -58,7 +59,6 @@ export interface Corkable {
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
 const DEFAULT_SEND_HIGH_WATER = 512 * 1024;
-const KEEPALIVE_TICK_MS = 1_000;
 const CLOSE_GRACE_MS = 1_000;
 const WS_CLOSE_NORMAL = 1000;
 const FIRST_CLIENT_STREAM_ID = 1;
@@ -107,10 +107,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private wireBuffered = 0;
   private nextStreamId = FIRST_CLIENT_STREAM_ID;
   private highestPeerStreamId = 0;
-  private lastReceivedAt = Date.now();
-  private lastPingSentAt = 0;
-  private pingSeq = 0;
-  private readonly keepaliveTimer: NodeJS.Timeout;
+  private readonly keepalive: Keepalive;
   private readonly sendHighWater: number;
   private corked = false;
   private readonly uncork = (): void => {
@@ -132,8 +129,19 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => this.teardown({ code: GoAwayCode.InternalError, reason: 'WebSocket closed', byPeer: false }));
     ws.on('error', (err) => this.teardown({ code: GoAwayCode.InternalError, reason: `WebSocket error: ${err.message}`, byPeer: false }));
-    this.keepaliveTimer = setInterval(() => this.keepaliveTick(), Math.min(KEEPALIVE_TICK_MS, options.keepaliveIntervalMs));
-    this.keepaliveTimer.unref();
+    this.keepalive = new Keepalive({
+      intervalMs: options.keepaliveIntervalMs,
+      timeoutMs: options.keepaliveTimeoutMs,
+      sendPing: (opaque) => this.sendControl(encodePing(false, opaque)),
+      onRtt: (ms) => {
+        this.rttMs = ms;
+        this.emit('rtt', ms);
+      },
+      onDead: (silentForMs) => {
+        this.teardown({ code: GoAwayCode.KeepaliveTimeout, reason: `nothing received for ${silentForMs} ms`, byPeer: false });
+        this.ws.terminate();
+      },
+    });
     if (options.role === 'client') this.sendControl(encodeHello(PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX));
   }
 
@@ -265,7 +273,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.isClosed) return;
-    this.lastReceivedAt = Date.now();
+    this.keepalive.received();
     try {
       if (!isBinary) throw new ProtocolError('ERR_TEXT_MESSAGE', 'text message on a binary protocol');
       const frame = decodeFrame(data);
@@ -361,36 +369,16 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   }
 
   private onPing(ack: boolean, opaque: number): void {
-    if (!ack) {
-      this.sendControl(encodePing(true, opaque));
-      return;
-    }
-    if (opaque === this.pingSeq && this.lastPingSentAt > 0) {
-      this.rttMs = Date.now() - this.lastPingSentAt;
-      this.emit('rtt', this.rttMs);
-    }
+    if (ack) this.keepalive.answered(opaque);
+    else this.sendControl(encodePing(true, opaque));
   }
 
-  // ---- keepalive and teardown ----
-
-  private keepaliveTick(): void {
-    const now = Date.now();
-    if (now - this.lastReceivedAt >= this.options.keepaliveTimeoutMs) {
-      this.teardown({ code: GoAwayCode.KeepaliveTimeout, reason: `nothing received for ${now - this.lastReceivedAt} ms`, byPeer: false });
-      this.ws.terminate();
-      return;
-    }
-    if (now - this.lastPingSentAt >= this.options.keepaliveIntervalMs) {
-      this.pingSeq = (this.pingSeq + 1) >>> 0;
-      this.lastPingSentAt = now;
-      this.sendControl(encodePing(false, this.pingSeq));
-    }
-  }
+  // ---- teardown ----
 
   private teardown(info: SessionCloseInfo): void {
     if (this.isClosed) return;
     this.closeInfo = info;
-    clearInterval(this.keepaliveTimer);
+    this.keepalive.stop();
     this.rejectReady(new Error(`session closed before HELLO: ${info.reason}`));
     for (const stream of [...this.streams.values()]) stream.abandon(`session closed: ${info.reason}`);
     this.readyStreams.clear();
