@@ -4,12 +4,14 @@
  * exits. A fresh process per run keeps file descriptors and heap from leaking across runs.
  */
 import type { LoadgenMessage, RunnerMessage, ScenarioContext, ScenarioName } from './messages.js';
+import { runBind, type BindParams } from './scenarios/bind.js';
 import { runBulk, type BulkParams } from './scenarios/bulk.js';
 import { runConcurrent, type ConcurrentParams } from './scenarios/concurrent.js';
 import { runIdle, type IdleParams } from './scenarios/idle.js';
 import { runLatency, type LatencyParams } from './scenarios/latency.js';
 import { runRoundTrips, type RoundTripParams } from './scenarios/roundtrips.js';
 import { runStalled, type StalledParams } from './scenarios/stalled.js';
+import { runUdp, type UdpParams } from './scenarios/udp.js';
 
 type Params = Record<string, number>;
 
@@ -20,6 +22,8 @@ const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext, params: Params) => 
   concurrent: (ctx, p) => runConcurrent(ctx, p as unknown as ConcurrentParams),
   idle: (ctx, p) => runIdle(ctx, p as unknown as IdleParams),
   stalled: (ctx, p) => runStalled(ctx, p as unknown as StalledParams),
+  udp: (ctx, p) => runUdp(ctx, p as unknown as UdpParams),
+  bind: (ctx, p) => runBind(ctx, p as unknown as BindParams),
 };
 
 const checkpointWaiters = new Map<string, () => void>();

@@ -5,9 +5,11 @@ export interface TargetPorts {
   echo: number;
   sink: number;
   source: number;
+  /** UDP echo. */
+  udpEcho: number;
 }
 
-export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'idle' | 'stalled';
+export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'idle' | 'stalled' | 'udp' | 'bind';
 
 /** Runner → load generator. */
 export type RunnerMessage =

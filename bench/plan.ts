@@ -60,4 +60,18 @@ export const PLANS: readonly ScenarioPlan[] = [
     params: { bytes: 256 * MIB, capMs: 10_000, cycles: 3, settleMs: 500 },
     timeoutMs: 100_000,
   },
+  {
+    id: '7',
+    title: 'UDP datagrams/s and loss, 512 B and 1400 B, UDP ASSOCIATE',
+    scenario: 'udp',
+    params: { smallBytes: 512, largeBytes: 1_400, window: 128, warmupMs: 300, durationMs: 2_000, datagramTimeoutMs: 250 },
+    timeoutMs: 20_000,
+  },
+  {
+    id: '8',
+    title: 'BIND setup time, 200 sequential BINDs',
+    scenario: 'bind',
+    params: { count: 200, warmup: 50, capMs: 15_000, perBindTimeoutMs: 5_000 },
+    timeoutMs: 25_000,
+  },
 ];

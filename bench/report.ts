@@ -4,12 +4,14 @@
  */
 import type { ScenarioPlan } from './plan.js';
 import type { CpuUse, RssPoint, RunOutcome } from './runner.js';
+import type { BindResult } from './scenarios/bind.js';
 import type { BulkResult } from './scenarios/bulk.js';
 import type { ConcurrentResult } from './scenarios/concurrent.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { RoundTripResult } from './scenarios/roundtrips.js';
 import type { StalledResult } from './scenarios/stalled.js';
+import type { UdpResult, UdpSizeResult } from './scenarios/udp.js';
 import { compact, fixed } from './stats.js';
 import type { Row } from './table.js';
 
@@ -42,6 +44,8 @@ interface Metric {
   target?: string;
   /** The issue's target; absent for figures shown for information. */
   pass?(direct: number | null, tunnel: number): boolean;
+  /** The verdict of a figure without a target (e.g. "report"), unless a run failed. */
+  verdict?: string;
 }
 
 const KIB_PER_MIB = 1024;
@@ -75,7 +79,7 @@ function toRow(id: string, m: Metric, skipped: boolean): Row {
   else if (m.direct === 'FAILED' || m.tunnel === 'FAILED') verdict = 'FAILED';
   else if (m.pass && typeof m.tunnel === 'number' && Number.isFinite(m.tunnel)) {
     verdict = m.pass(typeof m.direct === 'number' ? m.direct : null, m.tunnel) ? 'PASS' : 'FALL SHORT';
-  }
+  } else if (m.verdict) verdict = m.verdict;
   return { id, figure: m.figure, direct: cell(m.direct), tunnel: cell(m.tunnel), ratio, target: m.target ?? '', verdict };
 }
 
@@ -108,6 +112,11 @@ function describeCpu(cpu: CpuUse): string {
 const ratioAtLeast = (share: number) => (d: number | null, t: number) => d !== null && t >= share * d;
 const ratioAtMost = (share: number) => (d: number | null, t: number) => d !== null && t <= share * d;
 const int = (v: number): string => v.toFixed(0);
+const percent = (v: number): string => `${(v * 100).toFixed(1)} %`;
+/** Loss is usually tiny: two decimals, so 0.04 % does not read as 0. */
+const lossPercent = (v: number): string => `${(v * 100).toFixed(2)} %`;
+/** Figures the issue asks for without a target. */
+const REPORT_ONLY = { target: 'none given', verdict: 'report' } as const;
 
 const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]) => Metric[]> = {
   bulk(o, notes) {
@@ -213,7 +222,6 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
       notes.push(`#6 tunnel: relay+client RSS change over ${pause} s with only A (stalled) open: ${compact(idleGrowth)} MiB (flat means A's backlog is bounded)`);
       notes.push(`#6 tunnel RSS: before A ${describeRss(c['before-stall'])}; A stalled ${describeRss(c.stalled)}; ${pause} s later ${describeRss(c['stalled-later'])}; after the last B ${describeRss(c['stalled-end'])}; peak ${describeRss(o.tunnel.peak ?? undefined)}`);
     }
-    const percent = (v: number): string => `${(v * 100).toFixed(1)} %`;
     return [
       { figure: 'B 256 MiB download alone, median (MB/s)', direct: pick<StalledResult>(o.direct, (r) => r.soloMbps), tunnel: pick<StalledResult>(o.tunnel, (r) => r.soloMbps), format: compact, ratio: true },
       { figure: 'B with A stalled, median (MB/s)', direct: pick<StalledResult>(o.direct, (r) => r.withStallMbps), tunnel: pick<StalledResult>(o.tunnel, (r) => r.withStallMbps), format: compact, ratio: true },
@@ -226,6 +234,72 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
         target: 'bounded: ≤ 32 MiB',
         pass: (_d, t) => t <= 32,
       },
+    ];
+  },
+  udp(o, notes) {
+    const sizeOf = (r: UdpResult, bytes: number): UdpSizeResult | undefined => r.sizes.find((x) => x.payloadBytes === bytes);
+    const sizes = [o.plan.params.smallBytes, o.plan.params.largeBytes];
+    for (const [mode, run] of [['direct', o.direct], ['tunnel', o.tunnel]] as const) {
+      const r = resultOf<UdpResult>(run);
+      if (!r) continue;
+      for (const x of r.sizes) {
+        const odd = [x.late > 0 ? `${x.late} came back after their timeout` : '', x.garbled > 0 ? `${x.garbled} garbled replies` : ''].filter(Boolean).join(', ');
+        notes.push(
+          `#7 ${mode}: ${x.payloadBytes} B: ${x.lostMeasured} of ${x.sentMeasured} lost (no reply within ${o.plan.params.datagramTimeoutMs} ms), ` +
+            `RTT p50 ${compact(x.rttP50Us)} µs, p99 ${compact(x.rttP99Us)} µs${odd ? `; ${odd}` : ''}`,
+        );
+      }
+    }
+    const t = o.tunnel?.ok ? o.tunnel : null;
+    const udp = resultOf<UdpResult>(t);
+    if (t?.cpu && udp) {
+      // Each datagram crosses client and relay twice: out to the echo and back.
+      const total = udp.sizes.reduce((sum, x) => sum + x.sentTotal, 0);
+      const us = (sec: number): string => ((sec / total) * 1e6).toFixed(1);
+      notes.push(`#7 tunnel: CPU per echoed datagram (incl. warm-up and association setup): client ${us(t.cpu.clientSec)} µs, relay ${us(t.cpu.relaySec)} µs`);
+    }
+    const window = o.plan.params.window;
+    return sizes.flatMap((bytes): Metric[] => {
+      const f = (g: (x: UdpSizeResult) => number) => (r: UdpResult): number => {
+        const x = sizeOf(r, bytes);
+        return x ? g(x) : NaN;
+      };
+      return [
+        { figure: `UDP ${bytes} B echoed datagrams/s, window ${window}`, direct: pick<UdpResult>(o.direct, f((x) => x.perSecond)), tunnel: pick<UdpResult>(o.tunnel, f((x) => x.perSecond)), format: int, ratio: true, ...REPORT_ONLY },
+        { figure: `UDP ${bytes} B datagrams lost`, direct: pick<UdpResult>(o.direct, f((x) => x.lossRate)), tunnel: pick<UdpResult>(o.tunnel, f((x) => x.lossRate)), format: lossPercent, ...REPORT_ONLY },
+      ];
+    });
+  },
+  bind(o, notes) {
+    const count = o.plan.params.count;
+    for (const [mode, run] of [['direct', o.direct], ['tunnel', o.tunnel]] as const) {
+      const r = resultOf<BindResult>(run);
+      if (!r) continue;
+      if (r.failures > 0) notes.push(`#8 ${mode}: ${r.failures} of ${count} BINDs failed (${r.errors || 'ran out of time'})`);
+      notes.push(
+        `#8 ${mode}: to 1st reply p90 ${compact(r.listen.p90Ms)} ms, max ${compact(r.listen.maxMs)} ms; ` +
+          `to 2nd reply p90 ${compact(r.accept.p90Ms)} ms, max ${compact(r.accept.maxMs)} ms`,
+      );
+    }
+    const t = o.tunnel?.ok ? o.tunnel : null;
+    const bind = resultOf<BindResult>(t);
+    if (t?.cpu && bind) {
+      const binds = bind.attempted + o.plan.params.warmup;
+      const us = (sec: number): string => ((sec / binds) * 1e6).toFixed(0);
+      notes.push(`#8 tunnel: CPU per BIND (greeting, both replies, 1-byte check; incl. warm-up): client ${us(t.cpu.clientSec)} µs, relay ${us(t.cpu.relaySec)} µs`);
+    }
+    const p = (f: (r: BindResult) => number) => [pick<BindResult>(o.direct, f), pick<BindResult>(o.tunnel, f)] as const;
+    const row = (figure: string, f: (r: BindResult) => number): Metric => {
+      const [direct, tunnel] = p(f);
+      return { figure, direct, tunnel, format: compact, ratio: true, ...REPORT_ONLY };
+    };
+    const [dFail, tFail] = p((r) => r.failures);
+    return [
+      row('BIND → 1st reply (listening), p50 (ms)', (r) => r.listen.p50Ms),
+      row('BIND → 1st reply (listening), p99 (ms)', (r) => r.listen.p99Ms),
+      row('BIND → 2nd reply (peer accepted), p50 (ms)', (r) => r.accept.p50Ms),
+      row('BIND → 2nd reply (peer accepted), p99 (ms)', (r) => r.accept.p99Ms),
+      { figure: `BIND failures (of ${count})`, direct: dFail, tunnel: tFail, format: int },
     ];
   },
 };

@@ -99,7 +99,7 @@ async function main(): Promise<number> {
     for (const line of warnings) log(line);
   }
   let targets = await startTargets();
-  log(`targets: echo :${targets.ports.echo}, sink :${targets.ports.sink}, source :${targets.ports.source}`);
+  log(`targets: echo :${targets.ports.echo}, sink :${targets.ports.sink}, source :${targets.ports.source}, udp echo :${targets.ports.udpEcho}`);
   const outcomes: PlanOutcome[] = [];
   for (const plan of PLANS) {
     if (only && !only.has(plan.id)) continue;

@@ -1,6 +1,6 @@
 /**
  * The target servers, run as their own process: `node dist/bench/targets.js`.
- * Prints one line `targets {"echo":P,"sink":P,"source":P}` on stdout once listening.
+ * Prints one line `targets {"echo":P,"sink":P,"source":P,"udpEcho":P}` on stdout once listening.
  *
  * - echo:   sends back every byte.
  * - sink:   reads an 8-byte big-endian length N, then swallows N bytes, answering one
@@ -8,7 +8,9 @@
  *           so the sender can time what was really received.
  * - source: reads an 8-byte big-endian length N, then sends N bytes (N = 0: forever,
  *           until the peer goes away), always waiting for 'drain': it never buffers ahead.
+ * - udpEcho: UDP; sends every datagram back to where it came from, unchanged.
  */
+import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { HEADER_BYTES, SINK_ACK, SINK_ACK_EVERY, SINK_DONE, SOURCE_ENDLESS } from './wire.js';
 
@@ -87,8 +89,24 @@ function serveSource(socket: Socket): void {
   });
 }
 
+/** Large socket buffers: a burst of a few hundred datagrams must not overflow the kernel's queue. */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+
+function listenUdpEcho(): Promise<number> {
+  const socket = createSocket({ type: 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
+  socket.on('message', (msg, from) => socket.send(msg, from.port, from.address));
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      socket.off('error', reject);
+      socket.on('error', () => {}); // e.g. ICMP port unreachable from a sender that went away
+      resolve(socket.address().port);
+    });
+  });
+}
+
 async function main(): Promise<void> {
-  const ports = { echo: await listen(serveEcho), sink: await listen(serveSink), source: await listen(serveSource) };
+  const ports = { echo: await listen(serveEcho), sink: await listen(serveSink), source: await listen(serveSource), udpEcho: await listenUdpEcho() };
   process.stdout.write(`targets ${JSON.stringify(ports)}\n`);
   process.on('SIGTERM', () => process.exit(0));
 }

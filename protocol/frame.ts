@@ -38,6 +38,11 @@ export const FRAME_HEADER_SIZE = 6;
 export const MAX_DATA_PAYLOAD = 64 * 1024;
 /** Largest UDP payload over IPv4 (65,535 − 8 UDP − 20 IP header bytes). */
 export const MAX_DATAGRAM_PAYLOAD = 65_507;
+/**
+ * Kernel receive buffer asked for each UDP socket of an association. The default (~208 KiB)
+ * overflowed under bursts of 1,400-byte datagrams in bench #7; the kernel may grant less.
+ */
+export const UDP_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 /** Longest encoded address: ATYP, length, 255-byte name, port. */
 export const MAX_ENCODED_ADDRESS_LENGTH = 1 + 1 + 255 + 2;
 /** Largest whole frame (a maximal DATAGRAM); the WebSocket's maxPayload is set to this, so ws refuses larger messages. */

@@ -47,6 +47,8 @@ export interface SessionOptions {
   /**
    * The TCP socket under the WebSocket. When given, frames sent in one event-loop turn are
    * corked into one write: many small frames (acks, echoes, window updates) cost one syscall.
+   * The uncork waits for setImmediate, not nextTick, so that frames answering several socket
+   * reads of the same poll phase (8 streams' echoes, a burst of datagrams) share the write.
    */
   transport?: Corkable;
 }
@@ -59,6 +61,7 @@ export interface Corkable {
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
 const DEFAULT_SEND_HIGH_WATER = 512 * 1024;
+const CORK_FRAMES_BELOW = 16 * 1024;
 const CLOSE_GRACE_MS = 1_000;
 const WS_CLOSE_NORMAL = 1000;
 const FIRST_CLIENT_STREAM_ID = 1;
@@ -245,10 +248,11 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   /** `written` runs once the WebSocket no longer needs the frame's bytes. */
   private sendWire(frame: Buffer, written?: () => void): void {
-    if (!this.corked && this.options.transport) {
+    // Only small frames wait for company; a full DATA frame is a write worth making at once.
+    if (!this.corked && this.options.transport && frame.length < CORK_FRAMES_BELOW) {
       this.corked = true;
       this.options.transport.cork();
-      process.nextTick(this.uncork);
+      setImmediate(this.uncork);
     }
     const length = frame.length;
     this.wireBuffered += length;

@@ -5,7 +5,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { Address } from '../../protocol/frame.js';
+import { UDP_RECEIVE_BUFFER_BYTES, type Address } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import { encodeUdpDatagram, parseUdpDatagram, UDP_FRAG_NONE } from './udp-header.js';
@@ -41,7 +41,7 @@ export class UdpRelay {
 
   /** Binds next to the SOCKS listener; `expectedPort` 0 accepts any port from the client's IP. */
   static async open(listenHost: string, clientHost: string, expectedPort: number, session: Session, stream: Stream): Promise<UdpRelay> {
-    const socket = createSocket(isIPv6(listenHost) ? 'udp6' : 'udp4');
+    const socket = createSocket({ type: isIPv6(listenHost) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER_BYTES });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(0, listenHost, () => {

@@ -6,7 +6,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Address } from '../../protocol/frame.js';
+import { UDP_RECEIVE_BUFFER_BYTES, type Address } from '../../protocol/frame.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
 
 type Family = 4 | 6;
@@ -75,7 +75,7 @@ export class UdpAssociation {
   private async socketFor(family: Family): Promise<UdpSocket> {
     const existing = this.sockets.get(family);
     if (existing) return existing;
-    const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER_BYTES });
     this.sockets.set(family, socket);
     socket.on('message', (payload, remote) => {
       this.datagramsReceived += 1;
