@@ -5,35 +5,12 @@
  */
 import { connect, isIPv4, isIPv6, type Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { READER_WAIT_MS, SocketReader } from './socket-reader.js';
 
-export const WAIT_MS = 5_000;
+export const WAIT_MS = READER_WAIT_MS;
 
-export class RawPeer {
-  private received = Buffer.alloc(0);
-  private cursor = 0;
-  private ended = false;
-  private closedFlag = false;
-  private readonly wakers = new Set<() => void>();
-  /** Date.now() when the socket closed, or null. */
-  closedAt: number | null = null;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.received = Buffer.concat([this.received, chunk]);
-      this.wake();
-    });
-    socket.on('end', () => {
-      this.ended = true;
-      this.wake();
-    });
-    socket.on('error', () => {}); // a proxy that closes on us may reset the connection: 'close' follows
-    socket.on('close', () => {
-      this.closedFlag = true;
-      this.closedAt = Date.now();
-      this.wake();
-    });
-  }
-
+/** A socket the test drives by hand: writes, one-byte trickles, and everything received kept. */
+export class RawPeer extends SocketReader {
   /** Connects to 127.0.0.1:port with Nagle off, so each write leaves as its own segment. */
   static connect(port: number, host = '127.0.0.1'): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
@@ -57,38 +34,9 @@ export class RawPeer {
     }
   }
 
-  /** The next `length` bytes; rejects if the peer ends first or after `timeoutMs`. */
-  async read(length: number, timeoutMs = WAIT_MS): Promise<Buffer> {
-    await this.until(() => this.unread >= length || this.ended || this.closedFlag, `${length} bytes`, timeoutMs);
-    if (this.unread < length) {
-      throw new Error(`connection ended after ${this.unread} of ${length} bytes: ${this.peek().toString('hex')}`);
-    }
-    const out = this.received.subarray(this.cursor, this.cursor + length);
-    this.cursor += length;
-    return Buffer.from(out);
-  }
-
-  /** Resolves once the proxy has closed its side (FIN or reset); rejects after `timeoutMs`. */
-  async waitEnd(timeoutMs = WAIT_MS): Promise<void> {
-    await this.until(() => this.ended || this.closedFlag, 'the peer to close', timeoutMs);
-  }
-
-  /** Resolves once the socket is fully closed. */
-  async waitClosed(timeoutMs = WAIT_MS): Promise<void> {
-    await this.until(() => this.closedFlag, 'the socket to close', timeoutMs);
-  }
-
-  get isEnded(): boolean {
-    return this.ended || this.closedFlag;
-  }
-
-  /** Bytes received and not yet read. */
-  peek(): Buffer {
-    return Buffer.from(this.received.subarray(this.cursor));
-  }
-
-  get totalReceived(): number {
-    return this.received.length;
+  /** The proxy has closed its side, by FIN or by closing the socket outright. */
+  override get isEnded(): boolean {
+    return super.isEnded || this.isClosed;
   }
 
   end(): void {
@@ -97,31 +45,6 @@ export class RawPeer {
 
   destroy(): void {
     this.socket.destroy();
-  }
-
-  private get unread(): number {
-    return this.received.length - this.cursor;
-  }
-
-  private wake(): void {
-    for (const waker of [...this.wakers]) waker();
-  }
-
-  private until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.wakers.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${this.peek().toString('hex') || 'nothing'})`));
-      }, timeoutMs);
-      const check = (): void => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.wakers.delete(check);
-        resolve();
-      };
-      this.wakers.add(check);
-    });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Keeps everything an already-connected socket receives, so reads and end-of-stream can be
- * awaited in any order without losing bytes (RawPeer does the same for sockets it dials).
+ * awaited in any order without losing bytes. RawPeer builds on it for sockets it dials.
  */
 import type { Socket } from 'node:net';
 
@@ -35,7 +35,7 @@ export class SocketReader {
   /** The next `length` bytes; rejects when the peer ends first or after `timeoutMs`. */
   async read(length: number, timeoutMs = READER_WAIT_MS): Promise<Buffer> {
     await this.until(() => this.unread >= length || this.ended || this.closed, `${length} bytes`, timeoutMs);
-    if (this.unread < length) throw new Error(`ended after ${this.unread} of ${length} bytes`);
+    if (this.unread < length) throw new Error(`ended after ${this.unread} of ${length} bytes: ${this.peek().toString('hex')}`);
     const out = Buffer.from(this.received.subarray(this.cursor, this.cursor + length));
     this.cursor += length;
     return out;
@@ -59,6 +59,16 @@ export class SocketReader {
     return this.closed;
   }
 
+  /** Bytes received and not read yet, as a copy. */
+  peek(): Buffer {
+    return Buffer.from(this.received.subarray(this.cursor));
+  }
+
+  /** Every byte received so far, read or not. */
+  get totalReceived(): number {
+    return this.received.length;
+  }
+
   /** Bytes received and not read yet. */
   get unread(): number {
     return this.received.length - this.cursor;
@@ -73,7 +83,7 @@ export class SocketReader {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.wakers.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${this.peek().toString('hex') || 'nothing'})`));
       }, timeoutMs);
       const check = (): void => {
         if (!condition()) return;
