@@ -81,3 +81,11 @@ export function orderedValues(argv: string[], names: readonly string[]): Array<{
   }
   return ordered;
 }
+
+/** A positive whole number, e.g. a limit. */
+export function countFlag(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count <= 0) throw new UsageError(`${flag}: "${value}" is not a positive whole number`);
+  return count;
+}

@@ -1,14 +1,15 @@
 import { createLogger } from '../common/log.js';
 import { RELAY_DEFAULTS } from '../server/config.js';
 import { startRelay } from '../server/relay.js';
+import { relayTlsFlags } from './tls-flags.js';
 import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
-import { hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
+import { countFlag, hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const RELAY_HELP = `Usage: sockbridge relay --token TOKEN [options]
 
-Serves the tunnel at ws://HOST:PORT/tunnel and a health check at /healthz. With an
-admin token it also serves the status page at /, its API at /api/status and /api/events,
-and Prometheus metrics at /metrics.
+Serves the tunnel at ws://HOST:PORT/tunnel and a health check at /healthz (wss:// and
+https:// with --tls-cert and --tls-key). With an admin token it also serves the status
+page at /, its API at /api/status and /api/events, and Prometheus metrics at /metrics.
 
 Options:
   --listen HOST:PORT          address to listen on (default 127.0.0.1:8080)
@@ -21,6 +22,10 @@ Options:
                               local address toward the expected peer)
   --bind-ports LOW-HIGH       ports BIND may listen on (default: any free port)
   --bind-timeout SECONDS      how long a BIND waits for its connection (default 120)
+  --max-streams N             streams one tunnel may hold open (default 16384)
+  --max-binds N               BIND listeners per tunnel (default 64)
+  --max-udp N                 UDP associations per tunnel (default 64)
+  --max-tunnels-per-token N   tunnels one token may hold at once (default 32)
   --allow TARGET              let the relay reach TARGET; --deny TARGET refuses it. Repeatable,
   --deny TARGET               in order, first match wins, ahead of the safe default that refuses
                               loopback, private, link-local, multicast and unspecified addresses.
@@ -30,6 +35,8 @@ Options:
                               this token (Bearer, or HTTP Basic with any user name and the
                               token as password); must differ from the tunnel tokens
                               (default: env SOCKBRIDGE_ADMIN_TOKEN; unset: those routes 404)
+  --tls-cert FILE             PEM certificate (chain): serve wss:// and https:// instead of
+  --tls-key FILE              ws:// and http://, with this PEM private key; both or neither
   --log-level LEVEL           debug, info, warn, error or silent (default info)
   -h, --help                  show this help
 `;
@@ -45,6 +52,12 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'bind-ports': { type: 'string' },
     'bind-timeout': { type: 'string' },
     'admin-token': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'max-streams': { type: 'string' },
+    'max-binds': { type: 'string' },
+    'max-udp': { type: 'string' },
+    'max-tunnels-per-token': { type: 'string' },
     allow: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
@@ -66,7 +79,12 @@ export async function relayCommand(argv: string[]): Promise<number> {
     bindPorts: portRangeFlag('--bind-ports', flags['bind-ports'] as string | undefined),
     bindTimeoutMs: secondsFlag('--bind-timeout', flags['bind-timeout'] as string | undefined, RELAY_DEFAULTS.bindTimeoutMs),
     adminToken: adminTokenFrom(flags['admin-token'] as string | undefined),
+    tls: relayTlsFlags(flags['tls-cert'] as string | undefined, flags['tls-key'] as string | undefined),
     rules: rulesFrom(argv),
+    maxStreamsPerTunnel: countFlag('--max-streams', flags['max-streams'] as string | undefined, RELAY_DEFAULTS.maxStreamsPerTunnel),
+    maxBindsPerTunnel: countFlag('--max-binds', flags['max-binds'] as string | undefined, RELAY_DEFAULTS.maxBindsPerTunnel),
+    maxUdpPerTunnel: countFlag('--max-udp', flags['max-udp'] as string | undefined, RELAY_DEFAULTS.maxUdpPerTunnel),
+    maxTunnelsPerToken: countFlag('--max-tunnels-per-token', flags['max-tunnels-per-token'] as string | undefined, RELAY_DEFAULTS.maxTunnelsPerToken),
     logger,
   });
   const signal = await untilSignal();

@@ -1,4 +1,5 @@
 /** The relay's settings: one object with defaults, and a check that names the bad setting. */
+import { createSecureContext } from 'node:tls';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
@@ -20,11 +21,25 @@ export interface RelayConfig {
   bindPorts: PortRange | null;
   /** How long a BIND waits for its one incoming connection (the SOCKS4 note suggests 2 minutes). */
   bindTimeoutMs: number;
+  /** Per-tunnel limits: open streams, BIND listeners, UDP associations. */
+  maxStreamsPerTunnel: number;
+  maxBindsPerTunnel: number;
+  maxUdpPerTunnel: number;
+  /** Tunnels one token may hold at once. */
+  maxTunnelsPerToken: number;
   /** Operator rules (--allow/--deny), in order, ahead of the safe default that refuses private ranges. */
   rules: readonly TargetRule[];
   /** Guards the status page, its API and /metrics; null turns them off (404). Never a tunnel token. */
   adminToken: string | null;
+  /** PEM certificate chain and key: serve https:// and wss:// instead of http:// and ws://. Null for plain. */
+  tls: RelayTls | null;
   logger?: Logger;
+}
+
+/** --tls-cert and --tls-key, already read from their files. */
+export interface RelayTls {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export const RELAY_DEFAULTS = {
@@ -36,7 +51,13 @@ export const RELAY_DEFAULTS = {
   bindPorts: null,
   bindTimeoutMs: 120_000,
   rules: [],
+  // 10,000 idle streams on one tunnel must work (bench #5); beyond 16,384 a client is likely leaking.
+  maxStreamsPerTunnel: 16_384,
+  maxBindsPerTunnel: 64,
+  maxUdpPerTunnel: 64,
+  maxTunnelsPerToken: 32,
   adminToken: null,
+  tls: null,
 } as const;
 
 const MAX_PORT = 65535;
@@ -63,11 +84,25 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
   checkPositive('--bind-timeout', config.bindTimeoutMs);
+  checkPositive('--max-streams', config.maxStreamsPerTunnel);
+  checkPositive('--max-binds', config.maxBindsPerTunnel);
+  checkPositive('--max-udp', config.maxUdpPerTunnel);
+  checkPositive('--max-tunnels-per-token', config.maxTunnelsPerToken);
+  if (config.tls !== null) checkTls(config.tls);
   const ports = config.bindPorts;
   if (ports && !(ports.low >= 1 && ports.low <= ports.high && ports.high <= MAX_PORT)) {
     throw new ConfigError('--bind-ports', `expected LOW-HIGH within 1-${MAX_PORT}, got ${ports.low}-${ports.high}`);
   }
   return config;
+}
+
+/** A cert and key node cannot use (not PEM, or not a pair) fail here, not at the first handshake. */
+function checkTls(tls: RelayTls): void {
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (err) {
+    throw new ConfigError('--tls-cert', `the certificate and --tls-key are not a usable pair: ${(err as Error).message}`);
+  }
 }
 
 export function checkPositive(setting: string, value: number): void {

@@ -4,6 +4,7 @@
  */
 import { createAdaptorServer } from '@hono/node-server';
 import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -20,14 +21,15 @@ import { presentedToken, TokenChecker } from './tunnel/auth.js';
 import { serveSession } from './tunnel/serve-session.js';
 
 export const TUNNEL_PATH = '/tunnel';
+const HEADERS_TIMEOUT_MS = 10_000;
 
 export interface Relay {
   /** The address the relay actually listens on (port 0 resolved). */
   address: Address;
-  /** ws://HOST:PORT/tunnel */
+  /** ws://HOST:PORT/tunnel, or wss:// when serving TLS */
   url: string;
   sessions: ReadonlySet<Session>;
-  /** http://HOST:PORT/ — the status page (served when an admin token is set). */
+  /** http(s)://HOST:PORT/ — the status page (served when an admin token is set). */
   httpUrl: string;
   /** What the status page, its API and /metrics show. */
   status: StatusModel;
@@ -40,6 +42,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const policy = new DestinationPolicy(config.rules);
   const tokens = new TokenChecker(config.tokens);
   const sessions = new Set<Session>();
+  const tunnelsByToken = new Map<string, number>();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_SIZE,
@@ -48,7 +51,13 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   });
   const status = new StatusModel();
   const app = createApp({ logger, tunnelCount: () => sessions.size, status, adminToken: config.adminToken });
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // With --tls-cert/--tls-key the same app and the same upgrade handling run over https.
+  const server = (
+    config.tls === null
+      ? createAdaptorServer({ fetch: app.fetch })
+      : createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key } })
+  ) as Server;
+  const scheme = config.tls === null ? { ws: 'ws', http: 'http' } : { ws: 'wss', http: 'https' };
 
   const acceptTunnel = (ws: WebSocket, req: IncomingMessage, tokenName: string): void => {
     const remote = formatHostPort({ host: req.socket.remoteAddress ?? '?', port: req.socket.remotePort ?? 0 });
@@ -59,11 +68,13 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       transport: req.socket,
     });
     sessions.add(session);
+    tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 0) + 1);
     logger.info('tunnel opened', { remote, token: tokenName });
     trackSession(status, session, remote, tokenName); // before serveSession: the model must know a stream before handlers report on it
     serveSession(session, {
       dialTimeoutMs: config.dialTimeoutMs,
       policy,
+      limits: { maxStreams: config.maxStreamsPerTunnel, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel },
       bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
       localAddress: req.socket.localAddress ?? '127.0.0.1',
       logger,
@@ -71,6 +82,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     });
     session.on('close', (info) => {
       sessions.delete(session);
+      tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 1) - 1);
       logger.info('tunnel closed', { remote, reason: info.reason, byPeer: info.byPeer });
     });
   };
@@ -85,23 +97,32 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       status.countError('unauthorized-tunnel');
       return rejectUpgrade(socket, 401, 'Unauthorized');
     }
+    if ((tunnelsByToken.get(tokenName) ?? 0) >= config.maxTunnelsPerToken) {
+      logger.warn('tunnel refused: too many tunnels for this token', { token: tokenName, limit: config.maxTunnelsPerToken });
+      status.countError('limit-tunnels-per-token');
+      return rejectUpgrade(socket, 429, 'Too Many Requests');
+    }
     wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, tokenName));
   });
 
+  // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
   await listen(server, config.listen).catch((err: Error) => {
     status.close();
     throw err;
   });
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
-  logger.info('relay listening', { address: formatHostPort(address) });
-  if (config.adminToken !== null) logger.info('status page enabled', { url: `http://${formatHostPort(address)}/` });
+  const url = `${scheme.ws}://${formatHostPort(address)}${TUNNEL_PATH}`;
+  const httpUrl = `${scheme.http}://${formatHostPort(address)}/`;
+  logger.info('relay listening', { address: formatHostPort(address), scheme: config.tls === null ? 'http+ws' : 'https+wss (TLS)', url });
+  if (config.adminToken !== null) logger.info('status page enabled', { url: httpUrl });
 
   return {
     address,
-    url: `ws://${formatHostPort(address)}${TUNNEL_PATH}`,
+    url,
     sessions,
-    httpUrl: `http://${formatHostPort(address)}/`,
+    httpUrl,
     status,
     async close() {
       for (const session of sessions) session.close(GoAwayCode.ShuttingDown, 'relay shutting down');

@@ -6,6 +6,7 @@ import { formatHostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import type { BindOptions } from '../dialers/bind.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
+import { StreamLimiter, type TunnelLimits } from './limits.js';
 import { handleBind } from './bind-handler.js';
 import { handleConnect } from './connect-handler.js';
 import { handleUdpAssociate } from './udp-handler.js';
@@ -14,6 +15,8 @@ export interface ServeSessionOptions {
   dialTimeoutMs: number;
   /** Where CONNECT and UDP may go. */
   policy: DestinationPolicy;
+  /** How much one tunnel may hold open. */
+  limits: TunnelLimits;
   bind: BindOptions;
   /** The relay's own address on the tunnel's connection, announced for BIND when nothing better is known. */
   localAddress: string;
@@ -46,12 +49,20 @@ const HANDLERS: Readonly<Record<number, (request: OpenRequest) => Promise<void>>
 };
 
 export function serveSession(session: Session, options: ServeSessionOptions): void {
+  const limiter = new StreamLimiter(options.limits);
   session.on('open', (stream, command, target) => {
     const handler = HANDLERS[command];
     if (!handler) {
       options.logger.warn('command not supported', { stream: stream.id, command });
       options.observer?.refused(stream, ReplyCode.CommandNotSupported, 'command-not-supported');
       session.answerOpen(stream, ReplyCode.CommandNotSupported);
+      return;
+    }
+    const limit = limiter.admit(stream, command);
+    if (limit) {
+      options.logger.warn('stream refused: tunnel limit reached', { stream: stream.id, limit });
+      options.observer?.refused(stream, ReplyCode.GeneralFailure, limit);
+      session.answerOpen(stream, ReplyCode.GeneralFailure);
       return;
     }
     const request = { session, stream, target, destination: formatHostPort(target), options };
