@@ -1,6 +1,7 @@
 import { createLogger } from '../common/log.js';
 import { startClient } from '../client/client.js';
 import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
+import { readFlagFile } from './tls-flags.js';
 import { hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT/tunnel --token TOKEN [options]
@@ -17,6 +18,11 @@ Options:
   --udp-idle-timeout SECONDS  close a UDP association idle this long (default 300)
   --keepalive-interval SECONDS  ping period (default 15)
   --keepalive-timeout SECONDS   silence after which the tunnel is dead (default 30)
+  --ca FILE                   trust this PEM CA for a wss:// relay (default: Node's CA bundle)
+  --fingerprint SHA256        pin the relay's certificate by its SHA-256 (hex, colons optional);
+                              with a pin the chain is not checked, so a self-signed cert works
+  --http-proxy URL            reach the relay through an HTTP proxy with CONNECT:
+                              http://[user:pass@]host:port
   --log-level LEVEL           debug, info, warn, error or silent (default info)
   -h, --help                  show this help
 `;
@@ -33,6 +39,9 @@ export async function clientCommand(argv: string[]): Promise<number> {
     'keepalive-interval': { type: 'string' },
     'keepalive-timeout': { type: 'string' },
     'log-level': { type: 'string' },
+    ca: { type: 'string' },
+    fingerprint: { type: 'string' },
+    'http-proxy': { type: 'string' },
   });
   if (flags.help) {
     process.stdout.write(CLIENT_HELP);
@@ -53,6 +62,9 @@ export async function clientCommand(argv: string[]): Promise<number> {
     udpIdleTimeoutMs: secondsFlag('--udp-idle-timeout', flags['udp-idle-timeout'] as string | undefined, CLIENT_DEFAULTS.udpIdleTimeoutMs),
     keepaliveIntervalMs: secondsFlag('--keepalive-interval', flags['keepalive-interval'] as string | undefined, CLIENT_DEFAULTS.keepaliveIntervalMs),
     keepaliveTimeoutMs: secondsFlag('--keepalive-timeout', flags['keepalive-timeout'] as string | undefined, CLIENT_DEFAULTS.keepaliveTimeoutMs),
+    ca: flags.ca === undefined ? null : readFlagFile('--ca', flags.ca as string),
+    fingerprint: (flags.fingerprint as string | undefined) ?? null,
+    httpProxy: (flags['http-proxy'] as string | undefined) ?? null,
     logger,
   });
   const signal = await untilSignal();

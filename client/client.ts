@@ -10,7 +10,8 @@ export interface Client {
   /** Where the SOCKS listener actually listens (port 0 resolved). */
   socksAddress: Address;
   tunnel: Tunnel;
-  close(): Promise<void>;
+  /** Stops taking SOCKS connections, lets open ones finish for up to `graceMs`, then drops the tunnel. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startClient(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): Promise<Client> {
@@ -29,9 +30,9 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
   return {
     socksAddress: socks.address,
     tunnel,
-    async close() {
+    async close(graceMs = 0) {
+      await socks.close(graceMs);
       tunnel.stop();
-      await socks.close();
     },
   };
 }

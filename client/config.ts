@@ -3,6 +3,7 @@ import type { Address } from '../protocol/frame.js';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Logger } from '../common/log.js';
 import { checkPositive, ConfigError } from '../server/config.js';
+import { normalizeFingerprint } from './relay-transport.js';
 
 export interface SocksCredentials {
   username: string;
@@ -27,6 +28,12 @@ export interface ClientConfig {
   reconnectMaxMs: number;
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
+  /** --ca: PEM CA certificate(s) to trust for a wss:// relay instead of Node's bundle. */
+  ca: string | Buffer | null;
+  /** --fingerprint: the relay certificate's SHA-256 (hex, colons and case free); pins it. */
+  fingerprint: string | null;
+  /** --http-proxy: http://[user:pass@]host:port, reached with CONNECT. */
+  httpProxy: string | null;
   logger?: Logger;
 }
 
@@ -40,6 +47,9 @@ export const CLIENT_DEFAULTS = {
   reconnectMaxMs: 30_000,
   keepaliveIntervalMs: DEFAULT_KEEPALIVE_INTERVAL_MS,
   keepaliveTimeoutMs: DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  ca: null,
+  fingerprint: null,
+  httpProxy: null,
 } as const;
 
 export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): ClientConfig {
@@ -51,6 +61,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
     throw new ConfigError('--relay', `"${config.relayUrl}" is not a URL (expected ws://HOST:PORT/tunnel)`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError('--relay', `must be a ws:// or wss:// URL, got ${url.protocol}`);
+  checkRelayTransport(config, url);
   if (config.token.length === 0) throw new ConfigError('--token', 'a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   checkPositive('--handshake-timeout', config.handshakeTimeoutMs);
   checkPositive('--tunnel-wait', config.tunnelWaitMs);
@@ -61,4 +72,26 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
     throw new ConfigError('--reconnect', 'need 0 < minimum ≤ maximum reconnect delay');
   }
   return config;
+}
+
+/** --ca, --fingerprint and --http-proxy; the fingerprint is stored normalized (lowercase hex, no colons). */
+function checkRelayTransport(config: ClientConfig, relay: URL): void {
+  if (relay.protocol !== 'wss:') {
+    if (config.ca !== null) throw new ConfigError('--ca', 'only applies to a wss:// relay');
+    if (config.fingerprint !== null) throw new ConfigError('--fingerprint', 'only applies to a wss:// relay');
+  }
+  if (config.fingerprint !== null) {
+    const normalized = normalizeFingerprint(config.fingerprint);
+    if (normalized === null) throw new ConfigError('--fingerprint', `expected a SHA-256 fingerprint (64 hex digits, colons allowed), got "${config.fingerprint}"`);
+    config.fingerprint = normalized;
+  }
+  if (config.httpProxy !== null) {
+    let proxy: URL;
+    try {
+      proxy = new URL(config.httpProxy);
+    } catch {
+      throw new ConfigError('--http-proxy', 'not a URL (expected http://[user:pass@]host:port)');
+    }
+    if (proxy.protocol !== 'http:' || proxy.hostname === '') throw new ConfigError('--http-proxy', `expected http://[user:pass@]host:port, got a ${proxy.protocol} URL`);
+  }
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../common/log.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import type { ClientConfig } from './config.js';
+import { certificateHint, needsOwnTransport, openRelayTransport } from './relay-transport.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const BACKOFF_FACTOR = 2;
@@ -62,11 +63,28 @@ export class Tunnel {
   }
 
   private connect(): void {
+    if (!needsOwnTransport(this.config)) return this.openWebSocket(null);
+    // A proxy or a pinned certificate: reach and check the relay first, then run ws over that socket.
+    openRelayTransport(this.config.relayUrl, this.config, HANDSHAKE_TIMEOUT_MS).then(
+      (socket) => {
+        if (this.stopped) return void socket.destroy();
+        this.openWebSocket(socket);
+      },
+      (err: Error) => {
+        this.logger.error('relay connection failed', { relay: this.config.relayUrl, error: err.message });
+        this.scheduleReconnect();
+      },
+    );
+  }
+
+  private openWebSocket(transportSocket: Socket | null): void {
     const ws = new WebSocket(this.config.relayUrl, [WS_SUBPROTOCOL], {
       headers: { Authorization: `Bearer ${this.config.token}` },
       perMessageDeflate: false,
       maxPayload: MAX_FRAME_SIZE,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      ...(this.config.ca !== null ? { ca: this.config.ca } : {}),
+      ...(transportSocket !== null ? { createConnection: () => transportSocket } : {}),
     });
     this.socket = ws;
     ws.on('unexpected-response', (_req, res) => {
@@ -74,7 +92,12 @@ export class Tunnel {
       this.logger.error(`relay answered HTTP ${res.statusCode}${hint}`, { relay: this.config.relayUrl });
       ws.terminate();
     });
-    ws.on('error', (err) => this.logger.warn('relay connection failed', { relay: this.config.relayUrl, error: err.message }));
+    ws.on('error', (err: Error & { code?: string }) => {
+      const hint = certificateHint(err);
+      const fields = { relay: this.config.relayUrl, error: `${err.message}${hint}` };
+      if (hint) this.logger.error('relay connection failed', fields);
+      else this.logger.warn('relay connection failed', fields);
+    });
     let transport: Socket | undefined;
     ws.on('upgrade', (res) => {
       transport = res.socket;

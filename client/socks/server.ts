@@ -1,6 +1,7 @@
 /** The SOCKS listener: one SocksConnection per accepted socket. */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
+import { drain } from '../../common/drain.js';
 import { SocksConnection, type ConnectionDeps } from './connection.js';
 
 /** Bursts of connects (a browser opening a page) must not overflow the accept queue; Node's default is 511. */
@@ -8,7 +9,8 @@ const LISTEN_BACKLOG = 4096;
 
 export interface SocksServer {
   address: Address;
-  close(): Promise<void>;
+  /** Stops accepting; connections still open after `graceMs` are cut. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startSocksServer(listenOn: Address, deps: ConnectionDeps): Promise<SocksServer> {
@@ -29,10 +31,11 @@ export async function startSocksServer(listenOn: Address, deps: ConnectionDeps):
   const bound = server.address() as AddressInfo;
   return {
     address: { host: bound.address, port: bound.port },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
+    async close(graceMs = 0) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await drain(() => sockets.size === 0, graceMs);
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
   };
 }
