@@ -51,13 +51,27 @@ export function tokensFrom(flagValues: string[] | undefined): string[] {
   return fromEnv ? fromEnv.split(',').map((token) => token.trim()).filter((token) => token.length > 0) : [];
 }
 
-/** Resolves once SIGINT or SIGTERM arrives. */
+/**
+ * Resolves once SIGINT or SIGTERM arrives. A second signal during the graceful stop that
+ * follows ends the process at once.
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    const first = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', first);
+      process.off('SIGTERM', first);
+      const again = (): never => process.exit(0);
+      process.once('SIGINT', again);
+      process.once('SIGTERM', again);
+      resolve(signal);
+    };
+    process.on('SIGINT', first);
+    process.on('SIGTERM', first);
   });
 }
+
+/** How long a stopping process lets open streams finish. */
+export const DEFAULT_GRACE_MS = 10_000;
 
 /** LOW-HIGH, e.g. 40000-40100. */
 export function portRangeFlag(flag: string, value: string | undefined): { low: number; high: number } | null {

@@ -2,7 +2,7 @@ import { createLogger } from '../common/log.js';
 import { startClient } from '../client/client.js';
 import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
 import { readFlagFile } from './tls-flags.js';
-import { hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
+import { DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT/tunnel --token TOKEN [options]
 
@@ -15,6 +15,8 @@ Options:
   --socks-user USER:PASS      require RFC 1929 username/password from SOCKS5 clients
   --handshake-timeout SECONDS close SOCKS handshakes slower than this (default 10)
   --tunnel-wait SECONDS       how long a request waits for a dropped tunnel to return (default 10)
+  --grace SECONDS             on SIGTERM/SIGINT, how long open connections may finish (default 10;
+                              a second signal stops at once)
   --udp-idle-timeout SECONDS  close a UDP association idle this long (default 300)
   --keepalive-interval SECONDS  ping period (default 15)
   --keepalive-timeout SECONDS   silence after which the tunnel is dead (default 30)
@@ -36,6 +38,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     'handshake-timeout': { type: 'string' },
     'tunnel-wait': { type: 'string' },
     'udp-idle-timeout': { type: 'string' },
+    grace: { type: 'string' },
     'keepalive-interval': { type: 'string' },
     'keepalive-timeout': { type: 'string' },
     'log-level': { type: 'string' },
@@ -51,6 +54,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   if (!relayUrl) throw new UsageError('--relay: the relay URL is required, e.g. --relay ws://relay.example:8080/tunnel');
   const token = (flags.token as string | undefined) ?? tokensFrom(undefined)[0];
   if (!token) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
+  const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);
   const logger = createLogger('client', logLevelFlag(flags['log-level'] as string | undefined));
   const client = await startClient({
     relayUrl,
@@ -68,8 +72,8 @@ export async function clientCommand(argv: string[]): Promise<number> {
     logger,
   });
   const signal = await untilSignal();
-  logger.info('stopping', { signal });
-  await client.close();
+  logger.info('stopping: no new SOCKS connections; open ones may finish', { signal, graceMs });
+  await client.close(graceMs);
   return 0;
 }
 

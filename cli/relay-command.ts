@@ -3,7 +3,7 @@ import { RELAY_DEFAULTS } from '../server/config.js';
 import { startRelay } from '../server/relay.js';
 import { relayTlsFlags } from './tls-flags.js';
 import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
-import { countFlag, hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
+import { DEFAULT_GRACE_MS, countFlag, hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const RELAY_HELP = `Usage: sockbridge relay --token TOKEN [options]
 
@@ -22,6 +22,8 @@ Options:
                               local address toward the expected peer)
   --bind-ports LOW-HIGH       ports BIND may listen on (default: any free port)
   --bind-timeout SECONDS      how long a BIND waits for its connection (default 120)
+  --grace SECONDS             on SIGTERM/SIGINT, how long open streams may finish (default 10;
+                              a second signal stops at once)
   --max-streams N             streams one tunnel may hold open (default 16384)
   --max-binds N               BIND listeners per tunnel (default 64)
   --max-udp N                 UDP associations per tunnel (default 64)
@@ -54,6 +56,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'admin-token': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    grace: { type: 'string' },
     'max-streams': { type: 'string' },
     'max-binds': { type: 'string' },
     'max-udp': { type: 'string' },
@@ -68,6 +71,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
   }
   const tokens = tokensFrom(flags.token as string[] | undefined);
   if (tokens.length === 0) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
+  const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);
   const logger = createLogger('relay', logLevelFlag(flags['log-level'] as string | undefined));
   const relay = await startRelay({
     listen: hostPortFlag('--listen', flags.listen as string | undefined, RELAY_DEFAULTS.listen),
@@ -88,8 +92,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
     logger,
   });
   const signal = await untilSignal();
-  logger.info('stopping', { signal });
-  await relay.close();
+  logger.info('stopping: no new tunnels or streams; open streams may finish', { signal, graceMs });
+  await relay.close(graceMs);
   return 0;
 }
 

@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { drain } from '../common/drain.js';
 import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
@@ -33,7 +34,8 @@ export interface Relay {
   httpUrl: string;
   /** What the status page, its API and /metrics show. */
   status: StatusModel;
-  close(): Promise<void>;
+  /** Stops accepting; open streams may finish for up to `graceMs`; then every tunnel gets a go-away. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startRelay(partial: Partial<RelayConfig> & { tokens: string[] }): Promise<Relay> {
@@ -43,6 +45,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const tokens = new TokenChecker(config.tokens);
   const sessions = new Set<Session>();
   const tunnelsByToken = new Map<string, number>();
+  let draining = false;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_SIZE,
@@ -74,6 +77,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     serveSession(session, {
       dialTimeoutMs: config.dialTimeoutMs,
       policy,
+      isDraining: () => draining,
       limits: { maxStreams: config.maxStreamsPerTunnel, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel },
       bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
       localAddress: req.socket.localAddress ?? '127.0.0.1',
@@ -91,6 +95,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     socket.on('error', () => socket.destroy());
     const path = new URL(req.url ?? '/', 'http://relay').pathname;
     if (path !== TUNNEL_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    if (draining) return rejectUpgrade(socket, 503, 'Service Unavailable');
     const tokenName = tokens.match(presentedToken(req));
     if (tokenName === null) {
       logger.warn('tunnel refused: missing or wrong token', { remote: req.socket.remoteAddress });
@@ -124,12 +129,21 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     sessions,
     httpUrl,
     status,
-    async close() {
+    async close(graceMs = 0) {
+      // Stop taking tunnels and streams, let the open streams finish, then say go-away.
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const streamsOpen = (): number => [...sessions].reduce((sum, session) => sum + session.streams.size, 0);
+      if (graceMs > 0 && streamsOpen() > 0) {
+        logger.info('draining', { streams: streamsOpen(), graceMs });
+        const drained = await drain(() => streamsOpen() === 0, graceMs);
+        if (!drained) logger.warn('grace period over, closing open streams', { streams: streamsOpen() });
+      }
       for (const session of sessions) session.close(GoAwayCode.ShuttingDown, 'relay shutting down');
       status.close();
       wss.close();
       server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     },
   };
 }

@@ -17,6 +17,8 @@ export interface ServeSessionOptions {
   policy: DestinationPolicy;
   /** How much one tunnel may hold open. */
   limits: TunnelLimits;
+  /** True while the relay shuts down: new streams are refused, open ones finish. */
+  isDraining?: () => boolean;
   bind: BindOptions;
   /** The relay's own address on the tunnel's connection, announced for BIND when nothing better is known. */
   localAddress: string;
@@ -56,6 +58,12 @@ export function serveSession(session: Session, options: ServeSessionOptions): vo
       options.logger.warn('command not supported', { stream: stream.id, command });
       options.observer?.refused(stream, ReplyCode.CommandNotSupported, 'command-not-supported');
       session.answerOpen(stream, ReplyCode.CommandNotSupported);
+      return;
+    }
+    if (options.isDraining?.()) {
+      options.logger.info('stream refused: relay shutting down', { stream: stream.id });
+      options.observer?.refused(stream, ReplyCode.GeneralFailure, 'shutting-down');
+      session.answerOpen(stream, ReplyCode.GeneralFailure);
       return;
     }
     const limit = limiter.admit(stream, command);
