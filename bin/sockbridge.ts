@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** The sockbridge command: `relay`, `client` or `demo`. */
+/** The sockbridge command: `relay`, `client`, `demo` or `hash-token`. */
 import { UsageError } from '../cli/args.js';
 import { clientCommand } from '../cli/client-command.js';
 import { demoCommand } from '../cli/demo-command.js';
+import { hashTokenCommand } from '../cli/hash-token-command.js';
 import { relayCommand } from '../cli/relay-command.js';
 import { ConfigError } from '../server/config.js';
 
@@ -12,6 +13,7 @@ Commands:
   relay    run the relay: accepts tunnels and connects out to targets
   client   run the local SOCKS4/4a/5 listener that tunnels to a relay
   demo     run both on loopback, for a first try
+  hash-token  print the SHA-256 of a token read from stdin, for a --users file
 
 Run "sockbridge <command> --help" for a command's options.
 `;
@@ -20,6 +22,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   relay: relayCommand,
   client: clientCommand,
   demo: demoCommand,
+  'hash-token': hashTokenCommand,
 };
 
 const EXIT_USAGE = 2;
@@ -32,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? EXIT_USAGE : 0;
   }
   const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command "${name}" (expected relay, client or demo)`);
+  if (!command) throw new UsageError(`unknown command "${name}" (expected relay, client, demo or hash-token)`);
   return command(rest);
 }
 

@@ -1,11 +1,13 @@
-import { createLogger } from '../common/log.js';
+import { createLogger, type Logger } from '../common/log.js';
 import { RELAY_DEFAULTS } from '../server/config.js';
-import { startRelay } from '../server/relay.js';
+import { startRelay, type Relay } from '../server/relay.js';
+import { loadUsersFile, UsersFileError } from '../server/tunnel/users-file.js';
 import { relayTlsFlags } from './tls-flags.js';
 import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
 import { DEFAULT_GRACE_MS, countFlag, hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const RELAY_HELP = `Usage: sockbridge relay --token TOKEN [options]
+       sockbridge relay --users FILE [options]
 
 Serves the tunnel at ws://HOST:PORT/tunnel and a health check at /healthz (wss:// and
 https:// with --tls-cert and --tls-key). With an admin token it also serves the status
@@ -15,6 +17,9 @@ Options:
   --listen HOST:PORT          address to listen on (default 127.0.0.1:8080)
   --token TOKEN               a tunnel token clients must present; repeat for several
                               (default: env SOCKBRIDGE_TOKEN, comma-separated)
+  --users FILE                named users from a JSON file: SHA-256 of each token, limits and
+                              rules per user (see the README); re-read on SIGHUP, open
+                              tunnels keep running. May be combined with --token
   --dial-timeout SECONDS      how long a connect to a target may take (default 10)
   --keepalive-interval SECONDS  ping period (default 15)
   --keepalive-timeout SECONDS   silence after which a tunnel is dead (default 30)
@@ -47,6 +52,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
     listen: { type: 'string' },
     token: { type: 'string', multiple: true },
+    users: { type: 'string' },
     'dial-timeout': { type: 'string' },
     'keepalive-interval': { type: 'string' },
     'keepalive-timeout': { type: 'string' },
@@ -70,12 +76,16 @@ export async function relayCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const tokens = tokensFrom(flags.token as string[] | undefined);
-  if (tokens.length === 0) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
+  const usersPath = flags.users as string | undefined;
+  if (tokens.length === 0 && usersPath === undefined) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN, or give --users FILE)');
+  // A bad file at startup is a UsersFileError (a ConfigError): one line naming the field, exit 2.
+  const users = usersPath === undefined ? null : loadUsersFile(usersPath);
   const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);
   const logger = createLogger('relay', logLevelFlag(flags['log-level'] as string | undefined));
   const relay = await startRelay({
     listen: hostPortFlag('--listen', flags.listen as string | undefined, RELAY_DEFAULTS.listen),
     tokens,
+    users,
     dialTimeoutMs: secondsFlag('--dial-timeout', flags['dial-timeout'] as string | undefined, RELAY_DEFAULTS.dialTimeoutMs),
     keepaliveIntervalMs: secondsFlag('--keepalive-interval', flags['keepalive-interval'] as string | undefined, RELAY_DEFAULTS.keepaliveIntervalMs),
     keepaliveTimeoutMs: secondsFlag('--keepalive-timeout', flags['keepalive-timeout'] as string | undefined, RELAY_DEFAULTS.keepaliveTimeoutMs),
@@ -91,10 +101,27 @@ export async function relayCommand(argv: string[]): Promise<number> {
     maxTunnelsPerToken: countFlag('--max-tunnels-per-token', flags['max-tunnels-per-token'] as string | undefined, RELAY_DEFAULTS.maxTunnelsPerToken),
     logger,
   });
+  if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });
+  const reload = (): void => reloadUsers(relay, usersPath as string, logger);
+  if (usersPath !== undefined) process.on('SIGHUP', reload);
   const signal = await untilSignal();
+  process.off('SIGHUP', reload);
   logger.info('stopping: no new tunnels or streams; open streams may finish', { signal, graceMs });
   await relay.close(graceMs);
   return 0;
+}
+
+/** SIGHUP: a valid file replaces the users for new tunnels; an invalid one is logged and the old users stay. */
+function reloadUsers(relay: Relay, path: string, logger: Logger): void {
+  try {
+    const users = loadUsersFile(path);
+    relay.setUsers(users);
+    logger.info('users reloaded', { users: users.users.length });
+  } catch (err) {
+    // In a signal handler nothing may escape: whatever went wrong, the old users keep serving.
+    const message = err instanceof UsersFileError ? err.message : `--users ${path}: ${(err as Error).message}`;
+    logger.error('users not reloaded, keeping the previous users', { error: message });
+  }
 }
 
 /** --allow and --deny in the order given. */

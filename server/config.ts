@@ -5,12 +5,16 @@ import type { Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import type { PortRange } from './dialers/bind.js';
 import type { TargetRule } from './policy/target-rule.js';
+import type { UsersFile } from './tunnel/users-file.js';
+import { digestSecret } from '../common/secrets.js';
 
 export interface RelayConfig {
   /** Where the HTTP/WebSocket listener binds. Loopback unless told otherwise. */
   listen: Address;
-  /** Tunnel tokens; a client must present one of them. */
+  /** Tunnel tokens; a client must present one of them (or a token of `users`). */
   tokens: string[];
+  /** Named users from --users FILE, already parsed; null for none. Replaced at run time by Relay.setUsers. */
+  users: UsersFile | null;
   /** How long a dial to a target may take. */
   dialTimeoutMs: number;
   keepaliveIntervalMs: number;
@@ -51,6 +55,7 @@ export const RELAY_DEFAULTS = {
   bindPorts: null,
   bindTimeoutMs: 120_000,
   rules: [],
+  users: null,
   // 10,000 idle streams on one tunnel must work (bench #5); beyond 16,384 a client is likely leaking.
   maxStreamsPerTunnel: 16_384,
   maxBindsPerTunnel: 64,
@@ -74,11 +79,17 @@ export class ConfigError extends Error {
 
 export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: string[] }): RelayConfig {
   const config: RelayConfig = { ...RELAY_DEFAULTS, ...partial };
-  if (config.tokens.length === 0) throw new ConfigError('--token', 'at least one tunnel token is required (or set SOCKBRIDGE_TOKEN)');
+  if (config.tokens.length === 0 && config.users === null) {
+    throw new ConfigError('--token', 'at least one tunnel token is required (or set SOCKBRIDGE_TOKEN, or give --users FILE)');
+  }
   if (config.tokens.some((token) => token.length === 0)) throw new ConfigError('--token', 'a token must not be empty');
   if (config.adminToken !== null) {
     if (config.adminToken.length === 0) throw new ConfigError('--admin-token', 'must not be empty');
     if (config.tokens.includes(config.adminToken)) throw new ConfigError('--admin-token', 'must differ from every tunnel token');
+    const adminDigest = digestSecret(config.adminToken);
+    if (config.users?.users.some((user) => user.tokenSha256.equals(adminDigest))) {
+      throw new ConfigError('--admin-token', 'must differ from every token in --users');
+    }
   }
   checkPositive('--dial-timeout', config.dialTimeoutMs);
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);

@@ -14,11 +14,12 @@ import { formatHostPort } from '../common/host-port.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import { createApp } from './app.js';
-import { DestinationPolicy } from './policy/destination-policy.js';
 import { resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
 import { trackSession } from './status/track-session.js';
-import { presentedToken, TokenChecker } from './tunnel/auth.js';
+import { Accounts, type Account } from './tunnel/accounts.js';
+import { presentedToken } from './tunnel/auth.js';
+import type { UsersFile } from './tunnel/users-file.js';
 import { serveSession } from './tunnel/serve-session.js';
 
 export const TUNNEL_PATH = '/tunnel';
@@ -34,6 +35,11 @@ export interface Relay {
   httpUrl: string;
   /** What the status page, its API and /metrics show. */
   status: StatusModel;
+  /**
+   * Replaces the users file's users (SIGHUP). New tunnels authenticate against them; open
+   * tunnels keep the name, rules and limits they were opened with, even if their user is gone.
+   */
+  setUsers(users: UsersFile | null): void;
   /** Stops accepting; open streams may finish for up to `graceMs`; then every tunnel gets a go-away. */
   close(graceMs?: number): Promise<void>;
 }
@@ -41,8 +47,9 @@ export interface Relay {
 export async function startRelay(partial: Partial<RelayConfig> & { tokens: string[] }): Promise<Relay> {
   const config = resolveRelayConfig(partial);
   const logger = config.logger ?? createLogger('relay');
-  const policy = new DestinationPolicy(config.rules);
-  const tokens = new TokenChecker(config.tokens);
+  const accountsFor = (users: UsersFile | null): Accounts =>
+    new Accounts(config.tokens, users, { rules: config.rules, maxTunnels: config.maxTunnelsPerToken, maxStreams: config.maxStreamsPerTunnel });
+  let accounts = accountsFor(config.users);
   const sessions = new Set<Session>();
   const tunnelsByToken = new Map<string, number>();
   let draining = false;
@@ -62,7 +69,8 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   ) as Server;
   const scheme = config.tls === null ? { ws: 'ws', http: 'http' } : { ws: 'wss', http: 'https' };
 
-  const acceptTunnel = (ws: WebSocket, req: IncomingMessage, tokenName: string): void => {
+  const acceptTunnel = (ws: WebSocket, req: IncomingMessage, account: Account): void => {
+    const tokenName = account.name;
     const remote = formatHostPort({ host: req.socket.remoteAddress ?? '?', port: req.socket.remotePort ?? 0 });
     const session = new Session(ws, {
       role: 'relay',
@@ -76,9 +84,9 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     trackSession(status, session, remote, tokenName); // before serveSession: the model must know a stream before handlers report on it
     serveSession(session, {
       dialTimeoutMs: config.dialTimeoutMs,
-      policy,
+      policy: account.policy,
       isDraining: () => draining,
-      limits: { maxStreams: config.maxStreamsPerTunnel, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel },
+      limits: { maxStreams: account.maxStreams, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel },
       bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
       localAddress: req.socket.localAddress ?? '127.0.0.1',
       logger,
@@ -96,18 +104,18 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     const path = new URL(req.url ?? '/', 'http://relay').pathname;
     if (path !== TUNNEL_PATH) return rejectUpgrade(socket, 404, 'Not Found');
     if (draining) return rejectUpgrade(socket, 503, 'Service Unavailable');
-    const tokenName = tokens.match(presentedToken(req));
-    if (tokenName === null) {
+    const account = accounts.match(presentedToken(req));
+    if (account === null) {
       logger.warn('tunnel refused: missing or wrong token', { remote: req.socket.remoteAddress });
       status.countError('unauthorized-tunnel');
       return rejectUpgrade(socket, 401, 'Unauthorized');
     }
-    if ((tunnelsByToken.get(tokenName) ?? 0) >= config.maxTunnelsPerToken) {
-      logger.warn('tunnel refused: too many tunnels for this token', { token: tokenName, limit: config.maxTunnelsPerToken });
+    if ((tunnelsByToken.get(account.name) ?? 0) >= account.maxTunnels) {
+      logger.warn('tunnel refused: too many tunnels for this token', { token: account.name, limit: account.maxTunnels });
       status.countError('limit-tunnels-per-token');
       return rejectUpgrade(socket, 429, 'Too Many Requests');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, tokenName));
+    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account));
   });
 
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
@@ -129,6 +137,9 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     sessions,
     httpUrl,
     status,
+    setUsers(users) {
+      accounts = accountsFor(users);
+    },
     async close(graceMs = 0) {
       // Stop taking tunnels and streams, let the open streams finish, then say go-away.
       draining = true;

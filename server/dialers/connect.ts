@@ -25,7 +25,7 @@ export class DialError extends Error {
  */
 export function dialTcp(target: Address, timeoutMs: number, policy: DestinationPolicy): Promise<Socket> {
   if (isIP(target.host) !== 0) {
-    const decision = policy.decide({ name: null, ip: target.host, port: target.port });
+    const decision = policy.decide({ name: null, ip: target.host, port: target.port, command: 'connect' });
     if (!decision.allowed) return Promise.reject(refusal(decision.rule));
   }
   return new Promise((resolve, reject) => {
@@ -70,7 +70,7 @@ function policyLookup(target: Address, policy: DestinationPolicy): LookupFunctio
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, found: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
-      const decisions = found.map((entry) => ({ entry, decision: policy.decide({ name: target.host, ip: entry.address, port: target.port }) }));
+      const decisions = found.map((entry) => ({ entry, decision: policy.decide({ name: target.host, ip: entry.address, port: target.port, command: 'connect' }) }));
       const allowed = decisions.filter(({ decision }) => decision.allowed).map(({ entry }) => entry);
       if (allowed.length === 0) {
         return callback(refusal(decisions[0]?.decision.rule ?? 'no address') as NodeJS.ErrnoException, '', 0);

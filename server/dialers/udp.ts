@@ -41,7 +41,7 @@ export class UdpAssociation {
     void this.resolve(destination.host).then(
       async ({ ip, family }) => {
         const name = isIP(destination.host) === 0 ? destination.host : null;
-        const decision = this.policy.decide({ name, ip, port: destination.port });
+        const decision = this.policy.decide({ name, ip, port: destination.port, command: 'udp' });
         if (!decision.allowed) {
           this.events.onDrop(destination, `refused by ${decision.rule}`);
           return;

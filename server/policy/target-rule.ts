@@ -13,11 +13,20 @@ export interface PortRange {
   high: number;
 }
 
-/** What a rule is asked about: the name the client asked for (null for an IP) and the address dialed. */
+/** The SOCKS commands a rule may be limited to (a users file's `commands`). */
+export const RULE_COMMANDS = ['connect', 'bind', 'udp'] as const;
+export type RuleCommand = (typeof RULE_COMMANDS)[number];
+
+/**
+ * What a rule is asked about: the name the client asked for (null for an IP), the address
+ * dialed, and the command asking (CONNECT or UDP; BIND is not destination-checked).
+ */
 export interface DestinationQuery {
   name: string | null;
   ip: string;
   port: number;
+  /** Absent: only rules without a `commands` list can match. */
+  command?: RuleCommand;
 }
 
 export class RuleSyntaxError extends Error {
@@ -36,21 +45,36 @@ export interface TargetRule {
   action: RuleAction;
   /** The rule as written. */
   text: string;
+  /** The commands the rule applies to; null for all. */
+  commands: readonly RuleCommand[] | null;
   matches(query: DestinationQuery): boolean;
-  /** How the rule is named in logs: `--allow 127.0.0.0/8`. */
+  /** How the rule is named in logs: `--allow 127.0.0.0/8`, `users.json users[0].rules[1]: allow 10.0.0.0/8 (connect)`. */
   describe(): string;
+}
+
+export interface RuleOptions {
+  /** Limit the rule to these commands; absent or null for all. */
+  commands?: readonly RuleCommand[] | null;
+  /** Where the rule was written, for logs; absent for a command-line flag. */
+  origin?: string;
 }
 
 const MAX_PORT = 65535;
 
-export function parseTargetRule(action: RuleAction, text: string): TargetRule {
+export function parseTargetRule(action: RuleAction, text: string, options: RuleOptions = {}): TargetRule {
   const { host, ports } = splitPorts(text);
   const matchHost = hostMatcher(host, text);
+  const commands = options.commands ?? null;
+  const matchCommand = (query: DestinationQuery): boolean =>
+    commands === null || (query.command !== undefined && commands.includes(query.command));
+  const suffix = commands === null ? '' : ` (${commands.join(',')})`;
+  const name = options.origin === undefined ? `--${action} ${text}` : `${options.origin}: ${action} ${text}`;
   return {
     action,
     text,
-    matches: (query) => matchHost(query) && (ports === null || (query.port >= ports.low && query.port <= ports.high)),
-    describe: () => `--${action} ${text}`,
+    commands,
+    matches: (query) => matchCommand(query) && matchHost(query) && (ports === null || (query.port >= ports.low && query.port <= ports.high)),
+    describe: () => name + suffix,
   };
 }
 

@@ -13,11 +13,12 @@ export class TokenChecker {
   private readonly entries: Array<{ name: string; digest: Buffer }>;
 
   /**
-   * Tokens given on the command line have no names of their own (a users file comes later):
-   * they are called `token-1`, `token-2`… by position, so status and logs can say which one matched.
+   * Tokens given on the command line have no names of their own: they are called `token-1`,
+   * `token-2`… by position, so status and logs can say which one matched. A users file gives
+   * names and SHA-256 digests (`digestSecret` is SHA-256), checked after the tokens.
    */
-  constructor(tokens: readonly string[]) {
-    this.entries = tokens.map((token, index) => ({ name: `token-${index + 1}`, digest: digestSecret(token) }));
+  constructor(tokens: readonly string[], named: ReadonlyArray<{ name: string; digest: Buffer }> = []) {
+    this.entries = [...tokens.map((token, index) => ({ name: `token-${index + 1}`, digest: digestSecret(token) })), ...named];
   }
 
   /** The name of the token `presented` matches, or null; every token is compared, matched or not. */

@@ -1,0 +1,134 @@
+/**
+ * nginx as a TLS-terminating reverse proxy in front of a plain ws:// relay, run in the
+ * foreground from a temporary prefix (config, pid, logs and temp paths all inside it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './cli-stack.js';
+import { connectTcp } from './socket-io.js';
+import { eventually } from './status-http.js';
+
+const INSTALL_TIMEOUT_MS = 300_000;
+const START_WAIT_MS = 10_000;
+const STOP_WAIT_MS = 5_000;
+
+function hasNginx(): boolean {
+  return spawnSync('sh', ['-c', 'command -v nginx'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Why nginx tests must be skipped, or false when nginx is there. Under CI=true or
+ * SOCKBRIDGE_INSTALL_NGINX=1 a missing nginx is installed with apt-get first (synchronously:
+ * nothing else runs in this process yet).
+ */
+export function nginxMissing(): string | false {
+  if (hasNginx()) return false;
+  if (process.env.CI === 'true' || process.env.SOCKBRIDGE_INSTALL_NGINX === '1') {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('sh', ['-c', 'apt-get update && apt-get install -y nginx'], { stdio: 'ignore', env, timeout: INSTALL_TIMEOUT_MS });
+    if (hasNginx()) return false;
+    return 'nginx not installed (apt-get install -y nginx failed here): nginx tests skipped';
+  }
+  return 'nginx not installed: apt-get install -y nginx';
+}
+
+export interface NginxOptions {
+  /** The relay's plain ws:// port on 127.0.0.1. */
+  upstreamPort: number;
+  certFile: string;
+  keyFile: string;
+}
+
+export interface Nginx {
+  port: number;
+  prefix: string;
+  child: ChildProcess;
+  /** Everything nginx printed on stderr (its error log goes there too). */
+  readonly output: string;
+  stop(): Promise<void>;
+}
+
+/** The configuration the README's "Behind nginx" section shows, with every path in `prefix`. */
+export function nginxConfig(prefix: string, port: number, options: NginxOptions): string {
+  // A root master would hand requests to workers running as "nobody", who cannot write to the
+  // 0700 temporary prefix; as any other user the directive is meaningless, so leave it out.
+  const user = process.getuid?.() === 0 ? 'user root;' : '';
+  return `
+${user}
+daemon off;
+worker_processes 1;
+pid ${join(prefix, 'nginx.pid')};
+error_log stderr warn;
+events { worker_connections 256; }
+http {
+  access_log ${join(prefix, 'access.log')};
+  client_body_temp_path ${join(prefix, 'client_body')};
+  proxy_temp_path ${join(prefix, 'proxy')};
+  fastcgi_temp_path ${join(prefix, 'fastcgi')};
+  uwsgi_temp_path ${join(prefix, 'uwsgi')};
+  scgi_temp_path ${join(prefix, 'scgi')};
+  server {
+    listen 127.0.0.1:${port} ssl;
+    server_name localhost;
+    ssl_certificate ${options.certFile};
+    ssl_certificate_key ${options.keyFile};
+    location /tunnel {
+      proxy_pass http://127.0.0.1:${options.upstreamPort};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_read_timeout 120s;
+      proxy_buffering off;
+    }
+  }
+}
+`;
+}
+
+/** Starts nginx on a free 127.0.0.1 port; resolves once it accepts connections. */
+export async function startNginx(options: NginxOptions): Promise<Nginx> {
+  const prefix = await mkdtemp(join(tmpdir(), 'sockbridge-nginx-'));
+  const port = await freePort();
+  const confFile = join(prefix, 'nginx.conf');
+  await writeFile(confFile, nginxConfig(prefix, port, options));
+  // -e: the early error log, before the config is read, must not be /var/log/nginx.
+  const child = spawn('nginx', ['-p', prefix, '-c', confFile, '-e', 'stderr'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      // SIGTERM: the master stops its workers too (a SIGKILLed master would orphan them).
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_WAIT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(prefix, { recursive: true, force: true });
+  };
+  try {
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}:\n${output}`);
+        (await connectTcp(port)).destroy();
+        return true;
+      },
+      'nginx to listen',
+      START_WAIT_MS,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    port,
+    prefix,
+    child,
+    get output() {
+      return output;
+    },
+    stop,
+  };
+}
