@@ -33,6 +33,12 @@ Options:
   --max-binds N               BIND listeners per tunnel (default 64)
   --max-udp N                 UDP associations per tunnel (default 64)
   --max-tunnels-per-token N   tunnels one token may hold at once (default 32)
+  --idle-timeout SECONDS      a stream with no data either way for this long is reset
+                              (default 3600; UDP datagrams count; a BIND waiting for its
+                              peer is governed by --bind-timeout instead)
+  --max-pending-bytes N       bytes one tunnel may hold received from the client but not yet
+                              taken by target sockets; over it, the stream holding the most
+                              is reset (default 67108864 = 64 MiB)
   --allow TARGET              let the relay reach TARGET; --deny TARGET refuses it. Repeatable,
   --deny TARGET               in order, first match wins, ahead of the safe default that refuses
                               loopback, private, link-local, multicast and unspecified addresses.
@@ -67,6 +73,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'max-binds': { type: 'string' },
     'max-udp': { type: 'string' },
     'max-tunnels-per-token': { type: 'string' },
+    'idle-timeout': { type: 'string' },
+    'max-pending-bytes': { type: 'string' },
     allow: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
@@ -99,6 +107,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
     maxBindsPerTunnel: countFlag('--max-binds', flags['max-binds'] as string | undefined, RELAY_DEFAULTS.maxBindsPerTunnel),
     maxUdpPerTunnel: countFlag('--max-udp', flags['max-udp'] as string | undefined, RELAY_DEFAULTS.maxUdpPerTunnel),
     maxTunnelsPerToken: countFlag('--max-tunnels-per-token', flags['max-tunnels-per-token'] as string | undefined, RELAY_DEFAULTS.maxTunnelsPerToken),
+    idleTimeoutMs: secondsFlag('--idle-timeout', flags['idle-timeout'] as string | undefined, RELAY_DEFAULTS.idleTimeoutMs),
+    maxPendingBytes: countFlag('--max-pending-bytes', flags['max-pending-bytes'] as string | undefined, RELAY_DEFAULTS.maxPendingBytes),
     logger,
   });
   if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });

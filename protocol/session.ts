@@ -51,6 +51,12 @@ export interface SessionOptions {
    * reads of the same poll phase (8 streams' echoes, a burst of datagrams) share the write.
    */
   transport?: Corkable;
+  /**
+   * Relay side: the most bytes all streams together may hold received but not yet consumed.
+   * A DATA frame that would exceed it first emits 'pending-over-limit' with the stream holding
+   * the most; if that listener resets the frame's own stream, the frame is dropped.
+   */
+  maxPendingBytes?: number;
 }
 
 export interface Corkable {
@@ -89,6 +95,8 @@ export interface SessionEvents {
   close: [info: SessionCloseInfo];
   /** A keepalive round trip completed. */
   rtt: [ms: number];
+  /** A DATA frame of `incoming` bytes would push pendingBytes over maxPendingBytes; `largest` holds the most. */
+  'pending-over-limit': [largest: Stream, incoming: number];
 }
 
 export class Session extends EventEmitter<SessionEvents> implements StreamOwner {
@@ -101,6 +109,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   bytesReceived = 0;
   /** Datagrams this side dropped because the wire was congested. */
   datagramsDropped = 0;
+  /** Sum over open streams of bytes received but not yet consumed (kept incrementally). */
+  pendingBytes = 0;
   closeInfo: SessionCloseInfo | null = null;
 
   private resolveReady!: (version: number) => void;
@@ -190,6 +200,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       return false;
     }
     stream.bytesSent += payload.length;
+    stream.lastActivityAt = Date.now();
     this.bytesSent += payload.length;
     this.sendWire(encodeDatagram(stream.id, address, payload));
     return true;
@@ -226,6 +237,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   sendWindowUpdate(streamId: number, increment: number): void {
     this.sendControl(encodeWindowUpdate(streamId, increment));
+  }
+
+  pendingChanged(delta: number): void {
+    this.pendingBytes += delta;
   }
 
   streamClosed(stream: Stream): void {
@@ -347,7 +362,27 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   private onData(streamId: number, payload: Buffer): void {
     this.bytesReceived += payload.length;
-    this.existingStream(streamId)?.receiveData(payload);
+    const stream = this.existingStream(streamId);
+    if (!stream) return;
+    const limit = this.options.maxPendingBytes;
+    if (limit !== undefined && this.pendingBytes + payload.length > limit) {
+      this.emit('pending-over-limit', this.largestPending(stream, payload.length), payload.length);
+      if (stream.isClosed) return; // reset to make room: the frame goes with it
+    }
+    stream.receiveData(payload);
+  }
+
+  /** The stream holding the most pending bytes, counting `incoming` for `receiver`. Scans, but only when over the limit. */
+  private largestPending(receiver: Stream, incoming: number): Stream {
+    let largest = receiver;
+    let most = receiver.pendingBytes + incoming;
+    for (const stream of this.streams.values()) {
+      if (stream.pendingBytes > most) {
+        largest = stream;
+        most = stream.pendingBytes;
+      }
+    }
+    return largest;
   }
 
   private onDatagram(streamId: number, address: Address, payload: Buffer): void {

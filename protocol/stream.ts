@@ -44,6 +44,8 @@ export interface StreamOwner {
   sendReset(streamId: number, code: ResetCode, reason: string): void;
   sendWindowUpdate(streamId: number, increment: number): void;
   streamClosed(stream: Stream): void;
+  /** The stream's received-but-not-consumed bytes changed by `delta` (the session keeps the sum). */
+  pendingChanged?(delta: number): void;
 }
 
 const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
@@ -57,6 +59,12 @@ export class Stream {
   bytesSent = 0;
   bytesReceived = 0;
   readonly openedAt = Date.now();
+  /** When DATA (or a datagram) last crossed in either direction; for the relay's idle sweep. */
+  lastActivityAt = this.openedAt;
+  /** True while the idle sweep must leave the stream alone (a BIND waiting for its peer). */
+  idleExempt = false;
+  /** Bytes received from the peer that the local side has not yet consumed(). */
+  pendingBytes = 0;
   /** Set by the client when the relay answers OPEN. */
   openResult: { reply: ReplyCode; bound: Address } | null = null;
 
@@ -140,7 +148,11 @@ export class Stream {
 
   /** The local consumer took `n` bytes: return credit once half a window is used, as yamux does. */
   consumed(n: number): void {
-    if (this.isClosed || this.finReceived) return;
+    if (this.isClosed) return;
+    const taken = Math.min(n, this.pendingBytes);
+    this.pendingBytes -= taken;
+    this.owner.pendingChanged?.(-taken);
+    if (this.finReceived) return;
     this.consumedUnacked += n;
     if (this.consumedUnacked >= INITIAL_STREAM_WINDOW / 2) {
       this.receiveWindow += this.consumedUnacked;
@@ -167,6 +179,7 @@ export class Stream {
     const chunk = this.takeChunk(Math.min(this.sendCredit, MAX_DATA_PAYLOAD));
     this.sendCredit -= chunk.length;
     this.bytesSent += chunk.length;
+    this.lastActivityAt = Date.now();
     this.owner.sendData(this.id, chunk);
     if (this.drainWanted && this.queuedBytes < SEND_QUEUE_HIGH_WATER) {
       this.drainWanted = false;
@@ -205,6 +218,9 @@ export class Stream {
     }
     this.receiveWindow -= payload.length;
     this.bytesReceived += payload.length;
+    this.lastActivityAt = Date.now();
+    this.pendingBytes += payload.length;
+    this.owner.pendingChanged?.(payload.length);
     if (this.sink) this.sink.onData(payload);
     else this.earlyInbound.push(payload);
   }
@@ -225,6 +241,7 @@ export class Stream {
   receiveDatagram(address: Address, payload: Buffer): void {
     if (this.command !== Command.UdpAssociate) throw new ProtocolError('ERR_UNEXPECTED_FRAME', `DATAGRAM on non-UDP stream ${this.id}`);
     this.bytesReceived += payload.length;
+    this.lastActivityAt = Date.now();
     this.onDatagram?.(address, payload);
   }
 
@@ -262,6 +279,10 @@ export class Stream {
   private close(info: StreamCloseInfo | null): void {
     if (this.isClosed) return;
     this.state = StreamState.Closed;
+    if (this.pendingBytes > 0) {
+      this.owner.pendingChanged?.(-this.pendingBytes);
+      this.pendingBytes = 0;
+    }
     this.sendQueue = [];
     this.queuedBytes = 0;
     this.earlyInbound = [];

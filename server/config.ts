@@ -31,6 +31,10 @@ export interface RelayConfig {
   maxUdpPerTunnel: number;
   /** Tunnels one token may hold at once. */
   maxTunnelsPerToken: number;
+  /** A stream with no DATA either way for this long is reset (ResetCode.Limit, 'idle timeout'). */
+  idleTimeoutMs: number;
+  /** Bytes one tunnel may hold received from the client but not yet taken by target sockets. */
+  maxPendingBytes: number;
   /** Operator rules (--allow/--deny), in order, ahead of the safe default that refuses private ranges. */
   rules: readonly TargetRule[];
   /** Guards the status page, its API and /metrics; null turns them off (404). Never a tunnel token. */
@@ -61,6 +65,9 @@ export const RELAY_DEFAULTS = {
   maxBindsPerTunnel: 64,
   maxUdpPerTunnel: 64,
   maxTunnelsPerToken: 32,
+  idleTimeoutMs: 3_600_000,
+  // 64 streams' full receive windows (1 MiB each) before one is shed.
+  maxPendingBytes: 64 * 1024 * 1024,
   adminToken: null,
   tls: null,
 } as const;
@@ -99,6 +106,9 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkPositive('--max-binds', config.maxBindsPerTunnel);
   checkPositive('--max-udp', config.maxUdpPerTunnel);
   checkPositive('--max-tunnels-per-token', config.maxTunnelsPerToken);
+  checkPositive('--idle-timeout', config.idleTimeoutMs);
+  checkPositive('--max-pending-bytes', config.maxPendingBytes);
+  if (!Number.isInteger(config.maxPendingBytes)) throw new ConfigError('--max-pending-bytes', `must be a whole number of bytes, got ${config.maxPendingBytes}`);
   if (config.tls !== null) checkTls(config.tls);
   const ports = config.bindPorts;
   if (ports && !(ports.low >= 1 && ports.low <= ports.high && ports.high <= MAX_PORT)) {

@@ -77,6 +77,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       keepaliveIntervalMs: config.keepaliveIntervalMs,
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
       transport: req.socket,
+      maxPendingBytes: config.maxPendingBytes,
     });
     sessions.add(session);
     tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 0) + 1);
@@ -86,7 +87,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       dialTimeoutMs: config.dialTimeoutMs,
       policy: account.policy,
       isDraining: () => draining,
-      limits: { maxStreams: account.maxStreams, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel },
+      limits: { maxStreams: account.maxStreams, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs },
       bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
       localAddress: req.socket.localAddress ?? '127.0.0.1',
       logger,

@@ -35,6 +35,7 @@ export async function handleBind({ session, stream, target, destination, options
   session.answerOpen(stream, ReplyCode.Succeeded, listener.announced);
   logger.debug('bind listening', { stream: stream.id, announced: formatHostPort(listener.announced) });
   const early = holdUntilPeer(stream, () => listener.close());
+  stream.idleExempt = true; // the bind timeout governs the wait for the peer, not the idle timeout
 
   let peer: Socket;
   try {
@@ -59,6 +60,8 @@ export async function handleBind({ session, stream, target, destination, options
     return;
   }
   session.answerBind(stream, ReplyCode.Succeeded, peerAddress);
+  stream.idleExempt = false;
+  stream.lastActivityAt = Date.now(); // idle time counts from the peer's arrival
   early.flushTo(peer);
   bridgeSocket(stream, peer);
 }

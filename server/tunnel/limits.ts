@@ -3,7 +3,7 @@
  * refused on its own stream; the tunnel and every other tunnel carry on.
  */
 import { Command } from '../../protocol/frame.js';
-import type { Stream } from '../../protocol/stream.js';
+import { StreamState, type Stream } from '../../protocol/stream.js';
 
 export interface TunnelLimits {
   /** Open streams of any kind. */
@@ -12,6 +12,32 @@ export interface TunnelLimits {
   maxBinds: number;
   /** UDP associations. */
   maxUdpAssociations: number;
+  /** A stream with no DATA (or datagram) either way for this long is reset; 0 turns the sweep off. */
+  idleTimeoutMs?: number;
+}
+
+/** How often the idle sweep runs: often enough to be within half the timeout, at most once a second. */
+export function idleSweepIntervalMs(idleTimeoutMs: number): number {
+  return Math.max(1, Math.min(1_000, Math.floor(idleTimeoutMs / 2)));
+}
+
+/**
+ * Every `idleSweepIntervalMs`, resets the session's open streams idle for `idleTimeoutMs`:
+ * one timer per session, not per stream. Streams still opening (dialing: the dial timeout
+ * applies) and exempt streams (a BIND waiting for its peer: the bind timeout applies) are skipped.
+ * Returns a function that stops the sweep.
+ */
+export function startIdleSweep(streams: ReadonlyMap<number, Stream>, idleTimeoutMs: number, onIdle: (stream: Stream, idleMs: number) => void): () => void {
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const stream of [...streams.values()]) {
+      if (stream.idleExempt || stream.isClosed || stream.state === StreamState.Opening) continue;
+      const idleMs = now - stream.lastActivityAt;
+      if (idleMs >= idleTimeoutMs) onIdle(stream, idleMs);
+    }
+  }, idleSweepIntervalMs(idleTimeoutMs));
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Stable names of the limits, used in logs and in the relay's error counters. */
@@ -19,6 +45,10 @@ export const LimitName = {
   Streams: 'limit-streams-per-tunnel',
   Binds: 'limit-binds-per-tunnel',
   UdpAssociations: 'limit-udp-per-tunnel',
+  /** Bytes received from the client but not yet taken by target sockets, summed over the tunnel. */
+  PendingBytes: 'limit-pending-bytes-per-tunnel',
+  /** A stream with no DATA either way for --idle-timeout. */
+  IdleTimeout: 'idle-timeout',
 } as const;
 export type LimitName = (typeof LimitName)[keyof typeof LimitName];
 

@@ -1,12 +1,12 @@
 /** The relay's half of a session: execute each OPEN (CONNECT, BIND, UDP ASSOCIATE) for its stream. */
-import { Command, ReplyCode, type Address } from '../../protocol/frame.js';
+import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import { formatHostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import type { BindOptions } from '../dialers/bind.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
-import { StreamLimiter, type TunnelLimits } from './limits.js';
+import { LimitName, startIdleSweep, StreamLimiter, type TunnelLimits } from './limits.js';
 import { handleBind } from './bind-handler.js';
 import { handleConnect } from './connect-handler.js';
 import { handleUdpAssociate } from './udp-handler.js';
@@ -33,6 +33,8 @@ export interface OpenObserver {
   opened(stream: Stream, resolved: Address | null, dialMs?: number): void;
   /** The OPEN (or BIND's second answer) failed with `reply`; `reason` is an errno code or a short stable name. */
   refused(stream: Stream, reply: ReplyCode, reason: string, dialMs?: number): void;
+  /** A failure after the OPEN succeeded (an idle stream, a tunnel over its pending bytes); `reason` is a stable name. */
+  countError?(reason: string): void;
 }
 
 /** What a command handler gets: the session, the stream, the requested address, and the settings. */
@@ -52,6 +54,27 @@ const HANDLERS: Readonly<Record<number, (request: OpenRequest) => Promise<void>>
 
 export function serveSession(session: Session, options: ServeSessionOptions): void {
   const limiter = new StreamLimiter(options.limits);
+  const idleTimeoutMs = options.limits.idleTimeoutMs ?? 0;
+  if (idleTimeoutMs > 0) {
+    const stopSweep = startIdleSweep(session.streams, idleTimeoutMs, (stream, idleMs) => {
+      options.logger.info('stream closed: idle', { stream: stream.id, idleMs, limitMs: idleTimeoutMs });
+      options.observer?.countError?.(LimitName.IdleTimeout);
+      stream.reset(ResetCode.Limit, 'idle timeout');
+    });
+    session.on('close', stopSweep);
+  }
+  // The relay's Session checks maxPendingBytes; here the stream holding the most pays for it.
+  session.on('pending-over-limit', (stream, incoming) => {
+    options.logger.warn('stream reset: tunnel limit reached', {
+      stream: stream.id,
+      limit: LimitName.PendingBytes,
+      pendingBytes: session.pendingBytes,
+      streamPendingBytes: stream.pendingBytes,
+      incoming,
+    });
+    options.observer?.countError?.(LimitName.PendingBytes);
+    stream.reset(ResetCode.Limit, 'tunnel pending bytes over limit');
+  });
   session.on('open', (stream, command, target) => {
     const handler = HANDLERS[command];
     if (!handler) {
