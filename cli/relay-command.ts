@@ -33,6 +33,8 @@ Options:
   --max-binds N               BIND listeners per tunnel (default 64)
   --max-udp N                 UDP associations per tunnel (default 64)
   --max-tunnels-per-token N   tunnels one token may hold at once (default 32)
+  --handshake-timeout SECONDS how long a client may take to send its upgrade headers, and
+                              then its HELLO (default 10)
   --idle-timeout SECONDS      a stream with no data either way for this long is reset
                               (default 3600; UDP datagrams count; a BIND waiting for its
                               peer is governed by --bind-timeout instead)
@@ -73,6 +75,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'max-binds': { type: 'string' },
     'max-udp': { type: 'string' },
     'max-tunnels-per-token': { type: 'string' },
+    'handshake-timeout': { type: 'string' },
     'idle-timeout': { type: 'string' },
     'max-pending-bytes': { type: 'string' },
     allow: { type: 'string', multiple: true },
@@ -106,6 +109,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     maxStreamsPerTunnel: countFlag('--max-streams', flags['max-streams'] as string | undefined, RELAY_DEFAULTS.maxStreamsPerTunnel),
     maxBindsPerTunnel: countFlag('--max-binds', flags['max-binds'] as string | undefined, RELAY_DEFAULTS.maxBindsPerTunnel),
     maxUdpPerTunnel: countFlag('--max-udp', flags['max-udp'] as string | undefined, RELAY_DEFAULTS.maxUdpPerTunnel),
+    handshakeTimeoutMs: secondsFlag('--handshake-timeout', flags['handshake-timeout'] as string | undefined, RELAY_DEFAULTS.handshakeTimeoutMs),
     maxTunnelsPerToken: countFlag('--max-tunnels-per-token', flags['max-tunnels-per-token'] as string | undefined, RELAY_DEFAULTS.maxTunnelsPerToken),
     idleTimeoutMs: secondsFlag('--idle-timeout', flags['idle-timeout'] as string | undefined, RELAY_DEFAULTS.idleTimeoutMs),
     maxPendingBytes: countFlag('--max-pending-bytes', flags['max-pending-bytes'] as string | undefined, RELAY_DEFAULTS.maxPendingBytes),

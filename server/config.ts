@@ -31,6 +31,8 @@ export interface RelayConfig {
   maxUdpPerTunnel: number;
   /** Tunnels one token may hold at once. */
   maxTunnelsPerToken: number;
+  /** How long a client may take to send its HTTP upgrade headers, and then its HELLO. */
+  handshakeTimeoutMs: number;
   /** A stream with no DATA either way for this long is reset (ResetCode.Limit, 'idle timeout'). */
   idleTimeoutMs: number;
   /** Bytes one tunnel may hold received from the client but not yet taken by target sockets. */
@@ -65,6 +67,7 @@ export const RELAY_DEFAULTS = {
   maxBindsPerTunnel: 64,
   maxUdpPerTunnel: 64,
   maxTunnelsPerToken: 32,
+  handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 3_600_000,
   // 64 streams' full receive windows (1 MiB each) before one is shed.
   maxPendingBytes: 64 * 1024 * 1024,
@@ -106,6 +109,7 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkPositive('--max-binds', config.maxBindsPerTunnel);
   checkPositive('--max-udp', config.maxUdpPerTunnel);
   checkPositive('--max-tunnels-per-token', config.maxTunnelsPerToken);
+  checkPositive('--handshake-timeout', config.handshakeTimeoutMs);
   checkPositive('--idle-timeout', config.idleTimeoutMs);
   checkPositive('--max-pending-bytes', config.maxPendingBytes);
   if (!Number.isInteger(config.maxPendingBytes)) throw new ConfigError('--max-pending-bytes', `must be a whole number of bytes, got ${config.maxPendingBytes}`);

@@ -23,7 +23,6 @@ import type { UsersFile } from './tunnel/users-file.js';
 import { serveSession } from './tunnel/serve-session.js';
 
 export const TUNNEL_PATH = '/tunnel';
-const HEADERS_TIMEOUT_MS = 10_000;
 
 export interface Relay {
   /** The address the relay actually listens on (port 0 resolved). */
@@ -83,6 +82,12 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 0) + 1);
     logger.info('tunnel opened', { remote, token: tokenName });
     trackSession(status, session, remote, tokenName); // before serveSession: the model must know a stream before handlers report on it
+    // A tunnel that upgrades but never says HELLO must not hold its socket until the keepalive gives up.
+    const helloTimer = setTimeout(() => {
+      if (session.version === 0) session.close(GoAwayCode.ProtocolError, `no HELLO within ${config.handshakeTimeoutMs} ms`);
+    }, config.handshakeTimeoutMs);
+    helloTimer.unref();
+    session.on('close', () => clearTimeout(helloTimer));
     serveSession(session, {
       dialTimeoutMs: config.dialTimeoutMs,
       policy: account.policy,
@@ -120,7 +125,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   });
 
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.headersTimeout = config.handshakeTimeoutMs;
   await listen(server, config.listen).catch((err: Error) => {
     status.close();
     throw err;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { WS_SUBPROTOCOL } from '../../protocol/frame.js';
+import { FRAME_HEADER_SIZE, FrameType, GoAwayCode, WS_SUBPROTOCOL } from '../../protocol/frame.js';
 import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
 import { startEchoTarget, type Target } from '../helpers/targets.js';
 import { rawSocks5Connect } from '../helpers/socks-dial.js';
@@ -108,6 +108,37 @@ describe('tunnels per token', () => {
     } finally {
       await pair.close();
       await echo.close();
+    }
+  });
+});
+
+describe('handshake timeout', () => {
+  it('a tunnel that upgrades but never says HELLO is closed with a go-away after --handshake-timeout', async () => {
+    const pair = await startPair({ relay: { handshakeTimeoutMs: 300 } });
+    try {
+      const started = Date.now();
+      const frames: Buffer[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(pair.relay.url, [WS_SUBPROTOCOL], { headers: { Authorization: `Bearer ${TEST_TOKEN}` } });
+        const timer = setTimeout(() => {
+          ws.terminate();
+          reject(new Error('the silent tunnel was not closed'));
+        }, 5_000);
+        ws.on('message', (data) => frames.push(data as Buffer));
+        ws.on('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        ws.on('error', () => {});
+      });
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 250 && elapsed < 3_000, `closed after ${elapsed} ms`);
+      const goAway = frames.find((frame) => frame[0] === FrameType.GoAway);
+      assert.ok(goAway, 'a GO_AWAY came before the close');
+      assert.equal(goAway[FRAME_HEADER_SIZE], GoAwayCode.ProtocolError);
+      assert.equal(pair.client.tunnel.connections, 1, 'the well-behaved client tunnel is untouched');
+    } finally {
+      await pair.close();
     }
   });
 });
