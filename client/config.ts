@@ -2,7 +2,7 @@
 import type { Address } from '../protocol/frame.js';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Logger } from '../common/log.js';
-import { checkPositive, ConfigError } from '../server/config.js';
+import { checkPositive, ConfigError } from '../common/config-error.js';
 import { normalizeFingerprint } from './relay-transport.js';
 
 export interface SocksCredentials {

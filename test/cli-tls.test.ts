@@ -31,14 +31,17 @@ if (skipTls) console.log(`# ${skipTls}`);
 
 describe('TLS and proxy flags', { skip: skipTls, timeout: 90_000 }, () => {
   let cert: TestCert;
+  /** A second pair: its key does not belong to `cert`. */
+  let otherCert: TestCert;
   let http: Target;
   before(async () => {
-    cert = await makeSelfSignedCert();
+    [cert, otherCert] = await Promise.all([makeSelfSignedCert(), makeSelfSignedCert()]);
     http = await startHttpTarget(BODY);
   });
   after(async () => {
     await http?.close();
     await cert?.remove();
+    await otherCert?.remove();
   });
 
   test('usage errors name the flag (and the file), exit 2', async () => {
@@ -49,6 +52,7 @@ describe('TLS and proxy flags', { skip: skipTls, timeout: 90_000 }, () => {
       [['relay', '--token', TOKEN, '--tls-cert', missing, '--tls-key', cert.keyFile], '--tls-cert', missing],
       [['relay', '--token', TOKEN, '--tls-cert', cert.certFile, '--tls-key', missing], '--tls-key', missing],
       [['relay', '--token', TOKEN, '--tls-cert', cert.keyFile, '--tls-key', cert.certFile], '--tls-cert'],
+      [['relay', '--token', TOKEN, '--tls-cert', cert.certFile, '--tls-key', otherCert.keyFile], '--tls-cert', 'does not belong'],
       [['client', ...WSS_RELAY, '--ca', missing], '--ca', missing],
       [['client', ...WS_RELAY, '--ca', cert.certFile], '--ca'],
       [['client', ...WSS_RELAY, '--fingerprint', 'not-hex'], '--fingerprint'],
