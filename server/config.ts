@@ -1,7 +1,7 @@
 /** The relay's settings: one object with defaults, and a check that names the bad setting. */
 import { createSecureContext } from 'node:tls';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
-import type { Address } from '../protocol/frame.js';
+import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, type Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import type { PortRange } from './dialers/bind.js';
 import type { TargetRule } from './policy/target-rule.js';
@@ -37,6 +37,8 @@ export interface RelayConfig {
   idleTimeoutMs: number;
   /** Bytes one tunnel may hold received from the client but not yet taken by target sockets. */
   maxPendingBytes: number;
+  /** The largest frame (WebSocket message) a client may send; announced in HELLO so the client splits DATA to fit. */
+  maxFrameSize: number;
   /** Operator rules (--allow/--deny), in order, ahead of the safe default that refuses private ranges. */
   rules: readonly TargetRule[];
   /** Guards the status page, its API and /metrics; null turns them off (404). Never a tunnel token. */
@@ -71,6 +73,7 @@ export const RELAY_DEFAULTS = {
   idleTimeoutMs: 3_600_000,
   // 64 streams' full receive windows (1 MiB each) before one is shed.
   maxPendingBytes: 64 * 1024 * 1024,
+  maxFrameSize: MAX_FRAME_SIZE,
   adminToken: null,
   tls: null,
 } as const;
@@ -113,12 +116,19 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkPositive('--idle-timeout', config.idleTimeoutMs);
   checkPositive('--max-pending-bytes', config.maxPendingBytes);
   if (!Number.isInteger(config.maxPendingBytes)) throw new ConfigError('--max-pending-bytes', `must be a whole number of bytes, got ${config.maxPendingBytes}`);
+  checkFrameSize(config.maxFrameSize);
   if (config.tls !== null) checkTls(config.tls);
   const ports = config.bindPorts;
   if (ports && !(ports.low >= 1 && ports.low <= ports.high && ports.high <= MAX_PORT)) {
     throw new ConfigError('--bind-ports', `expected LOW-HIGH within 1-${MAX_PORT}, got ${ports.low}-${ports.high}`);
   }
   return config;
+}
+
+function checkFrameSize(bytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < MIN_FRAME_SIZE_LIMIT || bytes > MAX_FRAME_SIZE) {
+    throw new ConfigError('--max-frame-size', `must be a whole number of bytes from ${MIN_FRAME_SIZE_LIMIT} to ${MAX_FRAME_SIZE}, got ${bytes}`);
+  }
 }
 
 /** A cert and key node cannot use (not PEM, or not a pair) fail here, not at the first handshake. */

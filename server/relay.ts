@@ -54,6 +54,8 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   let draining = false;
   const wss = new WebSocketServer({
     noServer: true,
+    // The protocol's ceiling. --max-frame-size is enforced by the session instead: once ws refuses a
+    // message it can send nothing more, while the session can still say GO_AWAY naming the limit.
     maxPayload: MAX_FRAME_SIZE,
     perMessageDeflate: false, // payloads are mostly TLS already; zlib would only cost memory
     handleProtocols: (offered) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
@@ -77,6 +79,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
       transport: req.socket,
       maxPendingBytes: config.maxPendingBytes,
+      maxFrameSize: config.maxFrameSize,
     });
     sessions.add(session);
     tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 0) + 1);
@@ -101,6 +104,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     session.on('close', (info) => {
       sessions.delete(session);
       tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 1) - 1);
+      if (info.errorCode === 'ERR_FRAME_TOO_LARGE') logger.warn('tunnel closed: a frame over --max-frame-size', { remote, token: tokenName, limit: config.maxFrameSize });
       logger.info('tunnel closed', { remote, reason: info.reason, byPeer: info.byPeer });
     });
   };
