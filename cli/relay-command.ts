@@ -140,7 +140,7 @@ function reloadUsers(relay: Relay, path: string, logger: Logger): void {
   } catch (err) {
     // In a signal handler nothing may escape: whatever went wrong, the old users keep serving.
     const message = err instanceof UsersFileError ? err.message : `--users ${path}: ${(err as Error).message}`;
-    logger.error('users not reloaded, keeping the previous users', { error: message });
+    logger.error('users not reloaded, keeping the previous users', { file: path, error: message });
   }
 }
 

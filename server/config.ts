@@ -99,10 +99,7 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   if (config.adminToken !== null) {
     if (config.adminToken.length === 0) throw new ConfigError('--admin-token', 'must not be empty');
     if (config.tokens.includes(config.adminToken)) throw new ConfigError('--admin-token', 'must differ from every tunnel token');
-    const adminDigest = digestSecret(config.adminToken);
-    if (config.users?.users.some((user) => user.tokenSha256.equals(adminDigest))) {
-      throw new ConfigError('--admin-token', 'must differ from every token in --users');
-    }
+    checkUsersAgainstAdminToken(config.users, config.adminToken);
   }
   checkPositive('--dial-timeout', config.dialTimeoutMs);
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
@@ -123,6 +120,17 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
     throw new ConfigError('--bind-ports', `expected LOW-HIGH within 1-${MAX_PORT}, got ${ports.low}-${ports.high}`);
   }
   return config;
+}
+
+/**
+ * A user whose token is the admin token could read every tunnel's status with it, so no user
+ * may have it: checked at startup and on every reload of --users.
+ */
+export function checkUsersAgainstAdminToken(users: UsersFile | null, adminToken: string | null): void {
+  if (users === null || adminToken === null) return;
+  const adminDigest = digestSecret(adminToken);
+  const user = users.users.find((entry) => entry.tokenSha256.equals(adminDigest));
+  if (user) throw new ConfigError('--admin-token', `must differ from every token in --users, but user "${user.name}" has it`);
 }
 
 function checkFrameSize(bytes: number): void {

@@ -14,7 +14,7 @@ import { formatHostPort } from '../common/host-port.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import { createApp } from './app.js';
-import { resolveRelayConfig, type RelayConfig } from './config.js';
+import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
 import { trackSession } from './status/track-session.js';
 import { Accounts, type Account } from './tunnel/accounts.js';
@@ -37,6 +37,7 @@ export interface Relay {
   /**
    * Replaces the users file's users (SIGHUP). New tunnels authenticate against them; open
    * tunnels keep the name, rules and limits they were opened with, even if their user is gone.
+   * Throws a ConfigError, keeping the previous users, when a user has the admin token.
    */
   setUsers(users: UsersFile | null): void;
   /** Stops accepting; open streams may finish for up to `graceMs`; then every tunnel gets a go-away. */
@@ -148,6 +149,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     httpUrl,
     status,
     setUsers(users) {
+      checkUsersAgainstAdminToken(users, config.adminToken);
       accounts = accountsFor(users);
     },
     async close(graceMs = 0) {

@@ -27,6 +27,7 @@ const ALICE_TOKEN = 'alice-secret-token-7f3a';
 const BOB_TOKEN = 'bob-secret-token-91c2';
 const CAROL_TOKEN = 'carol-secret-token-55de';
 const WRONG_TOKEN = 'nobody-secret-token-0000';
+const ADMIN_TOKEN = 'admin-secret-token-3b9e';
 const REP_SUCCEEDED = 0x00;
 /** RFC 1928 §6: "connection not allowed by ruleset". */
 const REP_NOT_ALLOWED = 0x02;
@@ -177,6 +178,33 @@ describe('relay --users FILE as a process', () => {
       await relay.stop();
     }
     for (const token of [ALICE_TOKEN, BOB_TOKEN, CAROL_TOKEN]) assert.ok(!relay.output.includes(token), 'no token in the relay output');
+  });
+
+  test("SIGHUP with a file where a user's token is the admin token: refused, logged naming the file, the old users stay; the same file at startup exits 2", async () => {
+    const file = join(dir, 'admin-clash.json');
+    const mallory = { name: 'mallory', tokenSha256: sha(ADMIN_TOKEN) };
+    await writeFile(file, JSON.stringify({ users: [alice, bob] }));
+    const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--users', file, '--admin-token', ADMIN_TOKEN, '--log-level', 'info']);
+    try {
+      const [, address] = await relay.waitFor(/relay listening address=(\S+)/, START_WAIT_MS);
+      const url = `ws://${address}/tunnel`;
+      await relay.waitFor(/users loaded .*users=2/, WAIT_MS);
+
+      await writeFile(file, JSON.stringify({ users: [bob, mallory] }));
+      relay.signal('SIGHUP');
+      const [line] = await relay.waitFor(/error .*users not reloaded.*/, WAIT_MS);
+      assert.ok(line.includes(`file=${file}`), line);
+      assert.match(line, /must differ from every token in --users, but user \\?"mallory\\?" has it/);
+      assert.equal(await upgradeStatus(url, ADMIN_TOKEN), 401, 'the admin token opens no tunnel');
+      assert.equal(await upgradeStatus(url, ALICE_TOKEN), 101, 'the previous users stay: alice, whom the new file dropped, still gets in');
+    } finally {
+      await relay.stop();
+    }
+    assert.ok(!relay.output.includes(ADMIN_TOKEN), 'the admin token is never printed');
+
+    const atStartup = await runCli(['relay', '--listen', '127.0.0.1:0', '--users', file, '--admin-token', ADMIN_TOKEN]);
+    assert.equal(atStartup.code, EXIT_USAGE);
+    assert.match(atStartup.stderr, /--admin-token: must differ from every token in --users, but user "mallory" has it/);
   });
 
   test('an invalid file at startup exits 2 naming the file, the entry and the field', async () => {
