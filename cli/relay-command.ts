@@ -121,9 +121,11 @@ export async function relayCommand(argv: string[]): Promise<number> {
     maxFrameSize: countFlag('--max-frame-size', flags['max-frame-size'] as string | undefined, RELAY_DEFAULTS.maxFrameSize),
     logger,
   });
-  if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });
   const reload = (): void => reloadUsers(relay, usersPath as string, logger);
+  // The handler goes in before the line that says the users are loaded: a SIGHUP sent on
+  // seeing that line must reload, not meet the default action and end the process.
   if (usersPath !== undefined) process.on('SIGHUP', reload);
+  if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });
   const signal = await untilSignal();
   process.off('SIGHUP', reload);
   logger.info('stopping: no new tunnels or streams; open streams may finish', { signal, graceMs });
