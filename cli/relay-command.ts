@@ -3,6 +3,7 @@ import { RELAY_DEFAULTS } from '../server/config.js';
 import { startRelay, type Relay } from '../server/relay.js';
 import { loadUsersFile, UsersFileError } from '../server/tunnel/users-file.js';
 import { relayTlsFlags } from './tls-flags.js';
+import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT } from '../protocol/frame.js';
 import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
 import { DEFAULT_GRACE_MS, countFlag, hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
@@ -41,6 +42,9 @@ Options:
   --max-pending-bytes N       bytes one tunnel may hold received from the client but not yet
                               taken by target sockets; over it, the stream holding the most
                               is reset (default 67108864 = 64 MiB)
+  --max-frame-size BYTES      the largest WebSocket message (frame) a client may send, ${MIN_FRAME_SIZE_LIMIT} to
+                              ${MAX_FRAME_SIZE} (default ${MAX_FRAME_SIZE}); told to clients in HELLO, so they split
+                              data to fit; a larger frame ends that tunnel with a go-away
   --allow TARGET              let the relay reach TARGET; --deny TARGET refuses it. Repeatable,
   --deny TARGET               in order, first match wins, ahead of the safe default that refuses
                               loopback, private, link-local, multicast and unspecified addresses.
@@ -78,6 +82,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'handshake-timeout': { type: 'string' },
     'idle-timeout': { type: 'string' },
     'max-pending-bytes': { type: 'string' },
+    'max-frame-size': { type: 'string' },
     allow: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
@@ -113,11 +118,14 @@ export async function relayCommand(argv: string[]): Promise<number> {
     maxTunnelsPerToken: countFlag('--max-tunnels-per-token', flags['max-tunnels-per-token'] as string | undefined, RELAY_DEFAULTS.maxTunnelsPerToken),
     idleTimeoutMs: secondsFlag('--idle-timeout', flags['idle-timeout'] as string | undefined, RELAY_DEFAULTS.idleTimeoutMs),
     maxPendingBytes: countFlag('--max-pending-bytes', flags['max-pending-bytes'] as string | undefined, RELAY_DEFAULTS.maxPendingBytes),
+    maxFrameSize: countFlag('--max-frame-size', flags['max-frame-size'] as string | undefined, RELAY_DEFAULTS.maxFrameSize),
     logger,
   });
-  if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });
   const reload = (): void => reloadUsers(relay, usersPath as string, logger);
+  // The handler goes in before the line that says the users are loaded: a SIGHUP sent on
+  // seeing that line must reload, not meet the default action and end the process.
   if (usersPath !== undefined) process.on('SIGHUP', reload);
+  if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });
   const signal = await untilSignal();
   process.off('SIGHUP', reload);
   logger.info('stopping: no new tunnels or streams; open streams may finish', { signal, graceMs });
@@ -134,7 +142,7 @@ function reloadUsers(relay: Relay, path: string, logger: Logger): void {
   } catch (err) {
     // In a signal handler nothing may escape: whatever went wrong, the old users keep serving.
     const message = err instanceof UsersFileError ? err.message : `--users ${path}: ${(err as Error).message}`;
-    logger.error('users not reloaded, keeping the previous users', { error: message });
+    logger.error('users not reloaded, keeping the previous users', { file: path, error: message });
   }
 }
 

@@ -9,6 +9,7 @@ import {
   MAX_DATA_PAYLOAD,
   MAX_DATAGRAM_PAYLOAD,
   MAX_REASON_LENGTH,
+  MIN_FRAME_SIZE_LIMIT,
   PING_FLAG_ACK,
   ProtocolError,
   SESSION_STREAM_ID,
@@ -22,6 +23,9 @@ import {
 
 const U8 = 1;
 const U32 = 4;
+/** HELLO bodies: minVersion and maxVersion, optionally followed by maxFrameSize (u32). */
+const HELLO_SHORT_BODY = 2 * U8;
+const HELLO_LONG_BODY = HELLO_SHORT_BODY + U32;
 
 function header(type: FrameType, flags: number, streamId: number, bodyLength: number): Buffer {
   const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + bodyLength);
@@ -31,10 +35,12 @@ function header(type: FrameType, flags: number, streamId: number, bodyLength: nu
   return buf;
 }
 
-export function encodeHello(minVersion: number, maxVersion: number): Buffer {
-  const buf = header(FrameType.Hello, 0, SESSION_STREAM_ID, 2 * U8);
+/** The short form (versions only) without `maxFrameSize`; the long form announces the largest frame this side accepts. */
+export function encodeHello(minVersion: number, maxVersion: number, maxFrameSize?: number): Buffer {
+  const buf = header(FrameType.Hello, 0, SESSION_STREAM_ID, maxFrameSize === undefined ? HELLO_SHORT_BODY : HELLO_LONG_BODY);
   buf[FRAME_HEADER_SIZE] = minVersion;
   buf[FRAME_HEADER_SIZE + 1] = maxVersion;
+  if (maxFrameSize !== undefined) buf.writeUInt32BE(maxFrameSize, FRAME_HEADER_SIZE + HELLO_SHORT_BODY);
   return buf;
 }
 
@@ -127,7 +133,7 @@ function truncateUtf8(text: Buffer, max: number): Buffer {
 /** Encodes any frame; the session uses the typed encoders above directly on hot paths. */
 export function encodeFrame(frame: Frame): Buffer {
   switch (frame.type) {
-    case FrameType.Hello: return encodeHello(frame.minVersion, frame.maxVersion);
+    case FrameType.Hello: return encodeHello(frame.minVersion, frame.maxVersion, frame.maxFrameSize);
     case FrameType.Open: return encodeOpen(frame.streamId, frame.command, frame.address);
     case FrameType.OpenResult: return encodeOpenResult(frame.streamId, frame.reply, frame.bound);
     case FrameType.Data: return encodeData(frame.streamId, frame.payload);
@@ -168,8 +174,16 @@ type BodyDecoder = (streamId: number, flags: number, body: Buffer) => Frame;
 
 const BODY_DECODERS: Record<number, BodyDecoder> = {
   [FrameType.Hello]: (_id, _flags, body) => {
-    expectLength(body, 2 * U8, 'HELLO');
-    return { type: FrameType.Hello, streamId: 0, minVersion: body[0], maxVersion: body[1] };
+    const hello = { type: FrameType.Hello, streamId: 0, minVersion: body[0], maxVersion: body[1] } as const;
+    if (body.length === HELLO_SHORT_BODY) return hello;
+    if (body.length !== HELLO_LONG_BODY) {
+      throw new ProtocolError('ERR_FRAME_LENGTH', `HELLO body of ${body.length} bytes, expected ${HELLO_SHORT_BODY} or ${HELLO_LONG_BODY}`);
+    }
+    const maxFrameSize = body.readUInt32BE(HELLO_SHORT_BODY);
+    if (maxFrameSize < MIN_FRAME_SIZE_LIMIT) {
+      throw new ProtocolError('ERR_HELLO_FRAME_SIZE', `HELLO announces a frame-size limit of ${maxFrameSize} bytes, below the minimum ${MIN_FRAME_SIZE_LIMIT}`);
+    }
+    return { ...hello, maxFrameSize };
   },
   [FrameType.Open]: (streamId, _flags, body) => {
     expectAtLeast(body, U8, 'OPEN');

@@ -45,8 +45,17 @@ export const MAX_DATAGRAM_PAYLOAD = 65_507;
 export const UDP_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 /** Longest encoded address: ATYP, length, 255-byte name, port. */
 export const MAX_ENCODED_ADDRESS_LENGTH = 1 + 1 + 255 + 2;
-/** Largest whole frame (a maximal DATAGRAM); the WebSocket's maxPayload is set to this, so ws refuses larger messages. */
+/**
+ * Largest whole frame (a maximal DATAGRAM), and the limit a side accepts unless its HELLO
+ * announces a smaller one. The WebSocket's maxPayload is set to this, so ws refuses larger messages.
+ */
 export const MAX_FRAME_SIZE = FRAME_HEADER_SIZE + Math.max(MAX_DATA_PAYLOAD, MAX_ENCODED_ADDRESS_LENGTH + MAX_DATAGRAM_PAYLOAD);
+/**
+ * Smallest frame-size limit a HELLO may announce. Every control frame fits under it (the largest,
+ * RESET or GO_AWAY with a full reason, is 6 + 1 + 512 = 519 bytes), so a limit only ever splits DATA
+ * and drops DATAGRAMs.
+ */
+export const MIN_FRAME_SIZE_LIMIT = 1024;
 /**
  * Credit each side grants each stream at open, in bytes. 1 MiB rather than yamux's 256 KiB:
  * loopback round trips through two event loops made 256 KiB the limit of a bulk stream (bench #1).
@@ -121,7 +130,8 @@ export interface Address {
   port: number;
 }
 
-export interface HelloFrame { type: typeof FrameType.Hello; streamId: 0; minVersion: number; maxVersion: number }
+/** `maxFrameSize`: the largest frame the sender accepts, when its HELLO says (absent: MAX_FRAME_SIZE). */
+export interface HelloFrame { type: typeof FrameType.Hello; streamId: 0; minVersion: number; maxVersion: number; maxFrameSize?: number }
 export interface OpenFrame { type: typeof FrameType.Open; streamId: number; command: Command; address: Address }
 export interface OpenResultFrame { type: typeof FrameType.OpenResult; streamId: number; reply: ReplyCode; bound: Address }
 export interface DataFrame { type: typeof FrameType.Data; streamId: number; payload: Buffer }

@@ -20,8 +20,11 @@ import {
 } from './codec.js';
 import {
   Command,
+  FRAME_HEADER_SIZE,
   FrameType,
   GoAwayCode,
+  MAX_DATA_PAYLOAD,
+  MAX_FRAME_SIZE,
   PROTOCOL_VERSION_MAX,
   PROTOCOL_VERSION_MIN,
   ProtocolError,
@@ -30,6 +33,7 @@ import {
   type Address,
   type Frame,
 } from './frame.js';
+import { encodedAddressLength } from './address.js';
 import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Keepalive } from './keepalive.js';
 import { Stream, type StreamOwner } from './stream.js';
@@ -57,6 +61,11 @@ export interface SessionOptions {
    * the most; if that listener resets the frame's own stream, the frame is dropped.
    */
   maxPendingBytes?: number;
+  /**
+   * The largest frame this side accepts (MIN_FRAME_SIZE_LIMIT to MAX_FRAME_SIZE; default MAX_FRAME_SIZE).
+   * Announced in HELLO; a larger message from the peer ends the session with ERR_FRAME_TOO_LARGE.
+   */
+  maxFrameSize?: number;
 }
 
 export interface Corkable {
@@ -84,6 +93,8 @@ export interface SessionCloseInfo {
   reason: string;
   /** True when the peer said go-away, false when this side ended the session or the link died. */
   byPeer: boolean;
+  /** The ProtocolError's code when this side ended the session over one (e.g. ERR_FRAME_TOO_LARGE). */
+  errorCode?: string;
 }
 
 const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
@@ -109,6 +120,12 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   bytesReceived = 0;
   /** Datagrams this side dropped because the wire was congested. */
   datagramsDropped = 0;
+  /** Datagrams this side dropped because their frame would exceed the peer's frame-size limit. */
+  datagramsTooLarge = 0;
+  /** The largest frame the peer accepts: its HELLO says, or MAX_FRAME_SIZE when it does not. */
+  peerMaxFrameSize = MAX_FRAME_SIZE;
+  /** The largest DATA payload the peer accepts; streams split their data to fit. */
+  maxDataPayload = MAX_DATA_PAYLOAD;
   /** Sum over open streams of bytes received but not yet consumed (kept incrementally). */
   pendingBytes = 0;
   closeInfo: SessionCloseInfo | null = null;
@@ -122,6 +139,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private highestPeerStreamId = 0;
   private readonly keepalive: Keepalive;
   private readonly sendHighWater: number;
+  private readonly maxFrameSize: number;
   private corked = false;
   private readonly uncork = (): void => {
     this.corked = false;
@@ -134,6 +152,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   ) {
     super();
     this.sendHighWater = options.sendHighWater ?? DEFAULT_SEND_HIGH_WATER;
+    this.maxFrameSize = options.maxFrameSize ?? MAX_FRAME_SIZE;
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -155,7 +174,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
         this.ws.terminate();
       },
     });
-    if (options.role === 'client') this.sendControl(encodeHello(PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX));
+    if (options.role === 'client') this.sendControl(encodeHello(PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, this.maxFrameSize));
   }
 
   get isClosed(): boolean {
@@ -195,6 +214,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
    * the wire is congested this one is dropped (and counted) rather than queued.
    */
   sendDatagram(stream: Stream, address: Address, payload: Buffer): boolean {
+    if (!this.datagramFits(address, payload)) {
+      this.datagramsTooLarge += 1;
+      return false;
+    }
     if (stream.isClosed || this.isClosed || this.wireBuffered >= this.sendHighWater) {
       this.datagramsDropped += 1;
       return false;
@@ -206,11 +229,16 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     return true;
   }
 
+  /** False when a DATAGRAM carrying this would exceed the peer's frame-size limit (it would end the session). */
+  datagramFits(address: Address, payload: Buffer): boolean {
+    return FRAME_HEADER_SIZE + encodedAddressLength(address) + payload.length <= this.peerMaxFrameSize;
+  }
+
   /** Ends the session: tells the peer why, then closes the WebSocket. Idempotent. */
-  close(code: GoAwayCode = GoAwayCode.Normal, reason = 'closed'): void {
+  close(code: GoAwayCode = GoAwayCode.Normal, reason = 'closed', errorCode?: string): void {
     if (this.isClosed) return;
     this.sendControl(encodeGoAway(code, reason));
-    this.teardown({ code, reason, byPeer: false });
+    this.teardown(errorCode === undefined ? { code, reason, byPeer: false } : { code, reason, byPeer: false, errorCode });
   }
 
   // ---- StreamOwner ----
@@ -295,6 +323,9 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.keepalive.received();
     try {
       if (!isBinary) throw new ProtocolError('ERR_TEXT_MESSAGE', 'text message on a binary protocol');
+      if (data.length > this.maxFrameSize) {
+        throw new ProtocolError('ERR_FRAME_TOO_LARGE', `frame of ${data.length} bytes, over the ${this.maxFrameSize}-byte limit this side announced`);
+      }
       const frame = decodeFrame(data);
       if (this.version === 0 && frame.type !== FrameType.Hello) {
         throw new ProtocolError('ERR_NO_HELLO', `frame type ${frame.type} before HELLO`);
@@ -302,14 +333,14 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       this.handle(frame);
     } catch (err) {
       // A bug of ours must cost this tunnel, never the process and the other tunnels.
-      if (err instanceof ProtocolError) this.close(GoAwayCode.ProtocolError, `${err.code}: ${err.message}`);
+      if (err instanceof ProtocolError) this.close(GoAwayCode.ProtocolError, `${err.code}: ${err.message}`, err.code);
       else this.close(GoAwayCode.InternalError, `internal error: ${(err as Error).message}`);
     }
   }
 
   private handle(frame: Frame): void {
     switch (frame.type) {
-      case FrameType.Hello: return this.onHello(frame.minVersion, frame.maxVersion);
+      case FrameType.Hello: return this.onHello(frame.minVersion, frame.maxVersion, frame.maxFrameSize);
       case FrameType.Open: return this.onOpen(frame.streamId, frame.command, frame.address);
       case FrameType.OpenResult: return this.onOpenResult(frame.streamId, { reply: frame.reply, bound: frame.bound });
       case FrameType.Data: return this.onData(frame.streamId, frame.payload);
@@ -323,7 +354,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     }
   }
 
-  private onHello(minVersion: number, maxVersion: number): void {
+  /** A peer whose HELLO announces no limit may not understand the long form, so the relay answers in the short one. */
+  private onHello(minVersion: number, maxVersion: number, peerMaxFrameSize: number | undefined): void {
     if (this.version !== 0) throw new ProtocolError('ERR_SECOND_HELLO', 'HELLO received twice');
     const version = Math.min(maxVersion, PROTOCOL_VERSION_MAX);
     if (version < Math.max(minVersion, PROTOCOL_VERSION_MIN)) {
@@ -331,7 +363,13 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       return;
     }
     this.version = version;
-    if (this.options.role === 'relay') this.sendControl(encodeHello(version, version));
+    if (peerMaxFrameSize !== undefined) {
+      this.peerMaxFrameSize = Math.min(peerMaxFrameSize, MAX_FRAME_SIZE);
+      this.maxDataPayload = Math.min(MAX_DATA_PAYLOAD, this.peerMaxFrameSize - FRAME_HEADER_SIZE);
+    }
+    if (this.options.role === 'relay') {
+      this.sendControl(peerMaxFrameSize === undefined ? encodeHello(version, version) : encodeHello(version, version, this.maxFrameSize));
+    }
     this.resolveReady(version);
   }
 

@@ -38,6 +38,8 @@ export interface StreamSink {
 
 /** The narrow view of the session a stream needs. */
 export interface StreamOwner {
+  /** The largest DATA payload the peer accepts (it may announce a limit below MAX_DATA_PAYLOAD). */
+  readonly maxDataPayload: number;
   markReady(stream: Stream): void;
   sendData(streamId: number, payload: Buffer): void;
   sendFin(streamId: number): void;
@@ -176,7 +178,7 @@ export class Stream {
       if (this.finRequested && !this.finSent) this.sendFin();
       return;
     }
-    const chunk = this.takeChunk(Math.min(this.sendCredit, MAX_DATA_PAYLOAD));
+    const chunk = this.takeChunk(Math.min(this.sendCredit, this.owner.maxDataPayload));
     this.sendCredit -= chunk.length;
     this.bytesSent += chunk.length;
     this.lastActivityAt = Date.now();

@@ -1,7 +1,7 @@
 /** The relay's settings: one object with defaults, and a check that names the bad setting. */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
-import type { Address } from '../protocol/frame.js';
+import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, type Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import type { PortRange } from './dialers/bind.js';
 import type { TargetRule } from './policy/target-rule.js';
@@ -40,6 +40,8 @@ export interface RelayConfig {
   idleTimeoutMs: number;
   /** Bytes one tunnel may hold received from the client but not yet taken by target sockets. */
   maxPendingBytes: number;
+  /** The largest frame (WebSocket message) a client may send; announced in HELLO so the client splits DATA to fit. */
+  maxFrameSize: number;
   /** Operator rules (--allow/--deny), in order, ahead of the safe default that refuses private ranges. */
   rules: readonly TargetRule[];
   /** Guards the status page, its API and /metrics; null turns them off (404). Never a tunnel token. */
@@ -74,6 +76,7 @@ export const RELAY_DEFAULTS = {
   idleTimeoutMs: 3_600_000,
   // 64 streams' full receive windows (1 MiB each) before one is shed.
   maxPendingBytes: 64 * 1024 * 1024,
+  maxFrameSize: MAX_FRAME_SIZE,
   adminToken: null,
   tls: null,
 } as const;
@@ -89,10 +92,7 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   if (config.adminToken !== null) {
     if (config.adminToken.length === 0) throw new ConfigError('--admin-token', 'must not be empty');
     if (config.tokens.includes(config.adminToken)) throw new ConfigError('--admin-token', 'must differ from every tunnel token');
-    const adminDigest = digestSecret(config.adminToken);
-    if (config.users?.users.some((user) => user.tokenSha256.equals(adminDigest))) {
-      throw new ConfigError('--admin-token', 'must differ from every token in --users');
-    }
+    checkUsersAgainstAdminToken(config.users, config.adminToken);
   }
   checkPositive('--dial-timeout', config.dialTimeoutMs);
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
@@ -106,12 +106,30 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkPositive('--idle-timeout', config.idleTimeoutMs);
   checkPositive('--max-pending-bytes', config.maxPendingBytes);
   if (!Number.isInteger(config.maxPendingBytes)) throw new ConfigError('--max-pending-bytes', `must be a whole number of bytes, got ${config.maxPendingBytes}`);
+  checkFrameSize(config.maxFrameSize);
   if (config.tls !== null) checkTls(config.tls);
   const ports = config.bindPorts;
   if (ports && !(ports.low >= 1 && ports.low <= ports.high && ports.high <= MAX_PORT)) {
     throw new ConfigError('--bind-ports', `expected LOW-HIGH within 1-${MAX_PORT}, got ${ports.low}-${ports.high}`);
   }
   return config;
+}
+
+/**
+ * A user whose token is the admin token could read every tunnel's status with it, so no user
+ * may have it: checked at startup and on every reload of --users.
+ */
+export function checkUsersAgainstAdminToken(users: UsersFile | null, adminToken: string | null): void {
+  if (users === null || adminToken === null) return;
+  const adminDigest = digestSecret(adminToken);
+  const user = users.users.find((entry) => entry.tokenSha256.equals(adminDigest));
+  if (user) throw new ConfigError('--admin-token', `must differ from every token in --users, but user "${user.name}" has it`);
+}
+
+function checkFrameSize(bytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < MIN_FRAME_SIZE_LIMIT || bytes > MAX_FRAME_SIZE) {
+    throw new ConfigError('--max-frame-size', `must be a whole number of bytes from ${MIN_FRAME_SIZE_LIMIT} to ${MAX_FRAME_SIZE}, got ${bytes}`);
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { formatHostPort } from '../common/host-port.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import { createApp } from './app.js';
-import { resolveRelayConfig, type RelayConfig } from './config.js';
+import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
 import { trackSession } from './status/track-session.js';
 import { Accounts, type Account } from './tunnel/accounts.js';
@@ -37,6 +37,7 @@ export interface Relay {
   /**
    * Replaces the users file's users (SIGHUP). New tunnels authenticate against them; open
    * tunnels keep the name, rules and limits they were opened with, even if their user is gone.
+   * Throws a ConfigError, keeping the previous users, when a user has the admin token.
    */
   setUsers(users: UsersFile | null): void;
   /** Stops accepting; open streams may finish for up to `graceMs`; then every tunnel gets a go-away. */
@@ -54,6 +55,8 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   let draining = false;
   const wss = new WebSocketServer({
     noServer: true,
+    // The protocol's ceiling. --max-frame-size is enforced by the session instead: once ws refuses a
+    // message it can send nothing more, while the session can still say GO_AWAY naming the limit.
     maxPayload: MAX_FRAME_SIZE,
     perMessageDeflate: false, // payloads are mostly TLS already; zlib would only cost memory
     handleProtocols: (offered) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
@@ -77,6 +80,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
       transport: req.socket,
       maxPendingBytes: config.maxPendingBytes,
+      maxFrameSize: config.maxFrameSize,
     });
     sessions.add(session);
     tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 0) + 1);
@@ -101,6 +105,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     session.on('close', (info) => {
       sessions.delete(session);
       tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 1) - 1);
+      if (info.errorCode === 'ERR_FRAME_TOO_LARGE') logger.warn('tunnel closed: a frame over --max-frame-size', { remote, token: tokenName, limit: config.maxFrameSize });
       logger.info('tunnel closed', { remote, reason: info.reason, byPeer: info.byPeer });
     });
   };
@@ -144,6 +149,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     httpUrl,
     status,
     setUsers(users) {
+      checkUsersAgainstAdminToken(users, config.adminToken);
       accounts = accountsFor(users);
     },
     async close(graceMs = 0) {

@@ -44,6 +44,9 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
     ['demo with a bad --listen', ['demo', '--listen', 'localhost'], '--listen'],
     ['client with a bad --socks', ['client', '--relay', 'ws://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '1080'], '--socks'],
     ['client with an http:// --relay', ['client', '--relay', 'http://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '127.0.0.1:0'], '--relay'],
+    ['relay with --max-frame-size below the 1024-byte minimum', ['relay', '--token', SECRET, '--max-frame-size', '1023'], '--max-frame-size'],
+    ['relay with --max-frame-size above the protocol maximum', ['relay', '--token', SECRET, '--max-frame-size', '65773'], '--max-frame-size'],
+    ['relay with --max-frame-size that is not a number', ['relay', '--token', SECRET, '--max-frame-size', '64k'], '--max-frame-size'],
     ['an unknown command', ['frobnicate'], 'frobnicate'],
   ];
   for (const [what, args, flag] of cases) {
@@ -57,7 +60,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
 
 describe('sockbridge --help', { concurrency: 4 }, () => {
   const expected: Record<string, string[]> = {
-    relay: ['--listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--log-level', '--help'],
+    relay: ['--listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--log-level', '--help'],
     client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--log-level', '--help'],
     demo: ['--socks', '--listen', '--log-level', '--help'],
   };

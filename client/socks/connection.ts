@@ -216,7 +216,9 @@ export class SocksConnection {
   private async associate(session: Session, stream: Stream, declared: Address): Promise<void> {
     let relay: UdpRelay;
     try {
-      relay = await UdpRelay.open(this.socket.localAddress ?? '127.0.0.1', this.socket.remoteAddress ?? '', declared.port, session, stream);
+      const tooLarge = (payloadBytes: number, limit: number): void =>
+        this.deps.logger.info('UDP datagram dropped: over the relay\'s frame-size limit (logged once per association)', { peer: this.peer, payloadBytes, limit });
+      relay = await UdpRelay.open(this.socket.localAddress ?? '127.0.0.1', this.socket.remoteAddress ?? '', declared.port, session, stream, tooLarge);
     } catch (err) {
       stream.reset(ResetCode.Aborted, 'client could not open a UDP socket');
       this.fail(`UDP socket: ${(err as Error).message}`, ReplyCode.GeneralFailure);

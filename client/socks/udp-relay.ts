@@ -17,10 +17,15 @@ export interface UdpRelayCounters {
   droppedFragment: number;
   droppedMalformed: number;
   droppedCongested: number;
+  /** Datagrams whose frame would exceed the relay's frame-size limit (its --max-frame-size). */
+  droppedTooLarge: number;
 }
 
+/** Told once per association when a datagram does not fit the relay's frame-size limit. */
+export type TooLargeListener = (payloadBytes: number, limit: number) => void;
+
 export class UdpRelay {
-  readonly counters: UdpRelayCounters = { forwarded: 0, returned: 0, droppedForeign: 0, droppedFragment: 0, droppedMalformed: 0, droppedCongested: 0 };
+  readonly counters: UdpRelayCounters = { forwarded: 0, returned: 0, droppedForeign: 0, droppedFragment: 0, droppedMalformed: 0, droppedCongested: 0, droppedTooLarge: 0 };
   /** Where the SOCKS client sends from: learnt from its first datagram unless the request named it. */
   private clientPort: number;
   private closed = false;
@@ -32,6 +37,7 @@ export class UdpRelay {
     expectedPort: number,
     private readonly session: Session,
     private readonly stream: Stream,
+    private readonly onTooLarge: TooLargeListener | undefined,
   ) {
     this.clientPort = expectedPort;
     socket.on('message', (msg, from) => this.fromClient(msg, from.address, from.port));
@@ -40,7 +46,14 @@ export class UdpRelay {
   }
 
   /** Binds next to the SOCKS listener; `expectedPort` 0 accepts any port from the client's IP. */
-  static async open(listenHost: string, clientHost: string, expectedPort: number, session: Session, stream: Stream): Promise<UdpRelay> {
+  static async open(
+    listenHost: string,
+    clientHost: string,
+    expectedPort: number,
+    session: Session,
+    stream: Stream,
+    onTooLarge?: TooLargeListener,
+  ): Promise<UdpRelay> {
     const socket = createSocket({ type: isIPv6(listenHost) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER_BYTES });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -49,7 +62,7 @@ export class UdpRelay {
         resolve();
       });
     });
-    return new UdpRelay(socket, clientHost, expectedPort, session, stream);
+    return new UdpRelay(socket, clientHost, expectedPort, session, stream, onTooLarge);
   }
 
   get address(): Address {
@@ -84,6 +97,12 @@ export class UdpRelay {
       return;
     }
     this.lastActivity = Date.now();
+    if (!this.session.datagramFits(datagram.address, datagram.payload)) {
+      // Sending it would end the whole tunnel; UDP may lose a datagram, so this one is lost.
+      if (this.counters.droppedTooLarge === 0) this.onTooLarge?.(datagram.payload.length, this.session.peerMaxFrameSize);
+      this.counters.droppedTooLarge += 1;
+      return;
+    }
     if (this.session.sendDatagram(this.stream, datagram.address, datagram.payload)) this.counters.forwarded += 1;
     else this.counters.droppedCongested += 1;
   }

@@ -19,7 +19,7 @@ export type RuleCommand = (typeof RULE_COMMANDS)[number];
 
 /**
  * What a rule is asked about: the name the client asked for (null for an IP), the address
- * dialed, and the command asking (CONNECT or UDP; BIND is not destination-checked).
+ * dialed (for BIND: the peer the request names, then the peer that connects), and the command.
  */
 export interface DestinationQuery {
   name: string | null;

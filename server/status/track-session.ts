@@ -18,7 +18,7 @@ export function trackSession(model: StatusModel, session: Session, remote: strin
   const tunnel = model.addTunnel({ remote, tokenName, counters: session });
   session.on('open', (stream, command, address) => tunnel.addStream(stream, command, address));
   session.on('close', (info) => {
-    const reason = ERROR_BY_GOAWAY[info.code];
+    const reason = info.errorCode === 'ERR_FRAME_TOO_LARGE' ? 'limit-frame-size' : ERROR_BY_GOAWAY[info.code];
     if (reason) model.countError(reason);
     tunnel.close();
   });

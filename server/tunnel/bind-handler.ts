@@ -1,16 +1,17 @@
 /**
- * BIND: listen, answer with where; when the one peer connects, check it is the host the
- * client named, answer again with the peer's address, then join socket and stream.
+ * BIND: check the request against the destination rules, listen, answer with where; when
+ * the one peer connects, check it is the host the client named and that the rules allow it,
+ * answer again with the peer's address, then join socket and stream.
  */
-import { lookup } from 'node:dns/promises';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { ReplyCode } from '../../protocol/frame.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
 import type { Stream } from '../../protocol/stream.js';
 import { formatHostPort } from '../../common/host-port.js';
-import { isUnspecified, openBindListener, type BindListener } from '../dialers/bind.js';
-import { DialError } from '../dialers/connect.js';
+import { openBindListener, type BindListener } from '../dialers/bind.js';
+import { DialError, POLICY_REFUSED } from '../dialers/connect.js';
 import { replyForErrno } from '../dialers/errno-replies.js';
+import { checkBindPeer, checkBindRequest } from './bind-peers.js';
 import type { OpenRequest } from './serve-session.js';
 
 export async function handleBind({ session, stream, target, destination, options }: OpenRequest): Promise<void> {
@@ -18,7 +19,13 @@ export async function handleBind({ session, stream, target, destination, options
   // Resolved before anyone can connect, so the check after accept waits on no I/O: while a
   // lookup ran, the unattended peer socket could reset (an uncaught 'error' that took the
   // relay down) or end (an 'end' that no bridge heard).
-  const expected = await expectedPeers(target.host);
+  const { expected, refusedBy } = await checkBindRequest(target, options.policy);
+  if (refusedBy !== null) {
+    logger.warn('bind refused by policy', { stream: stream.id, dest: destination, rule: refusedBy });
+    if (!stream.isClosed) options.observer?.refused(stream, ReplyCode.NotAllowed, POLICY_REFUSED);
+    session.answerOpen(stream, ReplyCode.NotAllowed);
+    return;
+  }
   let listener: BindListener;
   try {
     listener = await openBindListener(target, options.localAddress, options.bind);
@@ -48,10 +55,13 @@ export async function handleBind({ session, stream, target, destination, options
     return;
   }
   const peerAddress = { host: peer.remoteAddress ?? '0.0.0.0', port: peer.remotePort ?? 0 };
-  if (!isExpectedPeer(peerAddress.host, expected)) {
-    logger.info('bind: refused a connection from an unexpected host', { stream: stream.id, peer: peerAddress.host, expected: destination });
+  const verdict = checkBindPeer(peerAddress, expected, options.policy);
+  if (!verdict.allowed) {
+    const peerText = formatHostPort(peerAddress);
+    if (verdict.reason === 'policy') logger.warn('bind: refused a connection by policy', { stream: stream.id, peer: peerText, rule: verdict.rule });
+    else logger.info('bind: refused a connection from an unexpected host', { stream: stream.id, peer: peerText, expected: destination });
     peer.destroy();
-    if (!stream.isClosed) options.observer?.refused(stream, ReplyCode.NotAllowed, 'unexpected-peer');
+    if (!stream.isClosed) options.observer?.refused(stream, ReplyCode.NotAllowed, verdict.reason === 'policy' ? POLICY_REFUSED : 'unexpected-peer');
     session.answerBind(stream, ReplyCode.NotAllowed);
     return;
   }
@@ -90,29 +100,4 @@ function holdUntilPeer(stream: Stream, onGone: () => void): { flushTo(peer: Sock
       }
     },
   };
-}
-
-/**
- * The SOCKS4 note: the incoming peer must be DSTIP. For SOCKS5 we apply the same check
- * to DST.ADDR unless it is all zeros (RFC 1928 leaves it open; Dante checks too).
- * Returns the addresses a peer may come from, or null for any; a name that does not
- * resolve admits nobody.
- */
-async function expectedPeers(expectedHost: string): Promise<ReadonlySet<string> | null> {
-  if (isUnspecified(expectedHost)) return null;
-  if (isIP(expectedHost) !== 0) return new Set([unmapIPv4(expectedHost)]);
-  try {
-    const addresses = await lookup(expectedHost, { all: true });
-    return new Set(addresses.map((entry) => unmapIPv4(entry.address)));
-  } catch {
-    return new Set();
-  }
-}
-
-function isExpectedPeer(peerHost: string, expected: ReadonlySet<string> | null): boolean {
-  return expected === null || expected.has(unmapIPv4(peerHost));
-}
-
-function unmapIPv4(host: string): string {
-  return host.startsWith('::ffff:') && isIP(host.slice(7)) === 4 ? host.slice(7) : host;
 }

@@ -2,8 +2,9 @@
  * Stream churn against real `sockbridge relay` and `sockbridge client` processes: thousands of
  * short CONNECTs, applications that vanish mid-download, targets that reset, and a client
  * killed (SIGKILL) or frozen (SIGSTOP) mid-transfer. The relay is measured from outside, by
- * its open descriptors (/proc/PID/fd) and its RSS (/proc/PID/status), so nothing is added to
- * the product for the test. The 2000-stream leak check in data-path.test.ts is in-process;
+ * its open descriptors (/proc/PID/fd), its RSS (/proc/PID/status) and its V8 heap in use
+ * (prom-client's default metrics on /metrics, as an operator would watch it), so nothing is
+ * added to the product for the test. The 2000-stream leak check in data-path.test.ts is in-process;
  * this one is about what the relay process holds after the churn.
  */
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +12,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import {
   fdCount,
+  heapUsedBytes,
   procAvailable,
   relayStatus,
   rssBytes,
@@ -45,6 +47,28 @@ const RSS_GROWTH_LIMIT = 96 * MiB;
 /** What a second, identical round may add: 5,500 streams leaking 6 KiB each would exceed it. */
 const RSS_ROUND_GROWTH_LIMIT = 32 * MiB;
 const DRAIN_WAIT_MS = 15_000;
+/**
+ * RSS keeps V8's high-water mark; the heap in use (nodejs_heap_size_used_bytes on /metrics)
+ * falls back to what is live once V8 collects. Observed: 15 MiB after the warm-up, 12-15 MiB
+ * after the churn at a collection, climbing about 0.7 MiB/s of garbage (pings, scrapes)
+ * between collections some 15 s apart. 16 MiB is what 11,500 streams leaking 1.5 KiB each
+ * would keep; the wait lets a collection happen if the first samples are full of garbage.
+ */
+const HEAP_GROWTH_LIMIT = 16 * MiB;
+const HEAP_WAIT_MS = 30_000;
+const HEAP_POLL_MS = 250;
+
+/** Polls the relay's heap in use until it is at most `target` or `timeoutMs` pass; reports the first and the lowest sample. */
+async function lowestHeapUntil(port: number, target: number, timeoutMs: number): Promise<{ first: number; lowest: number; waitedMs: number }> {
+  const started = Date.now();
+  const first = await heapUsedBytes(port);
+  let lowest = first;
+  while (lowest > target && Date.now() - started < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, HEAP_POLL_MS));
+    lowest = Math.min(lowest, await heapUsedBytes(port));
+  }
+  return { first, lowest, waitedMs: Date.now() - started };
+}
 /** Keepalive timeout (1 s) plus a generous allowance for a loaded 2-core machine. */
 const DEAD_TUNNEL_WAIT_MS = 5_000;
 const IN_FLIGHT = 20;
@@ -88,7 +112,7 @@ describe('churn through relay and client processes', { skip, timeout: 150_000 },
     await Promise.all([echo?.close(), source?.close(), reset?.close()]);
   });
 
-  test(`${SHORT_STREAMS} short streams, ${ABORTED_STREAMS} aborted by the app, ${RESET_STREAMS} reset by the target: no descriptor left, RSS bounded`, async (t) => {
+  test(`${SHORT_STREAMS} short streams, ${ABORTED_STREAMS} aborted by the app, ${RESET_STREAMS} reset by the target: no descriptor left, RSS bounded, heap back near its baseline`, async (t) => {
     const { socksPort } = await startClient();
     await waitStatus(relay.port, 'the tunnel', (s) => s.totals.tunnels === 1);
 
@@ -96,6 +120,7 @@ describe('churn through relay and client processes', { skip, timeout: 150_000 },
     await waitStatus(relay.port, 'no open stream after the warm-up', (s) => s.totals.streams === 0, DRAIN_WAIT_MS);
     const fdBefore = await fdCount(relay.pid);
     const rssBefore = await rssBytes(relay.pid);
+    const heapBefore = await heapUsedBytes(relay.port);
 
     // Two identical rounds: a leak grows with every round, a high-water mark (V8's heap, the
     // buffers of 100 concurrent downloads at up to 1 MiB of window each) does not.
@@ -114,8 +139,10 @@ describe('churn through relay and client processes', { skip, timeout: 150_000 },
     const fdAfter = await fdCount(relay.pid);
     const rssAfter = await rssBytes(relay.pid);
     const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
+    const heapAfter = await lowestHeapUntil(relay.port, heapBefore + HEAP_GROWTH_LIMIT, HEAP_WAIT_MS);
     t.diagnostic(`rounds took ${rounds.map((r) => r.ms).join(' + ')} ms`);
     t.diagnostic(`relay fds ${fdBefore} -> ${fdAfter}; RSS MiB ${mib(rssBefore)} -> ${rounds.map((r) => mib(r.rss)).join(' -> ')} -> ${mib(rssAfter)}`);
+    t.diagnostic(`relay V8 heap used MiB ${mib(heapBefore)} after the warm-up, ${mib(heapAfter.first)} after the churn, lowest ${mib(heapAfter.lowest)} within ${heapAfter.waitedMs} ms`);
 
     const total = WARMUP_STREAMS + SHORT_STREAMS + ABORTED_STREAMS + RESET_STREAMS;
     assert.equal(status.totals.streamsOpened, total, 'the relay opened every stream (none lost, none doubled)');
@@ -124,6 +151,10 @@ describe('churn through relay and client processes', { skip, timeout: 150_000 },
     assert.ok(rssAfter - rssBefore < RSS_GROWTH_LIMIT, `relay RSS grew by ${mib(rssAfter - rssBefore)} MiB in all`);
     const lastRound = rounds[ROUNDS - 1].rss - rounds[ROUNDS - 2].rss;
     assert.ok(lastRound < RSS_ROUND_GROWTH_LIMIT, `relay RSS grew by ${mib(lastRound)} MiB in the last round alone`);
+    assert.ok(
+      heapAfter.lowest <= heapBefore + HEAP_GROWTH_LIMIT,
+      `relay heap in use ${mib(heapAfter.lowest)} MiB at its lowest in ${HEAP_WAIT_MS} ms after the churn, ${mib(heapBefore)} MiB after the warm-up`,
+    );
   });
 
   test('a client killed with SIGKILL mid-transfer: the relay drops its tunnel and every descriptor it held', async (t) => {

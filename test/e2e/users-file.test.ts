@@ -27,7 +27,11 @@ const ALICE_TOKEN = 'alice-secret-token-7f3a';
 const BOB_TOKEN = 'bob-secret-token-91c2';
 const CAROL_TOKEN = 'carol-secret-token-55de';
 const WRONG_TOKEN = 'nobody-secret-token-0000';
+const ADMIN_TOKEN = 'admin-secret-token-3b9e';
+const ERIN_TOKEN = 'erin-secret-token-d41c';
 const REP_SUCCEEDED = 0x00;
+/** RFC 1928 §6: "general SOCKS server failure", what a request over a relay limit gets. */
+const REP_GENERAL_FAILURE = 0x01;
 /** RFC 1928 §6: "connection not allowed by ruleset". */
 const REP_NOT_ALLOWED = 0x02;
 const EXIT_USAGE = 2;
@@ -177,6 +181,64 @@ describe('relay --users FILE as a process', () => {
       await relay.stop();
     }
     for (const token of [ALICE_TOKEN, BOB_TOKEN, CAROL_TOKEN]) assert.ok(!relay.output.includes(token), 'no token in the relay output');
+  });
+
+  test("a user's maxStreams 2: her third concurrent stream gets 0x01 and is logged while another user's third stream works", async () => {
+    const file = join(dir, 'max-streams.json');
+    const erin = { name: 'erin', tokenSha256: sha(ERIN_TOKEN), maxStreams: 2, rules: [LOOPBACK_CONNECT] };
+    await writeFile(file, JSON.stringify({ users: [erin, carol] }));
+    const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--users', file, '--log-level', 'info']);
+    const started: Array<{ close(): Promise<void> }> = [];
+    const sockets: Socket[] = [];
+    try {
+      const [, address] = await relay.waitFor(/relay listening address=(\S+)/, START_WAIT_MS);
+      const url = `ws://${address}/tunnel`;
+      const erinClient = await clientFor(url, ERIN_TOKEN, started);
+      const carolClient = await clientFor(url, CAROL_TOKEN, started);
+      for (let i = 0; i < 2; i += 1) sockets.push(await socksConnect(erinClient.socksAddress.port, echo.port));
+      const third = await rawSocks5Connect(erinClient.socksAddress.port, echo.port);
+      sockets.push(third.socket);
+      assert.equal(third.rep, REP_GENERAL_FAILURE, "erin's third stream is over her maxStreams");
+      await relay.waitFor(/warn .*stream refused: tunnel limit reached .*limit=limit-streams-per-tunnel/, WAIT_MS);
+      for (const [i, socket] of sockets.slice(0, 2).entries()) await assertEchoes(socket, `erin ${i} still open\n`);
+
+      const carolSockets: Socket[] = [];
+      for (let i = 0; i < 3; i += 1) carolSockets.push(await socksConnect(carolClient.socksAddress.port, echo.port));
+      sockets.push(...carolSockets);
+      for (const [i, socket] of carolSockets.entries()) await assertEchoes(socket, `carol ${i}\n`);
+      assert.equal((relay.output.match(/stream refused: tunnel limit reached/g) ?? []).length, 1, 'only erin was refused');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      for (const client of started.reverse()) await client.close();
+      await relay.stop();
+    }
+  });
+
+  test("SIGHUP with a file where a user's token is the admin token: refused, logged naming the file, the old users stay; the same file at startup exits 2", async () => {
+    const file = join(dir, 'admin-clash.json');
+    const mallory = { name: 'mallory', tokenSha256: sha(ADMIN_TOKEN) };
+    await writeFile(file, JSON.stringify({ users: [alice, bob] }));
+    const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--users', file, '--admin-token', ADMIN_TOKEN, '--log-level', 'info']);
+    try {
+      const [, address] = await relay.waitFor(/relay listening address=(\S+)/, START_WAIT_MS);
+      const url = `ws://${address}/tunnel`;
+      await relay.waitFor(/users loaded .*users=2/, WAIT_MS);
+
+      await writeFile(file, JSON.stringify({ users: [bob, mallory] }));
+      relay.signal('SIGHUP');
+      const [line] = await relay.waitFor(/error .*users not reloaded.*/, WAIT_MS);
+      assert.ok(line.includes(`file=${file}`), line);
+      assert.match(line, /must differ from every token in --users, but user \\?"mallory\\?" has it/);
+      assert.equal(await upgradeStatus(url, ADMIN_TOKEN), 401, 'the admin token opens no tunnel');
+      assert.equal(await upgradeStatus(url, ALICE_TOKEN), 101, 'the previous users stay: alice, whom the new file dropped, still gets in');
+    } finally {
+      await relay.stop();
+    }
+    assert.ok(!relay.output.includes(ADMIN_TOKEN), 'the admin token is never printed');
+
+    const atStartup = await runCli(['relay', '--listen', '127.0.0.1:0', '--users', file, '--admin-token', ADMIN_TOKEN]);
+    assert.equal(atStartup.code, EXIT_USAGE);
+    assert.match(atStartup.stderr, /--admin-token: must differ from every token in --users, but user "mallory" has it/);
   });
 
   test('an invalid file at startup exits 2 naming the file, the entry and the field', async () => {

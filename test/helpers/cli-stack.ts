@@ -31,14 +31,19 @@ export function freePort(): Promise<number> {
  * GET on the relay without keep-alive (agent: false sends "Connection: close"), so that
  * polling the status leaves no idle HTTP connection, and no descriptor, in the relay.
  */
-export function getJson<T>(port: number, path: string, token = ADMIN_TOKEN, timeoutMs = 5_000): Promise<T> {
+export async function getJson<T>(port: number, path: string, token = ADMIN_TOKEN, timeoutMs = 5_000): Promise<T> {
+  return JSON.parse(await getText(port, path, token, timeoutMs)) as T;
+}
+
+/** GET on the relay, as getJson, returning the body as text. */
+export function getText(port: number, path: string, token = ADMIN_TOKEN, timeoutMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { authorization: bearer(token) }, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (text: string) => (body += text));
       res.on('end', () => {
         if (res.statusCode !== 200) reject(new Error(`GET ${path} answered ${res.statusCode}`));
-        else resolve(JSON.parse(body) as T);
+        else resolve(body);
       });
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
@@ -104,6 +109,14 @@ export function waitStatus(port: number, what: string, check: (status: StatusSna
     const status = await relayStatus(port);
     return check(status) ? status : undefined;
   }, what, timeoutMs);
+}
+
+/** The relay's V8 heap in use, in bytes: prom-client's nodejs_heap_size_used_bytes on /metrics. */
+export async function heapUsedBytes(port: number): Promise<number> {
+  const metrics = await getText(port, '/metrics');
+  const match = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(metrics);
+  if (!match) throw new Error('no nodejs_heap_size_used_bytes on /metrics');
+  return Number(match[1]);
 }
 
 /** Open file descriptors of a process (Linux /proc). */

@@ -26,8 +26,8 @@ export class RawTunnel {
     });
   }
 
-  /** Opens /tunnel with a bearer token and completes HELLO. */
-  static async open(url: string, token: string): Promise<RawTunnel> {
+  /** Opens /tunnel with a bearer token and completes HELLO (the short form unless `hello` is given). */
+  static async open(url: string, token: string, hello: Buffer = encodeHello(1, 1)): Promise<RawTunnel> {
     // No maxPayload limit on our side: we are the one sending oversized messages.
     const ws = new WebSocket(url, [WS_SUBPROTOCOL], { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
     const tunnel = new RawTunnel(ws);
@@ -42,7 +42,7 @@ export class RawTunnel {
         reject(new Error(`tunnel upgrade answered ${res.statusCode}`));
       });
     });
-    ws.send(encodeHello(1, 1));
+    ws.send(hello);
     await tunnel.until(() => tunnel.frames.some((frame) => frame.type === FrameType.Hello), "the relay's HELLO");
     return tunnel;
   }

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFrame, encodeFrame, encodeData, encodeGoAway, encodeOpen, encodeReset } from '../../protocol/codec.js';
+import { decodeFrame, encodeFrame, encodeData, encodeGoAway, encodeHello, encodeOpen, encodeReset } from '../../protocol/codec.js';
 import { encodedAddressLength } from '../../protocol/address.js';
 import {
   Command,
@@ -13,6 +13,7 @@ import {
   GoAwayCode,
   MAX_DATA_PAYLOAD,
   MAX_REASON_LENGTH,
+  MIN_FRAME_SIZE_LIMIT,
   ProtocolError,
   ReplyCode,
   ResetCode,
@@ -27,6 +28,9 @@ interface Fixture {
   hex: string;
 }
 
+/** Header plus minVersion and maxVersion: a HELLO without the optional maxFrameSize. */
+const SHORT_HELLO_LENGTH = FRAME_HEADER_SIZE + 2;
+
 const ascii = (text: string): string => Buffer.from(text, 'latin1').toString('hex');
 
 const FIXTURES: Fixture[] = [
@@ -34,6 +38,11 @@ const FIXTURES: Fixture[] = [
     name: 'HELLO',
     frame: { type: FrameType.Hello, streamId: 0, minVersion: 1, maxVersion: 2 },
     hex: '00 00 00000000 01 02',
+  },
+  {
+    name: 'HELLO announcing a frame-size limit',
+    frame: { type: FrameType.Hello, streamId: 0, minVersion: 1, maxVersion: 1, maxFrameSize: 4096 },
+    hex: '00 00 00000000 01 01 00001000',
   },
   {
     name: 'OPEN CONNECT IPv4',
@@ -169,6 +178,11 @@ describe('codec fixtures', () => {
       const fixedPart = fixedPartOf(frame);
       for (let length = 0; length < full.length; length++) {
         const prefix = full.subarray(0, length);
+        if (frame.type === FrameType.Hello && length === SHORT_HELLO_LENGTH) {
+          // The versions alone are the short HELLO, which announces no limit.
+          assert.equal('maxFrameSize' in decodeFrame(prefix), false, `prefix of ${length} bytes`);
+          continue;
+        }
         if (isOpenEnded(frame) && length >= fixedPart) {
           const decoded = decodeFrame(prefix);
           assert.deepEqual(tailOf(decoded), full.subarray(fixedPart, length), `prefix of ${length} bytes`);
@@ -220,6 +234,19 @@ describe('codec rejections', () => {
   it('rejects stream frames on stream 0', () => {
     const names = ['OPEN CONNECT IPv4', 'OPEN_RESULT succeeded', 'DATA hello', 'FIN', 'RESET with reason', 'WINDOW_UPDATE'];
     for (const name of names) assertProtocolError(() => decodeFrame(withStreamId(name, 0)), 'ERR_STREAM_ID');
+  });
+
+  it('accepts a HELLO limit of MIN_FRAME_SIZE_LIMIT and rejects one byte less; a HELLO body of any other length is refused', () => {
+    const hello = (limit: number): Buffer => encodeHello(1, 1, limit);
+    const decoded = decodeFrame(hello(MIN_FRAME_SIZE_LIMIT));
+    assert.equal(decoded.type === FrameType.Hello && decoded.maxFrameSize, MIN_FRAME_SIZE_LIMIT);
+    assertProtocolError(() => decodeFrame(hello(MIN_FRAME_SIZE_LIMIT - 1)), 'ERR_HELLO_FRAME_SIZE');
+    assertProtocolError(() => decodeFrame(hello(0)), 'ERR_HELLO_FRAME_SIZE');
+    const roomy = decodeFrame(hello(0xffffffff));
+    assert.equal(roomy.type === FrameType.Hello && roomy.maxFrameSize, 0xffffffff, 'a limit above MAX_FRAME_SIZE is allowed: we never send more anyway');
+    for (const bodyLength of [0, 1, 3, 4, 5, 7]) {
+      assertProtocolError(() => decodeFrame(Buffer.concat([bytes('00 00 00000000'), Buffer.alloc(bodyLength, 1)])), 'ERR_FRAME_LENGTH');
+    }
   });
 
   it('accepts DATA of exactly MAX_DATA_PAYLOAD and rejects one byte more', () => {
