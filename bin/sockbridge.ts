@@ -2,6 +2,7 @@
 /** The sockbridge command: `relay`, `client`, `demo` or `hash-token`. */
 import { UsageError } from '../cli/args.js';
 import { ConfigError } from '../common/config-error.js';
+import { warmUpMalloc } from '../common/malloc-warmup.js';
 
 const USAGE = `Usage: sockbridge <command> [options]
 
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
+warmUpMalloc();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error & { code?: string }) => {
