@@ -80,6 +80,31 @@ async function assertEchoes(socket: Socket, text: string): Promise<void> {
   assert.equal((await readBytes(socket, Buffer.byteLength(text), WAIT_MS)).toString(), text);
 }
 
+interface UsersRelayRun {
+  relay: CliProcess;
+  url: string;
+  /** Clients the body started; closed afterwards, newest first. */
+  started: Array<{ close(): Promise<void> }>;
+  /** Sockets the body opened; destroyed afterwards. */
+  sockets: Socket[];
+}
+
+/** Runs `body` against a relay process serving `file`, then tears everything down; returns the process for its output. */
+async function withUsersRelay(file: string, body: (run: UsersRelayRun) => Promise<void>): Promise<CliProcess> {
+  const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--users', file, '--log-level', 'info']);
+  const run: UsersRelayRun = { relay, url: '', started: [], sockets: [] };
+  try {
+    const [, address] = await relay.waitFor(/relay listening address=(\S+)/, START_WAIT_MS);
+    run.url = `ws://${address}/tunnel`;
+    await body(run);
+  } finally {
+    for (const socket of run.sockets) socket.destroy();
+    for (const client of run.started.reverse()) await client.close();
+    await relay.stop();
+  }
+  return relay;
+}
+
 describe('--users in process: names, rules and limits per user', () => {
   let relay: Relay;
   let echo: Target;
@@ -141,12 +166,7 @@ describe('relay --users FILE as a process', () => {
   test('SIGHUP adds a user while open tunnels keep echoing; an invalid file keeps the old users', async () => {
     const file = join(dir, 'users.json');
     await writeFile(file, JSON.stringify({ users: [alice, bob] }));
-    const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--users', file, '--log-level', 'info']);
-    const started: Array<{ close(): Promise<void> }> = [];
-    const sockets: Socket[] = [];
-    try {
-      const [, address] = await relay.waitFor(/relay listening address=(\S+)/, START_WAIT_MS);
-      const url = `ws://${address}/tunnel`;
+    const relay = await withUsersRelay(file, async ({ relay, url, started, sockets }) => {
       await relay.waitFor(/users loaded .*users=2/, WAIT_MS);
       const aliceClient = await clientFor(url, ALICE_TOKEN, started);
       const aliceSocket = await socksConnect(aliceClient.socksAddress.port, echo.port);
@@ -175,11 +195,7 @@ describe('relay --users FILE as a process', () => {
       await assertEchoes(aliceSocket, 'alice after a bad reload\n');
       await assertEchoes(carolSocket, 'carol after a bad reload\n');
       assert.match(relay.output, /tunnel opened .*token=alice/);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      for (const client of started.reverse()) await client.close();
-      await relay.stop();
-    }
+    });
     for (const token of [ALICE_TOKEN, BOB_TOKEN, CAROL_TOKEN]) assert.ok(!relay.output.includes(token), 'no token in the relay output');
   });
 
@@ -187,12 +203,7 @@ describe('relay --users FILE as a process', () => {
     const file = join(dir, 'max-streams.json');
     const erin = { name: 'erin', tokenSha256: sha(ERIN_TOKEN), maxStreams: 2, rules: [LOOPBACK_CONNECT] };
     await writeFile(file, JSON.stringify({ users: [erin, carol] }));
-    const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--users', file, '--log-level', 'info']);
-    const started: Array<{ close(): Promise<void> }> = [];
-    const sockets: Socket[] = [];
-    try {
-      const [, address] = await relay.waitFor(/relay listening address=(\S+)/, START_WAIT_MS);
-      const url = `ws://${address}/tunnel`;
+    await withUsersRelay(file, async ({ relay, url, started, sockets }) => {
       const erinClient = await clientFor(url, ERIN_TOKEN, started);
       const carolClient = await clientFor(url, CAROL_TOKEN, started);
       for (let i = 0; i < 2; i += 1) sockets.push(await socksConnect(erinClient.socksAddress.port, echo.port));
@@ -207,11 +218,7 @@ describe('relay --users FILE as a process', () => {
       sockets.push(...carolSockets);
       for (const [i, socket] of carolSockets.entries()) await assertEchoes(socket, `carol ${i}\n`);
       assert.equal((relay.output.match(/stream refused: tunnel limit reached/g) ?? []).length, 1, 'only erin was refused');
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      for (const client of started.reverse()) await client.close();
-      await relay.stop();
-    }
+    });
   });
 
   test("SIGHUP with a file where a user's token is the admin token: refused, logged naming the file, the old users stay; the same file at startup exits 2", async () => {
