@@ -2,6 +2,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { RELAY_DEFAULTS } from '../server/config.js';
 import { startRelay, type Relay } from '../server/relay.js';
 import { loadUsersFile, UsersFileError } from '../server/tunnel/users-file.js';
+import type { UdpReplyFilter } from '../server/dialers/udp.js';
 import { relayTlsFlags } from './tls-flags.js';
 import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT } from '../protocol/frame.js';
 import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
@@ -33,6 +34,9 @@ Options:
   --max-streams N             streams one tunnel may hold open (default 16384)
   --max-binds N               BIND listeners per tunnel (default 64)
   --max-udp N                 UDP associations per tunnel (default 64)
+  --udp-replies WHO           which sources may send into a UDP association: "contacted"
+                              (default: only an address and port the client has sent to, as a
+                              port-restricted NAT) or "any" (full cone, for peer-to-peer apps)
   --max-tunnels-per-token N   tunnels one token may hold at once (default 32)
   --handshake-timeout SECONDS how long a client may take to send its upgrade headers, and
                               then its HELLO (default 10)
@@ -78,6 +82,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'max-streams': { type: 'string' },
     'max-binds': { type: 'string' },
     'max-udp': { type: 'string' },
+    'udp-replies': { type: 'string' },
     'max-tunnels-per-token': { type: 'string' },
     'handshake-timeout': { type: 'string' },
     'idle-timeout': { type: 'string' },
@@ -114,6 +119,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     maxStreamsPerTunnel: countFlag('--max-streams', flags['max-streams'] as string | undefined, RELAY_DEFAULTS.maxStreamsPerTunnel),
     maxBindsPerTunnel: countFlag('--max-binds', flags['max-binds'] as string | undefined, RELAY_DEFAULTS.maxBindsPerTunnel),
     maxUdpPerTunnel: countFlag('--max-udp', flags['max-udp'] as string | undefined, RELAY_DEFAULTS.maxUdpPerTunnel),
+    udpReplies: ((flags['udp-replies'] as string | undefined) ?? RELAY_DEFAULTS.udpReplies) as UdpReplyFilter,
     handshakeTimeoutMs: secondsFlag('--handshake-timeout', flags['handshake-timeout'] as string | undefined, RELAY_DEFAULTS.handshakeTimeoutMs),
     maxTunnelsPerToken: countFlag('--max-tunnels-per-token', flags['max-tunnels-per-token'] as string | undefined, RELAY_DEFAULTS.maxTunnelsPerToken),
     idleTimeoutMs: secondsFlag('--idle-timeout', flags['idle-timeout'] as string | undefined, RELAY_DEFAULTS.idleTimeoutMs),

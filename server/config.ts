@@ -4,6 +4,7 @@ import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../
 import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, type Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import type { PortRange } from './dialers/bind.js';
+import { UDP_REPLY_FILTERS, type UdpReplyFilter } from './dialers/udp.js';
 import type { TargetRule } from './policy/target-rule.js';
 import type { UsersFile } from './tunnel/users-file.js';
 import { digestSecret } from '../common/secrets.js';
@@ -28,6 +29,8 @@ export interface RelayConfig {
   bindPorts: PortRange | null;
   /** How long a BIND waits for its one incoming connection (the SOCKS4 note suggests 2 minutes). */
   bindTimeoutMs: number;
+  /** Which sources may send into a UDP association: those the client sent to (default), or any. */
+  udpReplies: UdpReplyFilter;
   /** Per-tunnel limits: open streams, BIND listeners, UDP associations. */
   maxStreamsPerTunnel: number;
   maxBindsPerTunnel: number;
@@ -65,6 +68,7 @@ export const RELAY_DEFAULTS = {
   publicAddress: null,
   bindPorts: null,
   bindTimeoutMs: 120_000,
+  udpReplies: 'contacted',
   rules: [],
   users: null,
   // 10,000 idle streams on one tunnel must work (bench #5); beyond 16,384 a client is likely leaking.
@@ -98,6 +102,9 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
   checkPositive('--bind-timeout', config.bindTimeoutMs);
+  if (!UDP_REPLY_FILTERS.includes(config.udpReplies)) {
+    throw new ConfigError('--udp-replies', `expected ${UDP_REPLY_FILTERS.join(' or ')}, got "${String(config.udpReplies)}"`);
+  }
   checkPositive('--max-streams', config.maxStreamsPerTunnel);
   checkPositive('--max-binds', config.maxBindsPerTunnel);
   checkPositive('--max-udp', config.maxUdpPerTunnel);

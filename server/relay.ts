@@ -98,6 +98,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       isDraining: () => draining,
       limits: { maxStreams: account.maxStreams, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs },
       bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
+      udpReplies: config.udpReplies,
       localAddress: req.socket.localAddress ?? '127.0.0.1',
       logger,
       observer: status,

@@ -47,6 +47,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
     ['relay with --max-frame-size below the 1024-byte minimum', ['relay', '--token', SECRET, '--max-frame-size', '1023'], '--max-frame-size'],
     ['relay with --max-frame-size above the protocol maximum', ['relay', '--token', SECRET, '--max-frame-size', '65773'], '--max-frame-size'],
     ['relay with --max-frame-size that is not a number', ['relay', '--token', SECRET, '--max-frame-size', '64k'], '--max-frame-size'],
+    ['relay with an unknown --udp-replies', ['relay', '--token', SECRET, '--udp-replies', 'everyone'], '--udp-replies'],
     ['an unknown command', ['frobnicate'], 'frobnicate'],
   ];
   for (const [what, args, flag] of cases) {
@@ -60,7 +61,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
 
 describe('sockbridge --help', { concurrency: 4 }, () => {
   const expected: Record<string, string[]> = {
-    relay: ['--listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--log-level', '--help'],
+    relay: ['--listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--log-level', '--help'],
     client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--log-level', '--help'],
     demo: ['--socks', '--listen', '--log-level', '--help'],
   };

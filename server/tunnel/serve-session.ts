@@ -5,6 +5,7 @@ import type { Stream } from '../../protocol/stream.js';
 import { formatHostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import type { BindOptions } from '../dialers/bind.js';
+import type { UdpReplyFilter } from '../dialers/udp.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
 import { LimitName, startIdleSweep, StreamLimiter, type TunnelLimits } from './limits.js';
 import { handleBind } from './bind-handler.js';
@@ -20,6 +21,8 @@ export interface ServeSessionOptions {
   /** True while the relay shuts down: new streams are refused, open ones finish. */
   isDraining?: () => boolean;
   bind: BindOptions;
+  /** Which sources may send into a UDP association (default: those the client sent to). */
+  udpReplies?: UdpReplyFilter;
   /** The relay's own address on the tunnel's connection, announced for BIND when nothing better is known. */
   localAddress: string;
   logger: Logger;

@@ -10,6 +10,7 @@ import type { OpenRequest } from './serve-session.js';
 export async function handleUdpAssociate({ session, stream, options }: OpenRequest): Promise<void> {
   const { logger } = options;
   let loggedDrop = false;
+  let loggedForeign = false;
   const association = new UdpAssociation({
     onReply: (source, payload) => session.sendDatagram(stream, source, payload),
     onDrop: (destination, reason) => {
@@ -18,7 +19,12 @@ export async function handleUdpAssociate({ session, stream, options }: OpenReque
       loggedDrop = true;
       logger[level]('udp datagram dropped', { stream: stream.id, dest: formatHostPort(destination), reason });
     },
-  }, options.policy);
+    onForeignReply: (source) => {
+      const level = loggedForeign ? 'debug' : 'info';
+      loggedForeign = true;
+      logger[level]('udp reply dropped: the client never sent to its source (--udp-replies contacted)', { stream: stream.id, source: formatHostPort(source) });
+    },
+  }, options.policy, options.udpReplies);
   stream.whenClosed(() => association.close());
   const bound = await association.start();
   if (stream.isClosed) return;

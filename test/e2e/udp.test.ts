@@ -369,3 +369,56 @@ describe('a real UDP application: DNS through SOCKS5 UDP ASSOCIATE', () => {
     }
   });
 });
+
+/**
+ * A target that answers each datagram twice: first from a second port the client never sent
+ * to, then from the port it was sent to.
+ */
+async function startTwoPortReplier(): Promise<{ port: number; otherPort: number; close(): void }> {
+  const [front, side] = await Promise.all([UdpInbox.bind(LOOPBACK), UdpInbox.bind(LOOPBACK)]);
+  front.socket.on('message', (_data, from) => {
+    side.socket.send(Buffer.from('from the other port'), from.port, from.address);
+    // Later than the side reply, so an app that gets only this one saw the other dropped.
+    setTimeout(() => front.socket.send(Buffer.from('from the port it was sent to'), from.port, from.address), SILENCE_MS / 3);
+  });
+  return { port: front.port, otherPort: side.port, close: () => (front.close(), side.close()) };
+}
+
+describe('UDP replies from sources the client never sent to (--udp-replies)', () => {
+  /** The replies the application gets to one datagram, each named by the port it came from. */
+  async function replies(udpReplies: 'contacted' | 'any', expected: number): Promise<Array<{ from: string; text: string }>> {
+    const pair = await startPair({ relay: { udpReplies } });
+    const target = await startTwoPortReplier();
+    const app = await UdpInbox.bind(LOOPBACK);
+    let control: Association['control'] | null = null;
+    try {
+      const association = await socksAssociate(pair.socksPort, UNKNOWN_CLIENT);
+      control = association.control;
+      await app.send(SocksClient.createUDPFrame({ remoteHost: { host: LOOPBACK, port: target.port }, data: Buffer.from('hello') }), association.relay.port, association.relay.host);
+      const got: Array<{ port: number; text: string }> = [];
+      for (let i = 0; i < expected; i += 1) {
+        const frame = SocksClient.parseUDPFrame((await app.next(WAIT_MS)).data);
+        got.push({ port: frame.remoteHost.port, text: frame.data.toString() });
+      }
+      await app.expectSilence(SILENCE_MS);
+      const portName = (port: number): string => (port === target.port ? 'port sent to' : port === target.otherPort ? 'other port' : `port ${port}`);
+      return got.map(({ port, text }) => ({ from: portName(port), text }));
+    } finally {
+      control?.destroy();
+      app.close();
+      target.close();
+      await pair.close();
+    }
+  }
+
+  test('by default only the address and port the client sent to can answer; the other port is dropped', async () => {
+    assert.deepEqual(await replies('contacted', 1), [{ from: 'port sent to', text: 'from the port it was sent to' }]);
+  });
+
+  test('with "any", the answer from the other port reaches the application too, with its own source', async () => {
+    assert.deepEqual(await replies('any', 2), [
+      { from: 'other port', text: 'from the other port' },
+      { from: 'port sent to', text: 'from the port it was sent to' },
+    ]);
+  });
+});
