@@ -21,7 +21,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     id: '1',
     title: 'single-stream bulk throughput',
     scenario: 'bulk',
-    params: { bytes: 512 * MIB, capMs: 12_000, repeats: 2 },
+    params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
     timeoutMs: 100_000,
   },
   {

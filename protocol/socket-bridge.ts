@@ -5,11 +5,14 @@
  */
 import type { Socket } from 'node:net';
 import { ResetCode } from './frame.js';
+import type { SharedBufferReads } from './shared-read.js';
 import type { Stream, StreamCloseInfo } from './stream.js';
 
 export interface BridgeOptions {
   /** Called once when the pairing ends, with null for an orderly close. */
   onClose?: (info: StreamCloseInfo | null) => void;
+  /** The socket was made with this `onread`: its bytes come from there, not from 'data' events. */
+  reads?: SharedBufferReads;
 }
 
 /** The socket must have been created with allowHalfOpen, so each direction can end alone. */
@@ -43,10 +46,15 @@ export function bridgeSocket(stream: Stream, socket: Socket, options: BridgeOpti
     },
   });
 
-  socket.on('data', (chunk: Buffer) => {
-    if (!stream.write(chunk)) socket.pause();
-  });
-  socket.on('end', () => stream.end());
+  if (options.reads) {
+    options.reads.attach(socket, (view) => stream.writeBorrowed(view));
+  } else {
+    socket.on('data', (chunk: Buffer) => {
+      if (!stream.write(chunk)) socket.pause();
+    });
+  }
+  if (socket.readableEnded) stream.end();
+  else socket.on('end', () => stream.end());
   socket.on('error', (err: NodeJS.ErrnoException) => {
     const code = err.code === 'ECONNRESET' ? ResetCode.PeerReset : ResetCode.Aborted;
     stream.reset(code, err.code ?? err.message);

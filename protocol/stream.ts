@@ -2,6 +2,7 @@
  * One multiplexed stream: its lifecycle, its send queue and credit, its receive window.
  * The session owns the wire; a stream only decides what may be sent and when to grant credit.
  */
+import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Command, INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW, ProtocolError, ReplyCode, ResetCode, type Address } from './frame.js';
 
 export const StreamState = {
@@ -76,6 +77,8 @@ export class Stream {
   private earlyFin = false;
 
   private sendQueue: Buffer[] = [];
+  /** Per queue entry: the pool buffer it lives in (writeBorrowed's copies), or null; returned once sent. */
+  private sendQueuePooled: Array<Buffer | null> = [];
   private queuedBytes = 0;
   private sendCredit = INITIAL_STREAM_WINDOW;
   private finRequested = false;
@@ -127,10 +130,28 @@ export class Stream {
   write(chunk: Buffer): boolean {
     if (this.isClosed || this.finRequested || chunk.length === 0) return !this.isClosed;
     this.sendQueue.push(chunk);
+    this.sendQueuePooled.push(null);
     this.queuedBytes += chunk.length;
     if (this.sendCredit > 0) this.owner.markReady(this);
     const belowHighWater = this.queuedBytes < SEND_QUEUE_HIGH_WATER;
     if (!belowHighWater) this.drainWanted = true;
+    return belowHighWater;
+  }
+
+  /**
+   * Like write, for bytes the caller overwrites once this returns (SharedBufferReads): what the
+   * session could not frame at once is copied into a pool buffer, returned when sent.
+   */
+  writeBorrowed(view: Buffer): boolean {
+    const belowHighWater = this.write(view);
+    const last = this.sendQueue.length - 1;
+    if (last >= 0 && this.sendQueuePooled[last] === null && this.sendQueue[last].buffer === view.buffer) {
+      const kept = this.sendQueue[last];
+      const pooled = takeFrameBuffer();
+      kept.copy(pooled);
+      this.sendQueue[last] = pooled.subarray(0, kept.length);
+      this.sendQueuePooled[last] = pooled;
+    }
     return belowHighWater;
   }
 
@@ -178,11 +199,17 @@ export class Stream {
       if (this.finRequested && !this.finSent) this.sendFin();
       return;
     }
+    const wasPooled = this.sendQueuePooled[0];
     const chunk = this.takeChunk(Math.min(this.sendCredit, this.owner.maxDataPayload));
     this.sendCredit -= chunk.length;
     this.bytesSent += chunk.length;
     this.lastActivityAt = Date.now();
-    this.owner.sendData(this.id, chunk);
+    this.owner.sendData(this.id, chunk); // copies the bytes into the frame
+    // The head entry was used up: its pool buffer (if any) is free once sendData has copied it.
+    if (this.sendQueuePooled.length > this.sendQueue.length) {
+      this.sendQueuePooled.shift();
+      if (wasPooled) returnFrameBuffer(wasPooled);
+    }
     if (this.drainWanted && this.queuedBytes < SEND_QUEUE_HIGH_WATER) {
       this.drainWanted = false;
       this.sink?.onDrain();
@@ -286,6 +313,8 @@ export class Stream {
       this.pendingBytes = 0;
     }
     this.sendQueue = [];
+    for (const pooled of this.sendQueuePooled) if (pooled) returnFrameBuffer(pooled);
+    this.sendQueuePooled = [];
     this.queuedBytes = 0;
     this.earlyInbound = [];
     this.onDatagram = null;

@@ -2,6 +2,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { connect, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
+import { SharedBufferReads } from '../../protocol/shared-read.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
 
 /** The code of a dial the destination policy refused; mapped to SOCKS reply 0x02. */
@@ -19,16 +20,23 @@ export class DialError extends Error {
   }
 }
 
+/** A connected socket and the shared-buffer reads it was made with (bridgeSocket takes both). */
+export interface DialedSocket {
+  socket: Socket;
+  reads: SharedBufferReads;
+}
+
 /**
  * Resolves with a connected socket (half-open allowed, Nagle off) or rejects with a DialError.
  * The policy judges the addresses the name resolves to, so DNS cannot steer a dial past it.
  */
-export function dialTcp(target: Address, timeoutMs: number, policy: DestinationPolicy): Promise<Socket> {
+export function dialTcp(target: Address, timeoutMs: number, policy: DestinationPolicy): Promise<DialedSocket> {
   if (isIP(target.host) !== 0) {
     const decision = policy.decide({ name: null, ip: target.host, port: target.port, command: 'connect' });
     if (!decision.allowed) return Promise.reject(refusal(decision.rule));
   }
   return new Promise((resolve, reject) => {
+    const reads = new SharedBufferReads();
     const socket = connect({
       host: target.host,
       port: target.port,
@@ -36,6 +44,7 @@ export function dialTcp(target: Address, timeoutMs: number, policy: DestinationP
       noDelay: true,
       autoSelectFamily: true,
       lookup: policyLookup(target, policy),
+      onread: reads.onread,
     });
     const timer = setTimeout(() => {
       socket.destroy();
@@ -44,7 +53,7 @@ export function dialTcp(target: Address, timeoutMs: number, policy: DestinationP
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeListener('error', onError);
-      resolve(socket);
+      resolve({ socket, reads });
     });
     const onError = (err: NodeJS.ErrnoException): void => {
       clearTimeout(timer);

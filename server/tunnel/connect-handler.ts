@@ -1,18 +1,17 @@
 /** CONNECT: dial, answer only once the dial has succeeded or failed, then join socket and stream. */
-import type { Socket } from 'node:net';
 import { ReplyCode } from '../../protocol/frame.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
 import { formatHostPort } from '../../common/host-port.js';
-import { dialTcp, DialError } from '../dialers/connect.js';
+import { dialTcp, DialError, type DialedSocket } from '../dialers/connect.js';
 import { replyForErrno } from '../dialers/errno-replies.js';
 import type { OpenRequest } from './serve-session.js';
 
 export async function handleConnect({ session, stream, target, destination, options }: OpenRequest): Promise<void> {
   const { logger } = options;
-  let socket: Socket;
+  let dialed: DialedSocket;
   const dialStart = performance.now();
   try {
-    socket = await dialTcp(target, options.dialTimeoutMs, options.policy);
+    dialed = await dialTcp(target, options.dialTimeoutMs, options.policy);
   } catch (err) {
     const code = err instanceof DialError ? err.code : 'EUNKNOWN';
     const reply = replyForErrno(code);
@@ -22,6 +21,7 @@ export async function handleConnect({ session, stream, target, destination, opti
     session.answerOpen(stream, reply);
     return;
   }
+  const { socket, reads } = dialed;
   if (stream.isClosed) {
     socket.destroy(); // the client gave up while we dialed
     return;
@@ -33,6 +33,7 @@ export async function handleConnect({ session, stream, target, destination, opti
   options.observer?.opened(stream, resolved, performance.now() - dialStart);
   session.answerOpen(stream, ReplyCode.Succeeded, bound);
   bridgeSocket(stream, socket, {
+    reads,
     onClose: (info) => {
       if (info) logger.debug('stream reset', { stream: stream.id, dest: destination, reason: info.reason, byPeer: info.byPeer });
     },

@@ -133,6 +133,28 @@ describe('Session over a real WebSocket', () => {
     await waitFor(() => receiver.closed, 'the reset');
   });
 
+  it('writeBorrowed: bytes that wait for credit are kept as written, though the caller reuses its buffer at once', async () => {
+    const { clientStream, relayStream } = await openPair(client, relay);
+    const receiver = new Recorder(relayStream, { autoConsume: false });
+    clientStream.write(Buffer.alloc(INITIAL_STREAM_WINDOW, 1)); // uses up the credit
+    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW, 'the whole first window');
+    const reused = Buffer.alloc(MAX_DATA_PAYLOAD);
+    const expected: Buffer[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      const bytes = new Keystream(`borrowed ${round}`).next(MAX_DATA_PAYLOAD);
+      bytes.copy(reused);
+      clientStream.writeBorrowed(reused);
+      reused.fill(0xee); // what a shared read buffer's next read would do
+      expected.push(bytes);
+    }
+    relayStream.consumed(INITIAL_STREAM_WINDOW);
+    receiver.autoConsume = true;
+    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW + 3 * MAX_DATA_PAYLOAD, 'the borrowed bytes');
+    assert.ok(receiver.data.subarray(INITIAL_STREAM_WINDOW).equals(Buffer.concat(expected)), 'each queued chunk arrives as it was written');
+    clientStream.reset(ResetCode.Aborted, 'done');
+    await waitFor(() => receiver.closed, 'the reset');
+  });
+
   it('FIN each way: data before FIN arrives, each side keeps sending after the other FIN, closed after both', async () => {
     const { clientStream, relayStream } = await openPair(client, relay);
     const atClient = new Recorder(clientStream, { autoConsume: true });
