@@ -53,6 +53,12 @@ export interface StreamOwner {
 
 const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
 
+/**
+ * writeBorrowed keeps bytes at least this long in a (64 KiB) frame-pool buffer; shorter ones
+ * get a copy of their own size, so many small queued reads don't each pin 64 KiB.
+ */
+const POOLED_COPY_MIN_BYTES = 16 * 1024;
+
 /** Above this many queued outbound bytes, write() asks the source to pause. */
 export const SEND_QUEUE_HIGH_WATER = 2 * MAX_DATA_PAYLOAD;
 
@@ -147,6 +153,10 @@ export class Stream {
     const last = this.sendQueue.length - 1;
     if (last >= 0 && this.sendQueuePooled[last] === null && this.sendQueue[last].buffer === view.buffer) {
       const kept = this.sendQueue[last];
+      if (kept.length < POOLED_COPY_MIN_BYTES) {
+        this.sendQueue[last] = Buffer.from(kept); // a whole pool buffer per small remainder would waste memory
+        return belowHighWater;
+      }
       const pooled = takeFrameBuffer();
       kept.copy(pooled);
       this.sendQueue[last] = pooled.subarray(0, kept.length);
