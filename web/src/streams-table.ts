@@ -1,9 +1,8 @@
 /** <streams-table>: every open stream, sortable, filtered, one page at a time. */
 import { html, LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
-import { repeat } from 'lit/directives/repeat.js';
 import type { StreamStatus } from '../../server/status/snapshot.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
-import { cellClass, nextSort, PAGE_SIZE, renderHeader, renderPager, sortRows, streamMatches, tableStyles, type Column, type SortState } from './table-view.js';
+import { nextSort, PAGE_SIZE, renderPager, renderTable, sortRows, streamMatches, tableStyles, type Column, type SortState } from './table-view.js';
 
 const COLUMNS: readonly Column<StreamStatus>[] = [
   { id: 'tunnel', label: 'Tunnel', sortValue: (s) => Number(s.tunnel), render: (s) => `#${s.tunnel}`, secondary: true },
@@ -79,20 +78,7 @@ export class StreamsTable extends LitElement {
       </header>
       ${this.matching === 0
         ? html`<div class="empty">${this.streams.length === 0 ? 'No open streams.' : 'No stream matches the filter.'}</div>`
-        : html`<div class="scroll">
-            <table>
-              ${renderHeader(COLUMNS, this.sort, (column) => (this.sort = nextSort(this.sort, column)))}
-              <tbody>
-                ${repeat(
-                  this.visible,
-                  (s) => s.id,
-                  (s) => html`<tr data-id=${s.id} class=${this.fresh.has(s.id) ? 'fresh' : ''}>
-                    ${COLUMNS.map((column) => html`<td data-col=${column.id} class=${cellClass(column)}>${column.render(s)}</td>`)}
-                  </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`}
+        : renderTable(COLUMNS, this.visible, this.sort, (column) => (this.sort = nextSort(this.sort, column)), (s) => (this.fresh.has(s.id) ? 'fresh' : ''))}
       ${renderPager(this.page, this.pageCount, this.matching, (page) => (this.page = page))}
     </section>`;
   }

@@ -4,6 +4,7 @@
  * cost a sort a second and 50 rows of DOM, keyed so rows are reused, not rebuilt.
  */
 import { css, html, nothing, type TemplateResult } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import type { StreamStatus } from '../../server/status/snapshot.js';
 
 export interface Column<T> {
@@ -77,6 +78,33 @@ export function renderHeader<T>(columns: readonly Column<T>[], sort: SortState, 
       })}
     </tr>
   </thead>`;
+}
+
+/**
+ * The scrolling table: header (click to sort) and one keyed row per visible item.
+ * `rowClass` marks rows, e.g. streams opened in the last second.
+ */
+export function renderTable<T extends { id: string | number }>(
+  columns: readonly Column<T>[],
+  rows: readonly T[],
+  sort: SortState,
+  onSort: (column: Column<T>) => void,
+  rowClass: (row: T) => string = () => '',
+): TemplateResult {
+  return html`<div class="scroll">
+    <table>
+      ${renderHeader(columns, sort, onSort)}
+      <tbody>
+        ${repeat(
+          rows,
+          (row) => row.id,
+          (row) => html`<tr data-id=${row.id} class=${rowClass(row)}>
+            ${columns.map((column) => html`<td data-col=${column.id} class=${cellClass(column)}>${column.render(row)}</td>`)}
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 export function cellClass<T>(column: Column<T>): string {

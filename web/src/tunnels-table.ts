@@ -1,9 +1,8 @@
 /** <tunnels-table>: the connected tunnels, sortable and filtered. Clicking a tunnel's id filters its streams. */
 import { html, LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
-import { repeat } from 'lit/directives/repeat.js';
 import type { StreamStatus, TunnelStatus } from '../../server/status/snapshot.js';
 import { formatBytes, formatDuration, formatRate, formatRtt } from './format.js';
-import { cellClass, matchesFilter, nextSort, PAGE_SIZE, renderHeader, renderPager, sortRows, streamMatches, tableStyles, type Column, type SortState } from './table-view.js';
+import { matchesFilter, nextSort, PAGE_SIZE, renderPager, renderTable, sortRows, streamMatches, tableStyles, type Column, type SortState } from './table-view.js';
 
 export class TunnelsTable extends LitElement {
   static override properties: PropertyDeclarations = {
@@ -86,20 +85,7 @@ export class TunnelsTable extends LitElement {
       </header>
       ${this.matching === 0
         ? html`<div class="empty">${this.tunnels.length === 0 ? 'No tunnel is connected.' : 'No tunnel matches the filter.'}</div>`
-        : html`<div class="scroll">
-            <table>
-              ${renderHeader(this.columns, this.sort, (column) => (this.sort = nextSort(this.sort, column)))}
-              <tbody>
-                ${repeat(
-                  this.visible,
-                  (t) => t.id,
-                  (t) => html`<tr data-id=${t.id}>
-                    ${this.columns.map((column) => html`<td data-col=${column.id} class=${cellClass(column)}>${column.render(t)}</td>`)}
-                  </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`}
+        : renderTable(this.columns, this.visible, this.sort, (column) => (this.sort = nextSort(this.sort, column)))}
       ${renderPager(this.page, this.pageCount, this.matching, (page) => (this.page = page))}
     </section>`;
   }
