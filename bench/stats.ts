@@ -36,3 +36,21 @@ export function compact(value: number): string {
   if (magnitude >= 1) return value.toFixed(2);
   return value.toFixed(3);
 }
+
+export interface Percentiles {
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** p50, p90, p99 and max of `values` (NaN for none). */
+export function percentiles(values: readonly number[]): Percentiles {
+  const sorted = ascending(values);
+  return {
+    p50Ms: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
+  };
+}

@@ -12,8 +12,8 @@ import type { ScenarioContext } from '../messages.js';
 import { connectTcp, readExactly, withTimeout } from '../net-io.js';
 import { TARGET_HOST } from '../route.js';
 import { readReply, sendBindRequest, socks5Greet, type HostPort } from '../socks5.js';
-import { ascending, percentile } from '../stats.js';
-import { ErrorTally } from './error-tally.js';
+import { percentiles, type Percentiles } from '../stats.js';
+import { runSequentialTrials } from './sequential-trials.js';
 
 export interface BindParams {
   count: number;
@@ -32,13 +32,6 @@ export interface BindResult {
   errors: string;
 }
 
-export interface Percentiles {
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-
 interface Timing {
   /** Request (listen()) until the first reply (listening). */
   listenMs: number;
@@ -52,25 +45,11 @@ const PROGRESS_EVERY = 50;
 
 export async function runBind(ctx: ScenarioContext, params: BindParams): Promise<BindResult> {
   const once = ctx.route.mode === 'direct' ? directBind : (timeoutMs: number) => tunnelBind(ctx, timeoutMs);
-  const listen: number[] = [];
-  const accept: number[] = [];
-  const errors = new ErrorTally();
-  const deadline = performance.now() + params.capMs;
-  let attempted = 0;
-  for (let i = 0; i < params.warmup + params.count && performance.now() < deadline; i++) {
-    const measured = i >= params.warmup;
-    if (measured) attempted++;
-    try {
-      const timing = await once(params.perBindTimeoutMs);
-      if (measured) {
-        listen.push(timing.listenMs);
-        accept.push(timing.acceptMs);
-      }
-    } catch (err) {
-      if (measured) errors.add(err);
-    }
-    if (measured && attempted % PROGRESS_EVERY === 0) ctx.progress(`${attempted}/${params.count} BINDs`);
-  }
+  const { results, attempted, errors } = await runSequentialTrials(params, () => once(params.perBindTimeoutMs), (done) => {
+    if (done % PROGRESS_EVERY === 0) ctx.progress(`${done}/${params.count} BINDs`);
+  });
+  const listen = results.map((timing) => timing.listenMs);
+  const accept = results.map((timing) => timing.acceptMs);
   // Nothing to time: that is a broken path, not a slow one.
   if (attempted > 0 && listen.length === 0) throw new Error(`none of ${attempted} BINDs completed: ${errors.summary()}`);
   return {
@@ -80,16 +59,6 @@ export async function runBind(ctx: ScenarioContext, params: BindParams): Promise
     listen: percentiles(listen),
     accept: percentiles(accept),
     errors: errors.summary(),
-  };
-}
-
-function percentiles(values: readonly number[]): Percentiles {
-  const sorted = ascending(values);
-  return {
-    p50Ms: percentile(sorted, 50),
-    p90Ms: percentile(sorted, 90),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
   };
 }
 

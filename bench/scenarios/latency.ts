@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import type { ScenarioContext } from '../messages.js';
 import { readExactly } from '../net-io.js';
 import { openRoute } from '../route.js';
-import { ascending, percentile } from '../stats.js';
-import { ErrorTally } from './error-tally.js';
+import { percentiles } from '../stats.js';
+import { runSequentialTrials } from './sequential-trials.js';
 
 export interface LatencyParams {
   count: number;
@@ -33,30 +33,14 @@ const ONE_BYTE = Buffer.from([0x42]);
 const PROGRESS_EVERY = 250;
 
 export async function runLatency(ctx: ScenarioContext, params: LatencyParams): Promise<LatencyResult> {
-  const samples: number[] = [];
-  const errors = new ErrorTally();
-  const deadline = performance.now() + params.capMs;
-  let attempted = 0;
-  for (let i = 0; i < params.warmup + params.count && performance.now() < deadline; i++) {
-    const measured = i >= params.warmup;
-    if (measured) attempted++;
-    try {
-      const ms = await connectAndEcho(ctx, params.perConnectTimeoutMs);
-      if (measured) samples.push(ms);
-    } catch (err) {
-      if (measured) errors.add(err);
-    }
-    if (measured && attempted % PROGRESS_EVERY === 0) ctx.progress(`${attempted}/${params.count} connects`);
-  }
-  const sorted = ascending(samples);
+  const { results: samples, attempted, errors } = await runSequentialTrials(params, () => connectAndEcho(ctx, params.perConnectTimeoutMs), (done) => {
+    if (done % PROGRESS_EVERY === 0) ctx.progress(`${done}/${params.count} connects`);
+  });
   return {
     attempted,
     completed: samples.length,
     failures: errors.count + (params.count - attempted),
-    p50Ms: percentile(sorted, 50),
-    p90Ms: percentile(sorted, 90),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
+    ...percentiles(samples),
     errors: errors.summary(),
   };
 }
