@@ -1,6 +1,7 @@
 /** <summary-panel>: the relay at a glance — uptime, tunnels, streams, bytes, throughput, errors. */
 import { css, html, LitElement, nothing, type PropertyDeclarations } from 'lit';
 import type { StatusTotals } from '../../server/status/snapshot.js';
+import { cardStyles } from './card-styles.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
 
 const TOP_ERRORS = 3;
@@ -11,69 +12,66 @@ export class SummaryPanel extends LitElement {
     uptimeMs: { type: Number },
   };
 
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    .cards {
-      display: grid;
-      grid-template-columns: repeat(auto-fit, minmax(150px, 1fr));
-      gap: 12px;
-    }
-    .card {
-      background: var(--card, #fff);
-      border: 1px solid var(--line, #e3e6ea);
-      border-radius: 10px;
-      padding: 12px 14px;
-      min-width: 0;
-    }
-    .label {
-      font-size: 12px;
-      color: var(--muted, #667085);
-      margin-bottom: 4px;
-    }
-    .value {
-      font-size: 22px;
-      font-weight: 600;
-      font-variant-numeric: tabular-nums;
-      white-space: nowrap;
-      overflow: hidden;
-      text-overflow: ellipsis;
-    }
-    .pair {
-      font-size: 16px;
-      line-height: 1.45;
-    }
-    .note {
-      font-size: 12px;
-      color: var(--muted, #667085);
-      margin-top: 2px;
-      white-space: nowrap;
-      overflow: hidden;
-      text-overflow: ellipsis;
-    }
-    .up {
-      color: var(--up, #16a34a);
-    }
-    .down {
-      color: var(--down, #2563eb);
-    }
-    .bad {
-      color: var(--bad, #b42318);
-    }
-    @media (max-width: 640px) {
+  static override styles = [
+    cardStyles,
+    css`
       .cards {
-        grid-template-columns: repeat(2, minmax(0, 1fr));
-        gap: 8px;
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(150px, 1fr));
+        gap: 12px;
+      }
+      .card {
+        padding: 12px 14px;
+        min-width: 0;
+      }
+      .label {
+        font-size: 12px;
+        color: var(--muted, #667085);
+        margin-bottom: 4px;
       }
       .value {
-        font-size: 19px;
+        font-size: 22px;
+        font-weight: 600;
+        font-variant-numeric: tabular-nums;
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
       }
       .pair {
-        font-size: 14px;
+        font-size: 16px;
+        line-height: 1.45;
       }
-    }
-  `;
+      .note {
+        font-size: 12px;
+        color: var(--muted, #667085);
+        margin-top: 2px;
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      .up {
+        color: var(--up, #16a34a);
+      }
+      .down {
+        color: var(--down, #2563eb);
+      }
+      .bad {
+        color: var(--bad, #b42318);
+      }
+      @media (max-width: 640px) {
+        .cards {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+          gap: 8px;
+        }
+        .value {
+          font-size: 19px;
+        }
+        .pair {
+          font-size: 14px;
+        }
+      }
+  `,
+  ];
 
   declare totals: StatusTotals | null;
   declare uptimeMs: number;

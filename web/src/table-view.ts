@@ -5,6 +5,7 @@
  */
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { cardStyles } from './card-styles.js';
 import type { StreamStatus } from '../../server/status/snapshot.js';
 
 export interface Column<T> {
@@ -122,170 +123,167 @@ export function renderPager(page: number, pageCount: number, total: number, onPa
   </nav>`;
 }
 
-export const tableStyles = css`
-  :host {
-    display: block;
-  }
-  .card {
-    background: var(--card, #fff);
-    border: 1px solid var(--line, #e3e6ea);
-    border-radius: 10px;
-    overflow: hidden;
-  }
-  header {
-    display: flex;
-    align-items: baseline;
-    justify-content: space-between;
-    gap: 8px;
-    padding: 12px 16px;
-    border-bottom: 1px solid var(--line, #e3e6ea);
-  }
-  h2 {
-    margin: 0;
-    font-size: 15px;
-    font-weight: 600;
-  }
-  .count {
-    color: var(--muted, #667085);
-    font-size: 13px;
-  }
-  .scroll {
-    overflow-x: auto;
-  }
-  table {
-    width: 100%;
-    border-collapse: collapse;
-    font-size: 13px;
-    font-variant-numeric: tabular-nums;
-  }
-  th,
-  td {
-    padding: 7px 12px;
-    text-align: left;
-    white-space: nowrap;
-    border-bottom: 1px solid var(--line-soft, #eef0f3);
-  }
-  th {
-    position: sticky;
-    top: 0;
-    background: var(--head, #f8f9fb);
-    font-weight: 600;
-    color: var(--muted, #667085);
-    font-size: 12px;
-    padding: 0;
-  }
-  th button {
-    all: unset;
-    cursor: pointer;
-    display: block;
-    padding: 8px 12px;
-    width: 100%;
-    box-sizing: border-box;
-  }
-  th button:focus-visible {
-    outline: 2px solid var(--accent, #2563eb);
-    outline-offset: -2px;
-  }
-  th.num button {
-    text-align: right;
-  }
-  .arrow {
-    display: inline-block;
-    width: 1em;
-    font-size: 9px;
-    padding-left: 3px;
-  }
-  .num {
-    text-align: right;
-  }
-  tbody tr:hover {
-    background: var(--hover, #f5f8ff);
-  }
-  tbody tr.fresh {
-    animation: fresh 1.2s ease-out;
-  }
-  @keyframes fresh {
-    from {
-      background: var(--fresh, #dcfce7);
+export const tableStyles = [
+  cardStyles,
+  css`
+    .card {
+      overflow: hidden;
     }
-  }
-  .dest {
-    display: inline-block;
-    vertical-align: bottom;
-    max-width: 24em;
-    overflow: hidden;
-    text-overflow: ellipsis;
-  }
-  .muted {
-    color: var(--muted, #667085);
-  }
-  .empty {
-    padding: 20px 16px;
-    color: var(--muted, #667085);
-    font-size: 13px;
-  }
-  .pager {
-    display: flex;
-    align-items: center;
-    justify-content: flex-end;
-    gap: 12px;
-    padding: 8px 16px;
-    font-size: 13px;
-    color: var(--muted, #667085);
-  }
-  .pager button {
-    font: inherit;
-    padding: 4px 10px;
-    border: 1px solid var(--line, #e3e6ea);
-    border-radius: 6px;
-    background: var(--card, #fff);
-    color: var(--text, #1d2939);
-    cursor: pointer;
-  }
-  .pager button:disabled {
-    opacity: 0.4;
-    cursor: default;
-  }
-  .chip {
-    display: inline-block;
-    padding: 1px 7px;
-    border-radius: 999px;
-    font-size: 11px;
-    font-weight: 600;
-    background: var(--chip, #eef2f6);
-    color: var(--text, #1d2939);
-  }
-  .chip.open {
-    background: var(--ok-bg, #dcfce7);
-    color: var(--ok, #166534);
-  }
-  .chip.opening {
-    background: var(--warn-bg, #fef3c7);
-    color: var(--warn, #92400e);
-  }
-  .link {
-    all: unset;
-    cursor: pointer;
-    color: var(--accent, #2563eb);
-    font-weight: 600;
-  }
-  .link:focus-visible {
-    outline: 2px solid var(--accent, #2563eb);
-  }
-  @media (max-width: 640px) {
-    .secondary {
-      display: none;
+    header {
+      display: flex;
+      align-items: baseline;
+      justify-content: space-between;
+      gap: 8px;
+      padding: 12px 16px;
+      border-bottom: 1px solid var(--line, #e3e6ea);
     }
-    th button,
+    h2 {
+      margin: 0;
+      font-size: 15px;
+      font-weight: 600;
+    }
+    .count {
+      color: var(--muted, #667085);
+      font-size: 13px;
+    }
+    .scroll {
+      overflow-x: auto;
+    }
+    table {
+      width: 100%;
+      border-collapse: collapse;
+      font-size: 13px;
+      font-variant-numeric: tabular-nums;
+    }
+    th,
     td {
-      padding-left: 6px;
-      padding-right: 6px;
+      padding: 7px 12px;
+      text-align: left;
+      white-space: nowrap;
+      border-bottom: 1px solid var(--line-soft, #eef0f3);
+    }
+    th {
+      position: sticky;
+      top: 0;
+      background: var(--head, #f8f9fb);
+      font-weight: 600;
+      color: var(--muted, #667085);
+      font-size: 12px;
+      padding: 0;
     }
     th button {
-      padding-left: 6px;
+      all: unset;
+      cursor: pointer;
+      display: block;
+      padding: 8px 12px;
+      width: 100%;
+      box-sizing: border-box;
+    }
+    th button:focus-visible {
+      outline: 2px solid var(--accent, #2563eb);
+      outline-offset: -2px;
+    }
+    th.num button {
+      text-align: right;
+    }
+    .arrow {
+      display: inline-block;
+      width: 1em;
+      font-size: 9px;
+      padding-left: 3px;
+    }
+    .num {
+      text-align: right;
+    }
+    tbody tr:hover {
+      background: var(--hover, #f5f8ff);
+    }
+    tbody tr.fresh {
+      animation: fresh 1.2s ease-out;
+    }
+    @keyframes fresh {
+      from {
+        background: var(--fresh, #dcfce7);
+      }
     }
     .dest {
-      max-width: 10em;
+      display: inline-block;
+      vertical-align: bottom;
+      max-width: 24em;
+      overflow: hidden;
+      text-overflow: ellipsis;
     }
-  }
-`;
+    .muted {
+      color: var(--muted, #667085);
+    }
+    .empty {
+      padding: 20px 16px;
+      color: var(--muted, #667085);
+      font-size: 13px;
+    }
+    .pager {
+      display: flex;
+      align-items: center;
+      justify-content: flex-end;
+      gap: 12px;
+      padding: 8px 16px;
+      font-size: 13px;
+      color: var(--muted, #667085);
+    }
+    .pager button {
+      font: inherit;
+      padding: 4px 10px;
+      border: 1px solid var(--line, #e3e6ea);
+      border-radius: 6px;
+      background: var(--card, #fff);
+      color: var(--text, #1d2939);
+      cursor: pointer;
+    }
+    .pager button:disabled {
+      opacity: 0.4;
+      cursor: default;
+    }
+    .chip {
+      display: inline-block;
+      padding: 1px 7px;
+      border-radius: 999px;
+      font-size: 11px;
+      font-weight: 600;
+      background: var(--chip, #eef2f6);
+      color: var(--text, #1d2939);
+    }
+    .chip.open {
+      background: var(--ok-bg, #dcfce7);
+      color: var(--ok, #166534);
+    }
+    .chip.opening {
+      background: var(--warn-bg, #fef3c7);
+      color: var(--warn, #92400e);
+    }
+    .link {
+      all: unset;
+      cursor: pointer;
+      color: var(--accent, #2563eb);
+      font-weight: 600;
+    }
+    .link:focus-visible {
+      outline: 2px solid var(--accent, #2563eb);
+    }
+    @media (max-width: 640px) {
+      .secondary {
+        display: none;
+      }
+      th button,
+      td {
+        padding-left: 6px;
+        padding-right: 6px;
+      }
+      th button {
+        padding-left: 6px;
+      }
+      .dest {
+        max-width: 10em;
+      }
+    }
+`,
+];

@@ -1,6 +1,7 @@
 /** <throughput-chart>: relay-wide throughput over the last five minutes, as plain SVG. */
 import { css, html, LitElement, svg, type PropertyDeclarations } from 'lit';
 import type { ThroughputSample } from '../../server/status/snapshot.js';
+import { cardStyles } from './card-styles.js';
 import { formatRate } from './format.js';
 
 const WINDOW_MS = 5 * 60 * 1000;
@@ -15,92 +16,89 @@ export class ThroughputChart extends LitElement {
     samples: { attribute: false },
   };
 
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    .card {
-      background: var(--card, #fff);
-      border: 1px solid var(--line, #e3e6ea);
-      border-radius: 10px;
-      padding: 12px 16px 10px;
-    }
-    header {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: baseline;
-      justify-content: space-between;
-      gap: 4px 16px;
-      margin-bottom: 8px;
-    }
-    h2 {
-      margin: 0;
-      font-size: 15px;
-      font-weight: 600;
-    }
-    .legend {
-      display: flex;
-      gap: 14px;
-      font-size: 12px;
-      color: var(--muted, #667085);
-      font-variant-numeric: tabular-nums;
-    }
-    .swatch {
-      display: inline-block;
-      width: 10px;
-      height: 10px;
-      border-radius: 2px;
-      margin-right: 5px;
-      vertical-align: -1px;
-    }
-    .swatch.down {
-      background: var(--down, #2563eb);
-    }
-    .swatch.up {
-      background: var(--up, #16a34a);
-    }
-    .plot {
-      position: relative;
-    }
-    svg {
-      display: block;
-      width: 100%;
-      height: 140px;
-    }
-    .grid {
-      stroke: var(--line-soft, #eef0f3);
-      stroke-width: 1;
-    }
-    .down-area {
-      fill: var(--down-fill, rgba(37, 99, 235, 0.12));
-    }
-    .down-line {
-      fill: none;
-      stroke: var(--down, #2563eb);
-      stroke-width: 1.5;
-    }
-    .up-line {
-      fill: none;
-      stroke: var(--up, #16a34a);
-      stroke-width: 1.5;
-    }
-    .max {
-      position: absolute;
-      top: 0;
-      left: 0;
-      font-size: 11px;
-      color: var(--muted, #667085);
-      background: var(--card, #fff);
-      padding-right: 4px;
-    }
-    .axis {
-      display: flex;
-      justify-content: space-between;
-      font-size: 11px;
-      color: var(--muted, #667085);
-      margin-top: 4px;
-    }
-  `;
+  static override styles = [
+    cardStyles,
+    css`
+      .card {
+        padding: 12px 16px 10px;
+      }
+      header {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        justify-content: space-between;
+        gap: 4px 16px;
+        margin-bottom: 8px;
+      }
+      h2 {
+        margin: 0;
+        font-size: 15px;
+        font-weight: 600;
+      }
+      .legend {
+        display: flex;
+        gap: 14px;
+        font-size: 12px;
+        color: var(--muted, #667085);
+        font-variant-numeric: tabular-nums;
+      }
+      .swatch {
+        display: inline-block;
+        width: 10px;
+        height: 10px;
+        border-radius: 2px;
+        margin-right: 5px;
+        vertical-align: -1px;
+      }
+      .swatch.down {
+        background: var(--down, #2563eb);
+      }
+      .swatch.up {
+        background: var(--up, #16a34a);
+      }
+      .plot {
+        position: relative;
+      }
+      svg {
+        display: block;
+        width: 100%;
+        height: 140px;
+      }
+      .grid {
+        stroke: var(--line-soft, #eef0f3);
+        stroke-width: 1;
+      }
+      .down-area {
+        fill: var(--down-fill, rgba(37, 99, 235, 0.12));
+      }
+      .down-line {
+        fill: none;
+        stroke: var(--down, #2563eb);
+        stroke-width: 1.5;
+      }
+      .up-line {
+        fill: none;
+        stroke: var(--up, #16a34a);
+        stroke-width: 1.5;
+      }
+      .max {
+        position: absolute;
+        top: 0;
+        left: 0;
+        font-size: 11px;
+        color: var(--muted, #667085);
+        background: var(--card, #fff);
+        padding-right: 4px;
+      }
+      .axis {
+        display: flex;
+        justify-content: space-between;
+        font-size: 11px;
+        color: var(--muted, #667085);
+        margin-top: 4px;
+      }
+  `,
+  ];
 
   /** One sample a second, oldest first (the snapshot's throughput ring). */
   declare samples: ThroughputSample[];
