@@ -83,8 +83,11 @@ export class Stream {
   private earlyFin = false;
 
   private sendQueue: Buffer[] = [];
-  /** Per queue entry: the pool buffer it lives in (writeBorrowed's copies), or null; returned once sent. */
-  private sendQueuePooled: Array<Buffer | null> = [];
+  /**
+   * writeBorrowed's copies still queued: each pool buffer by its memory, returned once its bytes
+   * are framed. Null while there are none, so a stream that never borrows pays nothing.
+   */
+  private pooledInQueue: Map<ArrayBufferLike, Buffer> | null = null;
   private queuedBytes = 0;
   private sendCredit = INITIAL_STREAM_WINDOW;
   private finRequested = false;
@@ -136,7 +139,6 @@ export class Stream {
   write(chunk: Buffer): boolean {
     if (this.isClosed || this.finRequested || chunk.length === 0) return !this.isClosed;
     this.sendQueue.push(chunk);
-    this.sendQueuePooled.push(null);
     this.queuedBytes += chunk.length;
     if (this.sendCredit > 0) this.owner.markReady(this);
     const belowHighWater = this.queuedBytes < SEND_QUEUE_HIGH_WATER;
@@ -151,7 +153,7 @@ export class Stream {
   writeBorrowed(view: Buffer): boolean {
     const belowHighWater = this.write(view);
     const last = this.sendQueue.length - 1;
-    if (last >= 0 && this.sendQueuePooled[last] === null && this.sendQueue[last].buffer === view.buffer) {
+    if (last >= 0 && this.sendQueue[last].buffer === view.buffer) {
       const kept = this.sendQueue[last];
       if (kept.length < POOLED_COPY_MIN_BYTES) {
         this.sendQueue[last] = Buffer.from(kept); // a whole pool buffer per small remainder would waste memory
@@ -160,7 +162,7 @@ export class Stream {
       const pooled = takeFrameBuffer();
       kept.copy(pooled);
       this.sendQueue[last] = pooled.subarray(0, kept.length);
-      this.sendQueuePooled[last] = pooled;
+      (this.pooledInQueue ??= new Map()).set(pooled.buffer, pooled);
     }
     return belowHighWater;
   }
@@ -209,21 +211,26 @@ export class Stream {
       if (this.finRequested && !this.finSent) this.sendFin();
       return;
     }
-    const wasPooled = this.sendQueuePooled[0];
     const chunk = this.takeChunk(Math.min(this.sendCredit, this.owner.maxDataPayload));
     this.sendCredit -= chunk.length;
     this.bytesSent += chunk.length;
     this.lastActivityAt = Date.now();
     this.owner.sendData(this.id, chunk); // copies the bytes into the frame
-    // The head entry was used up: its pool buffer (if any) is free once sendData has copied it.
-    if (this.sendQueuePooled.length > this.sendQueue.length) {
-      this.sendQueuePooled.shift();
-      if (wasPooled) returnFrameBuffer(wasPooled);
-    }
+    if (this.pooledInQueue) this.releasePooled(chunk);
     if (this.drainWanted && this.queuedBytes < SEND_QUEUE_HIGH_WATER) {
       this.drainWanted = false;
       this.sink?.onDrain();
     }
+  }
+
+  /** Once the last bytes of a pooled copy are framed (no queued rest shares its memory), its buffer goes back. */
+  private releasePooled(sent: Buffer): void {
+    const queued = this.pooledInQueue;
+    const pooled = queued?.get(sent.buffer);
+    if (!queued || !pooled || this.sendQueue[0]?.buffer === sent.buffer) return;
+    queued.delete(sent.buffer);
+    if (queued.size === 0) this.pooledInQueue = null;
+    returnFrameBuffer(pooled);
   }
 
   private takeChunk(limit: number): Buffer {
@@ -323,8 +330,8 @@ export class Stream {
       this.pendingBytes = 0;
     }
     this.sendQueue = [];
-    for (const pooled of this.sendQueuePooled) if (pooled) returnFrameBuffer(pooled);
-    this.sendQueuePooled = [];
+    for (const pooled of this.pooledInQueue?.values() ?? []) returnFrameBuffer(pooled);
+    this.pooledInQueue = null;
     this.queuedBytes = 0;
     this.earlyInbound = [];
     this.onDatagram = null;
