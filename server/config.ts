@@ -141,9 +141,9 @@ function checkFrameSize(bytes: number): void {
 
 /**
  * A cert and key node cannot use (not PEM, or not a pair) fail here, not at the first handshake.
- * node:crypto rather than tls.createSecureContext: importing node:tls as an ES module reads
- * tls.rootCertificates onto the heap, and in measurements that alone doubled the GC work of a
- * bulk transfer.
+ * node:crypto rather than tls.createSecureContext: an ES import of node:tls reads
+ * tls.rootCertificates onto the heap, and with the relay's larger module graph that was
+ * enough (measured) to tip V8 into a full GC every ~50 ms during bulk transfers.
  */
 function checkTls(tls: RelayTls): void {
   let matches: boolean;
