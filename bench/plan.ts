@@ -12,6 +12,8 @@ export interface ScenarioPlan {
   timeoutMs: number;
   /** Open files the scenario needs in one process; skipped (with a message) below that. */
   needsOpenFiles?: number;
+  /** Also run through the reference route (two plain forwarders), for scale. */
+  withReference?: boolean;
 }
 
 export const IDLE_STREAMS = 10_000;
@@ -21,6 +23,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     id: '1',
     title: 'single-stream bulk throughput',
     scenario: 'bulk',
+    withReference: true,
     params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
     timeoutMs: 100_000,
   },
@@ -28,6 +31,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     id: '2',
     title: 'connect latency, 1000 sequential connects + 1-byte echo',
     scenario: 'latency',
+    withReference: true,
     params: { count: 1_000, warmup: 300, capMs: 30_000, perConnectTimeoutMs: 5_000 },
     timeoutMs: 45_000,
   },
@@ -35,6 +39,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     id: '3',
     title: '64-byte round trips over 8 parallel streams',
     scenario: 'roundtrips',
+    withReference: true,
     params: { streams: 8, messageBytes: 64, warmupMs: 500, durationMs: 3_000 },
     timeoutMs: 20_000,
   },

@@ -19,6 +19,8 @@ export interface PlanOutcome {
   plan: ScenarioPlan;
   direct: RunOutcome | null;
   tunnel: RunOutcome | null;
+  /** Through two plain forwarders (forwarder-chain.ts), for scale; null when not run. */
+  reference: RunOutcome | null;
   /** Why the scenario did not run at all. */
   skipped: string | null;
 }
@@ -62,6 +64,7 @@ export function buildReport(outcomes: readonly PlanOutcome[]): Report {
         notes.push(`#${plan.id} ${mode}: FAILED: ${run.reason}`);
       }
     }
+    if (outcome.reference && !outcome.reference.ok) notes.push(`#${plan.id} reference: FAILED: ${outcome.reference.reason}`);
     if (outcome.skipped) notes.push(`#${plan.id} skipped: ${outcome.skipped}`);
     if (outcome.tunnel?.ok && outcome.tunnel.cpu) notes.push(`#${plan.id} tunnel: ${describeCpu(outcome.tunnel.cpu)}`);
     const metrics = METRICS[plan.scenario](outcome, notes);
@@ -92,6 +95,16 @@ function pick<T>(run: RunOutcome | null, f: (result: T, run: Ok) => number): Val
 function resultOf<T>(run: RunOutcome | null): T | null {
   return run && run.ok ? (run.result as T) : null;
 }
+
+/** "figure = ratio× direct" through the reference route, or null when either run has no figure. */
+function referenceVsDirect<T>(o: PlanOutcome, f: (result: T) => number, format: (v: number) => string): string | null {
+  const direct = resultOf<T>(o.direct);
+  const reference = resultOf<T>(o.reference);
+  if (!direct || !reference) return null;
+  return `${format(f(reference))} = ${compact(f(reference) / f(direct))}× direct`;
+}
+
+const REFERENCE = 'reference, two plain Node forwarders in series (no SOCKS, no WebSocket)';
 
 /** Relay+client RSS growth between two checkpoints, divided by `per`. */
 function rssGrowthKiB(run: Ok, from: string, to: string, per = 1): number {
@@ -129,6 +142,10 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
         notes.push(`#1 ${mode}: a transfer hit the time cap after ${fixed(t.bytes / 2 ** 20, 0)} MiB; its rate is of what arrived`);
       }
     }
+    const mbps = (v: number): string => `${compact(v)} MB/s`;
+    const up = referenceVsDirect<BulkResult>(o, (r) => r.upload.mbps, mbps);
+    const down = referenceVsDirect<BulkResult>(o, (r) => r.download.mbps, mbps);
+    if (up && down) notes.push(`#1 ${REFERENCE}: upload ${up}, download ${down}`);
     const target = '≥ 0.25× direct';
     const repeats = (o.plan.params as unknown as BulkParams).repeats;
     return [
@@ -149,6 +166,8 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
       const us = (sec: number): string => ((sec / connects) * 1e6).toFixed(0);
       notes.push(`#2 tunnel: CPU per connect (incl. warm-up): client ${us(t.cpu.clientSec)} µs, relay ${us(t.cpu.relaySec)} µs`);
     }
+    const reference = referenceVsDirect<LatencyResult>(o, (r) => r.p50Ms, (v) => `${compact(v)} ms`);
+    if (reference) notes.push(`#2 ${REFERENCE}: p50 ${reference}`);
     const p = (f: (r: LatencyResult) => number) => [pick<LatencyResult>(o.direct, f), pick<LatencyResult>(o.tunnel, f)] as const;
     const [d50, t50] = p((r) => r.p50Ms);
     const [d99, t99] = p((r) => r.p99Ms);
@@ -173,6 +192,8 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
       const us = (sec: number): string => ((sec / total) * 1e6).toFixed(1);
       notes.push(`#3 tunnel: CPU per round trip ≈ client ${us(t.cpu.clientSec)} µs, relay ${us(t.cpu.relaySec)} µs`);
     }
+    const reference = referenceVsDirect<RoundTripResult>(o, (r) => r.perSecond, (v) => `${int(v)} round trips/s`);
+    if (reference) notes.push(`#3 ${REFERENCE}: ${reference}`);
     return [
       { figure: '64 B round trips/s, 8 streams', direct: pick<RoundTripResult>(o.direct, (r) => r.perSecond), tunnel: pick<RoundTripResult>(o.tunnel, (r) => r.perSecond), format: int, ratio: true, target: '≥ 0.30× direct', pass: ratioAtLeast(0.3) },
     ];

@@ -15,14 +15,16 @@ import { PLANS, type ScenarioPlan } from './plan.js';
 import { loadAverage, sampleMachineLoad } from './machine.js';
 import { installExitHandlers, startNode, type Managed } from './processes.js';
 import { buildReport, type PlanOutcome } from './report.js';
-import { runScenario, type RunOutcome } from './runner.js';
+import { runScenario, type RunOptions, type RunOutcome } from './runner.js';
 import { cliPath, startStack } from './stack.js';
+import { startForwarderChain } from './forwarder-chain.js';
 import { renderTable } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const distDir = join(here, '..');
 const LOADGEN = join(here, 'loadgen.js');
 const TARGETS = join(here, 'targets.js');
+const FORWARDER = join(here, 'forwarder.js');
 const TARGETS_START_MS = 10_000;
 const QUIET_SAMPLE_MS = 1_000;
 /** Above this share of all CPUs busy before we start, the report carries a warning. */
@@ -55,7 +57,7 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
   if (plan.needsOpenFiles && !(limit >= plan.needsOpenFiles)) {
     const skipped = `open-file limit is ${limit}, the scenario needs ${plan.needsOpenFiles} (raise ulimit -n)`;
     log(`#${plan.id} ${plan.title}: SKIPPED: ${skipped}`);
-    return { plan, direct: null, tunnel: null, skipped };
+    return { plan, direct: null, tunnel: null, reference: null, skipped };
   }
   const common = { loadgenScript: LOADGEN, scenario: plan.scenario, ports, params: plan.params, timeoutMs: plan.timeoutMs };
   log(`#${plan.id} ${plan.title}: direct`);
@@ -76,7 +78,26 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
     tunnel = { ok: false, reason: `could not start relay + client: ${(err as Error).message}`, seconds: 0 };
   }
   logOutcome(plan, 'tunnel', tunnel);
-  return { plan, direct, tunnel, skipped: null };
+  const reference = plan.withReference ? await runReference(plan, ports, common) : null;
+  return { plan, direct, tunnel, reference, skipped: null };
+}
+
+/** The same scenario through two plain forwarders: what any two-process Node relay costs at least. */
+async function runReference(plan: ScenarioPlan, ports: TargetPorts, common: Omit<RunOptions, 'route' | 'stack' | 'progress'>): Promise<RunOutcome> {
+  log(`#${plan.id} ${plan.title}: reference (two plain forwarders)`);
+  let outcome: RunOutcome;
+  try {
+    const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
+    try {
+      outcome = await runScenario({ ...common, route: { mode: 'forwarded', entries: chain.entries }, stack: null, progress: (t) => log(`  #${plan.id} reference: ${t}`) });
+    } finally {
+      await chain.stop();
+    }
+  } catch (err) {
+    outcome = { ok: false, reason: `could not start the forwarders: ${(err as Error).message}`, seconds: 0 };
+  }
+  logOutcome(plan, 'reference', outcome);
+  return outcome;
 }
 
 function logOutcome(plan: ScenarioPlan, mode: string, outcome: RunOutcome): void {
@@ -117,6 +138,7 @@ async function main(): Promise<number> {
     `sockbridge bench — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`,
     'Direct: the load generator talks to the target over loopback. Tunnel: through the sockbridge client (SOCKS5) and relay.',
     'MB/s = 10^6 bytes per second. Every process (load generator, client, relay, targets) is separate.',
+    'Reference (#1-#3, in the notes): two plain Node TCP forwarders in series, each its own process: the least any relay of two Node processes costs.',
     `1-minute load average: ${loadAtStart} at the start, ${loadAverage()} at the end (${cpus().length} CPUs; above that, other work competes).`,
     '',
     renderTable(report.rows),

@@ -1,0 +1,46 @@
+/**
+ * The bench's reference route: two plain Node TCP forwarders in series, each its own
+ * process, between the load generator and the targets. No SOCKS, no WebSocket, no
+ * multiplexing: what two Node processes cost just to pass bytes on over loopback. The
+ * tunnel is also two Node processes (client and relay), so this is the floor its figures
+ * start from on the same machine.
+ */
+import { startNode, type Managed } from './processes.js';
+
+const START_TIMEOUT_MS = 10_000;
+
+export interface ForwarderChain {
+  /** Target port → the port that reaches it through both forwarders. */
+  entries: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+async function startForwarder(name: string, script: string, upstreams: number[]): Promise<{ proc: Managed; entries: Record<string, number> }> {
+  const proc = startNode(name, script, upstreams.map(String));
+  try {
+    const [, json] = await proc.waitForLine(/^forwarder (\{.*\})$/, START_TIMEOUT_MS);
+    return { proc, entries: JSON.parse(json) as Record<string, number> };
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+}
+
+export async function startForwarderChain(script: string, targetPorts: number[]): Promise<ForwarderChain> {
+  const far = await startForwarder('forwarder 2', script, targetPorts);
+  let near: Awaited<ReturnType<typeof startForwarder>>;
+  try {
+    near = await startForwarder('forwarder 1', script, Object.values(far.entries));
+  } catch (err) {
+    await far.proc.stop();
+    throw err;
+  }
+  const entries: Record<string, number> = {};
+  for (const target of targetPorts) entries[target] = near.entries[far.entries[target]];
+  return {
+    entries,
+    async stop() {
+      await Promise.all([near.proc.stop(), far.proc.stop()]);
+    },
+  };
+}
