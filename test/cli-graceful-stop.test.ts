@@ -9,11 +9,10 @@ import { LOOPBACK_ALLOW_FLAGS } from './helpers/loopback-rules.js';
 import { rawSocks5Connect } from './helpers/socks-dial.js';
 import { readBytes, waitClose } from './helpers/socket-io.js';
 import { startEchoTarget, type Target } from './helpers/targets.js';
+import { REP_GENERAL_FAILURE, REP_SUCCEEDED } from './helpers/socks-replies.js';
 
 const TOKEN = 'graceful-stop-token';
 const START_WAIT_MS = 10_000;
-const REP_SUCCEEDED = 0x00;
-const REP_GENERAL_FAILURE = 0x01;
 
 describe('graceful stop of the relay', () => {
   let echo: Target;

@@ -28,12 +28,10 @@ import { waitFor } from '../helpers/socket-io.js';
 import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets.js';
 import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
 import { UdpInbox, socksAssociate, startUdpEcho, type UdpEcho } from '../helpers/udp-io.js';
+import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks-replies.js';
 
 const LOOPBACK = '127.0.0.1';
 const BODY = 'behind the policy\n';
-const REP_SUCCEEDED = 0x00;
-/** RFC 1928 §6: "connection not allowed by ruleset". */
-const REP_NOT_ALLOWED = 0x02;
 /** curl's CURLE_PROXY: the proxy answered and refused (7 would mean the proxy was unreachable). */
 const CURLE_PROXY = 97;
 const EXIT_USAGE = 2;

@@ -16,13 +16,12 @@ import { waitFor } from '../helpers/socket-io.js';
 import { connectFrom } from '../helpers/tcp-ports.js';
 import { startEchoTarget, type Target } from '../helpers/targets.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
+import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks-replies.js';
 
 const LOOPBACK = '127.0.0.1';
 /** Other loopback addresses: all of 127.0.0.0/8 is local on Linux. */
 const DENIED_PEER = '127.0.0.2';
 const DENIED_EXPECTED = '127.0.0.3';
-const REP_SUCCEEDED = 0x00;
-const REP_NOT_ALLOWED = 0x02;
 const METHOD_NO_AUTH = 0x00;
 const FTP_DATA_PORT = 20;
 

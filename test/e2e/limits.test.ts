@@ -12,9 +12,8 @@ import { rawSocks5Connect } from '../helpers/socks-dial.js';
 import { socksBind } from '../helpers/socks-bind.js';
 import { socksAssociate } from '../helpers/udp-io.js';
 import { readBytes, waitFor } from '../helpers/socket-io.js';
+import { REP_GENERAL_FAILURE, REP_SUCCEEDED } from '../helpers/socks-replies.js';
 
-const REP_SUCCEEDED = 0x00;
-const REP_GENERAL_FAILURE = 0x01;
 
 describe('per-tunnel limits', () => {
   let pair: TunnelPair;

@@ -15,9 +15,9 @@ import { rawSocks5Connect } from '../helpers/socks-dial.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
 import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/self-signed-cert.js';
 import { startConnectProxy, type ConnectProxy } from '../helpers/connect-proxy.js';
+import { REP_GENERAL_FAILURE } from '../helpers/socks-replies.js';
 
 const BODY = 'hello over a tunnel that went through TLS or a proxy\n';
-const REP_GENERAL_FAILURE = 0x01;
 /** Short: the failing cases wait this long for a tunnel that must never come. */
 const TUNNEL_WAIT_MS = 1_000;
 const FAST_RECONNECT: Partial<ClientConfig> = { reconnectMinMs: 50, reconnectMaxMs: 200, tunnelWaitMs: TUNNEL_WAIT_MS };

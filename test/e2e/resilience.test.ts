@@ -22,10 +22,10 @@ import { startLatencyProxy } from '../helpers/latency-proxy.js';
 import { sleep } from '../helpers/bulk-data.js';
 import { withTimeout } from '../helpers/session-pair.js';
 import { loopbackRules } from '../helpers/loopback-rules.js';
+import { REP_GENERAL_FAILURE } from '../helpers/socks-replies.js';
 
 const LOG_LEVEL = (process.env.SOCKBRIDGE_TEST_LOG_LEVEL ?? 'silent') as LogLevel;
 const TUNNEL_WAIT_MS = 1_500;
-const REP_GENERAL_FAILURE = 0x01;
 const FAST_RECONNECT: Partial<ClientConfig> = { reconnectMinMs: 50, reconnectMaxMs: 200, tunnelWaitMs: TUNNEL_WAIT_MS };
 const FAST_KEEPALIVE = { keepaliveIntervalMs: 100, keepaliveTimeoutMs: 500 };
 

@@ -22,6 +22,7 @@ import { CliProcess, runCli, SOCKBRIDGE_BIN } from '../helpers/cli-process.js';
 import { readBytes } from '../helpers/socket-io.js';
 import { rawSocks5Connect, socksConnect } from '../helpers/socks-dial.js';
 import { startEchoTarget, type Target } from '../helpers/targets.js';
+import { REP_GENERAL_FAILURE, REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks-replies.js';
 
 const ALICE_TOKEN = 'alice-secret-token-7f3a';
 const BOB_TOKEN = 'bob-secret-token-91c2';
@@ -29,11 +30,6 @@ const CAROL_TOKEN = 'carol-secret-token-55de';
 const WRONG_TOKEN = 'nobody-secret-token-0000';
 const ADMIN_TOKEN = 'admin-secret-token-3b9e';
 const ERIN_TOKEN = 'erin-secret-token-d41c';
-const REP_SUCCEEDED = 0x00;
-/** RFC 1928 §6: "general SOCKS server failure", what a request over a relay limit gets. */
-const REP_GENERAL_FAILURE = 0x01;
-/** RFC 1928 §6: "connection not allowed by ruleset". */
-const REP_NOT_ALLOWED = 0x02;
 const EXIT_USAGE = 2;
 const WAIT_MS = 5_000;
 /** A process start loads the whole program; on a loaded CI machine that can take seconds. */

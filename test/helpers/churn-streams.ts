@@ -7,8 +7,8 @@ import type { Socket } from 'node:net';
 import { rawSocks5Connect } from './socks-dial.js';
 import { readBytes, waitClose } from './socket-io.js';
 import { startTarget, type Target } from './targets.js';
+import { REP_SUCCEEDED } from './socks-replies.js';
 
-const SOCKS5_SUCCEEDED = 0x00;
 const SOURCE_CHUNK = 64 * 1024;
 const RESET_AFTER = 16 * 1024;
 const STREAM_WAIT_MS = 10_000;
@@ -24,7 +24,7 @@ export async function runPool(count: number, concurrency: number, job: (index: n
 
 async function connectOk(socksPort: number, targetPort: number): Promise<{ socket: Socket; ended: Promise<void> }> {
   const { rep, socket, ended } = await rawSocks5Connect(socksPort, targetPort, STREAM_WAIT_MS);
-  if (rep !== SOCKS5_SUCCEEDED) {
+  if (rep !== REP_SUCCEEDED) {
     socket.destroy();
     throw new Error(`SOCKS reply 0x${rep.toString(16).padStart(2, '0')} for 127.0.0.1:${targetPort}`);
   }
