@@ -15,7 +15,13 @@ export interface ForwarderChain {
   stop(): Promise<void>;
 }
 
-async function startForwarder(name: string, script: string, upstreams: number[]): Promise<{ proc: Managed; entries: Record<string, number> }> {
+interface Forwarder {
+  proc: Managed;
+  /** Upstream port → the port this forwarder listens on for it. */
+  entries: Record<string, number>;
+}
+
+async function startForwarder(name: string, script: string, upstreams: number[]): Promise<Forwarder> {
   const proc = startNode(name, script, upstreams.map(String));
   try {
     const [, json] = await proc.waitForLine(/^forwarder (\{.*\})$/, START_TIMEOUT_MS);
@@ -28,7 +34,7 @@ async function startForwarder(name: string, script: string, upstreams: number[])
 
 export async function startForwarderChain(script: string, targetPorts: number[]): Promise<ForwarderChain> {
   const far = await startForwarder('forwarder 2', script, targetPorts);
-  let near: Awaited<ReturnType<typeof startForwarder>>;
+  let near: Forwarder;
   try {
     near = await startForwarder('forwarder 1', script, Object.values(far.entries));
   } catch (err) {

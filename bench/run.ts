@@ -16,7 +16,8 @@ import { loadAverage, sampleMachineLoad } from './machine.js';
 import { installExitHandlers, startNode, type Managed } from './processes.js';
 import { buildReport, type PlanOutcome } from './report.js';
 import { runScenario, type RunOptions, type RunOutcome } from './runner.js';
-import { cliPath, startStack } from './stack.js';
+import type { Route } from './route.js';
+import { cliPath, startStack, type Stack } from './stack.js';
 import { startForwarderChain } from './forwarder-chain.js';
 import { renderTable } from './table.js';
 
@@ -64,39 +65,49 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
   const direct = await runScenario({ ...common, route: { mode: 'direct' }, stack: null, progress: (t) => log(`  #${plan.id} direct: ${t}`) });
   logOutcome(plan, 'direct', direct);
 
-  log(`#${plan.id} ${plan.title}: tunnel`);
-  let tunnel: RunOutcome;
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
-  try {
+  const tunnel = await runThrough(plan, 'tunnel', common, 'relay + client', async () => {
     const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}` });
-    try {
-      tunnel = await runScenario({ ...common, route: { mode: 'tunnel', socks: stack.socks }, stack, progress: (t) => log(`  #${plan.id} tunnel: ${t}`) });
-    } finally {
-      await stack.stop();
-    }
-  } catch (err) {
-    tunnel = { ok: false, reason: `could not start relay + client: ${(err as Error).message}`, seconds: 0 };
-  }
-  logOutcome(plan, 'tunnel', tunnel);
-  const reference = plan.withReference ? await runReference(plan, ports, common) : null;
+    return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop() };
+  });
+  // The same scenario through two plain forwarders: what any two-process Node relay costs at least.
+  const reference = !plan.withReference
+    ? null
+    : await runThrough(plan, 'reference', common, 'the forwarders', async () => {
+        const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
+        return { route: { mode: 'forwarded', entries: chain.entries }, stack: null, stop: () => chain.stop() };
+      });
   return { plan, direct, tunnel, reference, skipped: null };
 }
 
-/** The same scenario through two plain forwarders: what any two-process Node relay costs at least. */
-async function runReference(plan: ScenarioPlan, ports: TargetPorts, common: Omit<RunOptions, 'route' | 'stack' | 'progress'>): Promise<RunOutcome> {
-  log(`#${plan.id} ${plan.title}: reference (two plain forwarders)`);
+/** A route that needs processes of its own: the route, the relay + client under test (or null), and how to stop them. */
+interface StartedRoute {
+  route: Route;
+  stack: Stack | null;
+  stop(): Promise<void>;
+}
+
+/** Starts a route's processes, runs the scenario through them and stops them; a failed start is a failed run. */
+async function runThrough(
+  plan: ScenarioPlan,
+  mode: string,
+  common: Omit<RunOptions, 'route' | 'stack' | 'progress'>,
+  whatStarts: string,
+  start: () => Promise<StartedRoute>,
+): Promise<RunOutcome> {
+  log(`#${plan.id} ${plan.title}: ${mode}`);
   let outcome: RunOutcome;
   try {
-    const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
+    const started = await start();
     try {
-      outcome = await runScenario({ ...common, route: { mode: 'forwarded', entries: chain.entries }, stack: null, progress: (t) => log(`  #${plan.id} reference: ${t}`) });
+      outcome = await runScenario({ ...common, route: started.route, stack: started.stack, progress: (t) => log(`  #${plan.id} ${mode}: ${t}`) });
     } finally {
-      await chain.stop();
+      await started.stop();
     }
   } catch (err) {
-    outcome = { ok: false, reason: `could not start the forwarders: ${(err as Error).message}`, seconds: 0 };
+    outcome = { ok: false, reason: `could not start ${whatStarts}: ${(err as Error).message}`, seconds: 0 };
   }
-  logOutcome(plan, 'reference', outcome);
+  logOutcome(plan, mode, outcome);
   return outcome;
 }
 

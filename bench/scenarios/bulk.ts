@@ -35,23 +35,22 @@ const WARMUP_CAP_MS = 2_000;
 export async function runBulk(ctx: ScenarioContext, params: BulkParams): Promise<BulkResult> {
   await upload(ctx.route, ctx.ports.sink, WARMUP_BYTES, WARMUP_CAP_MS);
   await download(ctx.route, ctx.ports.source, WARMUP_BYTES, WARMUP_CAP_MS);
-  const uploads: Transfer[] = [];
-  const downloads: Transfer[] = [];
   const uploadTrial: Trial = (bytes) => upload(ctx.route, ctx.ports.sink, bytes, params.capMs);
   const downloadTrial: Trial = (bytes) => download(ctx.route, ctx.ports.source, bytes, params.capMs);
-  let uploadBytes = await sizeFor(uploadTrial, params);
-  let downloadBytes = await sizeFor(downloadTrial, params);
-  ctx.progress(`sizes for at least ${params.minMs} ms: upload ${(uploadBytes / MIB).toFixed(0)} MiB, download ${(downloadBytes / MIB).toFixed(0)} MiB`);
+  const directions = [
+    { label: 'upload', trial: uploadTrial, bytes: await sizeFor(uploadTrial, params), runs: [] as Transfer[] },
+    { label: 'download', trial: downloadTrial, bytes: await sizeFor(downloadTrial, params), runs: [] as Transfer[] },
+  ];
+  ctx.progress(`sizes for at least ${params.minMs} ms: ${directions.map((d) => `${d.label} ${(d.bytes / MIB).toFixed(0)} MiB`).join(', ')}`);
   for (let i = 0; i < params.repeats; i++) {
-    const up = await timedRun(uploadTrial, uploadBytes, params, ctx, 'upload');
-    uploads.push(up.transfer);
-    uploadBytes = up.bytes;
-    ctx.progress(`upload ${describe(up.transfer)}`);
-    const down = await timedRun(downloadTrial, downloadBytes, params, ctx, 'download');
-    downloads.push(down.transfer);
-    downloadBytes = down.bytes;
-    ctx.progress(`download ${describe(down.transfer)}`);
+    for (const direction of directions) {
+      const { transfer, bytes } = await timedRun(direction.trial, direction.bytes, params, ctx, direction.label);
+      direction.runs.push(transfer);
+      direction.bytes = bytes;
+      ctx.progress(`${direction.label} ${describe(transfer)}`);
+    }
   }
+  const [uploads, downloads] = directions.map((d) => d.runs);
   return { uploads, downloads, upload: best(uploads), download: best(downloads) };
 }
 
@@ -93,7 +92,7 @@ function isShort(transfer: Transfer, params: BulkParams): boolean {
 /** The size that, at the rate `bytes` in `ms` showed, lasts a margin over `params.minMs`. */
 function scaledSize(bytes: number, ms: number, params: BulkParams): number {
   const scaled = (bytes * params.minMs * CALIBRATION_MARGIN) / Math.max(ms, 1);
-  return Math.min(MAX_CALIBRATED_BYTES, Math.max(bytes, Math.ceil(scaled / MIB) * MIB));
+  return Math.min(MAX_CALIBRATED_BYTES, Math.ceil(scaled / MIB) * MIB);
 }
 
 function best(transfers: readonly Transfer[]): Transfer {
