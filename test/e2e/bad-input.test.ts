@@ -25,6 +25,7 @@ import {
 } from '../helpers/raw-peer.js';
 import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets.js';
 import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
+import { Waiters } from '../helpers/waiters.js';
 
 const HANDSHAKE_TIMEOUT_MS = 300;
 /** How long a bad connection may take to be closed: the handshake timeout plus slack for a busy machine. */
@@ -120,35 +121,21 @@ function wsAttempt(
 class FrameLog {
   readonly frames: Frame[] = [];
   closed = false;
-  private readonly wakers = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) this.frames.push(decodeFrame(data as Buffer));
-      this.wake();
+      this.waiters.wake();
     });
     ws.on('close', () => {
       this.closed = true;
-      this.wake();
+      this.waiters.wake();
     });
   }
 
-  async until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    if (condition()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; frames: ${JSON.stringify(this.frames)}`)), timeoutMs);
-      const check = (): void => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.wakers.delete(check);
-        resolve();
-      };
-      this.wakers.add(check);
-    });
-  }
-
-  private wake(): void {
-    for (const waker of [...this.wakers]) waker();
+  until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+    return this.waiters.until(condition, timeoutMs, () => `timed out waiting for ${what}; frames: ${JSON.stringify(this.frames)}`);
   }
 }
 

@@ -3,6 +3,7 @@
  * awaited in any order without losing bytes. RawPeer builds on it for sockets it dials.
  */
 import type { Socket } from 'node:net';
+import { Waiters } from './waiters.js';
 
 export const READER_WAIT_MS = 5_000;
 
@@ -11,21 +12,21 @@ export class SocketReader {
   private cursor = 0;
   private ended = false;
   private closed = false;
-  private readonly wakers = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.received = Buffer.concat([this.received, chunk]);
-      this.wake();
+      this.waiters.wake();
     });
     socket.on('end', () => {
       this.ended = true;
-      this.wake();
+      this.waiters.wake();
     });
     socket.on('error', () => {}); // 'close' follows
     socket.on('close', () => {
       this.closed = true;
-      this.wake();
+      this.waiters.wake();
     });
     // Events that fired before this reader existed: an EOF on an empty socket emits 'end' unasked.
     if (socket.readableEnded) this.ended = true;
@@ -74,24 +75,7 @@ export class SocketReader {
     return this.received.length - this.cursor;
   }
 
-  private wake(): void {
-    for (const waker of [...this.wakers]) waker();
-  }
-
   private until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.wakers.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${this.peek().toString('hex') || 'nothing'})`));
-      }, timeoutMs);
-      const check = (): void => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.wakers.delete(check);
-        resolve();
-      };
-      this.wakers.add(check);
-    });
+    return this.waiters.until(condition, timeoutMs, () => `timed out after ${timeoutMs} ms waiting for ${what} (have ${this.peek().toString('hex') || 'nothing'})`);
   }
 }
