@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { AddressErrorCode } from './error-codes.js';
 import { AddressType, type Address } from './frame.js';
 
 const IPV4_LENGTH = 4;
@@ -14,7 +15,7 @@ export const MAX_DOMAIN_LENGTH = 255;
 
 /** Thrown when ATYP is none of IPv4, domain, IPv6 (SOCKS5 reply 0x08). */
 export class UnknownAddressTypeError extends Error {
-  readonly code = 'ERR_ADDRESS_TYPE';
+  readonly code = AddressErrorCode.AddressType;
   constructor(readonly addressType: number) {
     super(`unknown address type 0x${addressType.toString(16).padStart(2, '0')}`);
   }
@@ -22,7 +23,7 @@ export class UnknownAddressTypeError extends Error {
 
 /** Thrown for a zero-length domain name, which names nothing. */
 export class EmptyDomainError extends Error {
-  readonly code = 'ERR_EMPTY_DOMAIN';
+  readonly code = AddressErrorCode.EmptyDomain;
   constructor() {
     super('empty domain name');
   }

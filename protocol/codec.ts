@@ -20,6 +20,7 @@ import {
   type ReplyCode,
   type ResetCode,
 } from './frame.js';
+import { ProtocolErrorCode } from './error-codes.js';
 
 const U8 = 1;
 const U32 = 4;
@@ -153,7 +154,7 @@ export function encodeFrame(frame: Frame): Buffer {
  */
 export function decodeFrame(buf: Buffer): Frame {
   if (buf.length < FRAME_HEADER_SIZE) {
-    throw new ProtocolError('ERR_SHORT_FRAME', `frame of ${buf.length} bytes is shorter than its header`);
+    throw new ProtocolError(ProtocolErrorCode.ShortFrame, `frame of ${buf.length} bytes is shorter than its header`);
   }
   const type = buf[0];
   const flags = buf[1];
@@ -161,11 +162,11 @@ export function decodeFrame(buf: Buffer): Frame {
   const body = buf.subarray(FRAME_HEADER_SIZE);
   const decoder = BODY_DECODERS[type];
   if (decoder === undefined) {
-    throw new ProtocolError('ERR_UNKNOWN_FRAME_TYPE', `unknown frame type 0x${type.toString(16)}`);
+    throw new ProtocolError(ProtocolErrorCode.UnknownFrameType, `unknown frame type 0x${type.toString(16)}`);
   }
   const isSessionFrame = type === FrameType.Hello || type === FrameType.Ping || type === FrameType.GoAway;
   if (isSessionFrame !== (streamId === SESSION_STREAM_ID)) {
-    throw new ProtocolError('ERR_STREAM_ID', `frame type 0x${type.toString(16)} on stream ${streamId}`);
+    throw new ProtocolError(ProtocolErrorCode.StreamId, `frame type 0x${type.toString(16)} on stream ${streamId}`);
   }
   return decoder(streamId, flags, body);
 }
@@ -177,11 +178,11 @@ const BODY_DECODERS: Record<number, BodyDecoder> = {
     const hello = { type: FrameType.Hello, streamId: 0, minVersion: body[0], maxVersion: body[1] } as const;
     if (body.length === HELLO_SHORT_BODY) return hello;
     if (body.length !== HELLO_LONG_BODY) {
-      throw new ProtocolError('ERR_FRAME_LENGTH', `HELLO body of ${body.length} bytes, expected ${HELLO_SHORT_BODY} or ${HELLO_LONG_BODY}`);
+      throw new ProtocolError(ProtocolErrorCode.FrameLength, `HELLO body of ${body.length} bytes, expected ${HELLO_SHORT_BODY} or ${HELLO_LONG_BODY}`);
     }
     const maxFrameSize = body.readUInt32BE(HELLO_SHORT_BODY);
     if (maxFrameSize < MIN_FRAME_SIZE_LIMIT) {
-      throw new ProtocolError('ERR_HELLO_FRAME_SIZE', `HELLO announces a frame-size limit of ${maxFrameSize} bytes, below the minimum ${MIN_FRAME_SIZE_LIMIT}`);
+      throw new ProtocolError(ProtocolErrorCode.HelloFrameSize, `HELLO announces a frame-size limit of ${maxFrameSize} bytes, below the minimum ${MIN_FRAME_SIZE_LIMIT}`);
     }
     return { ...hello, maxFrameSize };
   },
@@ -197,7 +198,7 @@ const BODY_DECODERS: Record<number, BodyDecoder> = {
   },
   [FrameType.Data]: (streamId, _flags, payload) => {
     if (payload.length > MAX_DATA_PAYLOAD) {
-      throw new ProtocolError('ERR_FRAME_TOO_LARGE', `DATA payload of ${payload.length} bytes`);
+      throw new ProtocolError(ProtocolErrorCode.FrameTooLarge, `DATA payload of ${payload.length} bytes`);
     }
     return { type: FrameType.Data, streamId, payload };
   },
@@ -226,7 +227,7 @@ const BODY_DECODERS: Record<number, BodyDecoder> = {
     const { address, end } = decodeAddressPrefix(body, 0, 'DATAGRAM');
     const payload = body.subarray(end);
     if (payload.length > MAX_DATAGRAM_PAYLOAD) {
-      throw new ProtocolError('ERR_FRAME_TOO_LARGE', `DATAGRAM payload of ${payload.length} bytes`);
+      throw new ProtocolError(ProtocolErrorCode.FrameTooLarge, `DATAGRAM payload of ${payload.length} bytes`);
     }
     return { type: FrameType.Datagram, streamId, address, payload };
   },
@@ -238,13 +239,13 @@ const BODY_DECODERS: Record<number, BodyDecoder> = {
 
 function expectLength(body: Buffer, length: number, name: string): void {
   if (body.length !== length) {
-    throw new ProtocolError('ERR_FRAME_LENGTH', `${name} body of ${body.length} bytes, expected ${length}`);
+    throw new ProtocolError(ProtocolErrorCode.FrameLength, `${name} body of ${body.length} bytes, expected ${length}`);
   }
 }
 
 function expectAtLeast(body: Buffer, length: number, name: string): void {
   if (body.length < length) {
-    throw new ProtocolError('ERR_FRAME_LENGTH', `${name} body of ${body.length} bytes, expected at least ${length}`);
+    throw new ProtocolError(ProtocolErrorCode.FrameLength, `${name} body of ${body.length} bytes, expected at least ${length}`);
   }
 }
 
@@ -253,16 +254,16 @@ function decodeAddressPrefix(body: Buffer, offset: number, name: string): { addr
   try {
     decoded = decodeAddress(body, offset);
   } catch (err) {
-    throw new ProtocolError('ERR_ADDRESS', `${name}: ${(err as Error).message}`);
+    throw new ProtocolError(ProtocolErrorCode.Address, `${name}: ${(err as Error).message}`);
   }
-  if (decoded === null) throw new ProtocolError('ERR_FRAME_LENGTH', `${name} address is truncated`);
+  if (decoded === null) throw new ProtocolError(ProtocolErrorCode.FrameLength, `${name} address is truncated`);
   return decoded;
 }
 
 function decodeWholeAddress(body: Buffer, offset: number, name: string): Address {
   const decoded = decodeAddressPrefix(body, offset, name);
   if (decoded.end !== body.length) {
-    throw new ProtocolError('ERR_FRAME_LENGTH', `${name} has ${body.length - decoded.end} trailing bytes`);
+    throw new ProtocolError(ProtocolErrorCode.FrameLength, `${name} has ${body.length - decoded.end} trailing bytes`);
   }
   return decoded.address;
 }
@@ -270,7 +271,7 @@ function decodeWholeAddress(body: Buffer, offset: number, name: string): Address
 function decodeCodeAndReason(body: Buffer, name: string): { code: number; reason: string } {
   expectAtLeast(body, U8, name);
   if (body.length > U8 + MAX_REASON_LENGTH) {
-    throw new ProtocolError('ERR_FRAME_LENGTH', `${name} reason of ${body.length - U8} bytes`);
+    throw new ProtocolError(ProtocolErrorCode.FrameLength, `${name} reason of ${body.length - U8} bytes`);
   }
   return { code: body[0], reason: body.toString('utf8', U8) };
 }

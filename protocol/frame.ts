@@ -2,6 +2,7 @@
  * The sockbridge wire format: frame types, flags, codes and limits.
  * protocol/README.md describes the same thing in prose; keep them in step.
  */
+import type { ProtocolErrorCode } from './error-codes.js';
 
 /** Versions this build speaks; the HELLO exchange picks the highest common one. */
 export const PROTOCOL_VERSION_MIN = 1;
@@ -159,7 +160,7 @@ export type Frame =
 /** A frame that breaks the wire format; `code` is stable, the message says what was wrong. */
 export class ProtocolError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ProtocolErrorCode,
     message: string,
   ) {
     super(message);

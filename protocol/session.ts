@@ -33,6 +33,7 @@ import {
   type Address,
   type Frame,
 } from './frame.js';
+import { ProtocolErrorCode } from './error-codes.js';
 import { encodedAddressLength } from './address.js';
 import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Keepalive } from './keepalive.js';
@@ -94,7 +95,7 @@ export interface SessionCloseInfo {
   /** True when the peer said go-away, false when this side ended the session or the link died. */
   byPeer: boolean;
   /** The ProtocolError's code when this side ended the session over one (e.g. ERR_FRAME_TOO_LARGE). */
-  errorCode?: string;
+  errorCode?: ProtocolErrorCode;
 }
 
 const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
@@ -235,7 +236,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   }
 
   /** Ends the session: tells the peer why, then closes the WebSocket. Idempotent. */
-  close(code: GoAwayCode = GoAwayCode.Normal, reason = 'closed', errorCode?: string): void {
+  close(code: GoAwayCode = GoAwayCode.Normal, reason = 'closed', errorCode?: ProtocolErrorCode): void {
     if (this.isClosed) return;
     this.sendControl(encodeGoAway(code, reason));
     this.teardown(errorCode === undefined ? { code, reason, byPeer: false } : { code, reason, byPeer: false, errorCode });
@@ -322,13 +323,13 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     if (this.isClosed) return;
     this.keepalive.received();
     try {
-      if (!isBinary) throw new ProtocolError('ERR_TEXT_MESSAGE', 'text message on a binary protocol');
+      if (!isBinary) throw new ProtocolError(ProtocolErrorCode.TextMessage, 'text message on a binary protocol');
       if (data.length > this.maxFrameSize) {
-        throw new ProtocolError('ERR_FRAME_TOO_LARGE', `frame of ${data.length} bytes, over the ${this.maxFrameSize}-byte limit this side announced`);
+        throw new ProtocolError(ProtocolErrorCode.FrameTooLarge, `frame of ${data.length} bytes, over the ${this.maxFrameSize}-byte limit this side announced`);
       }
       const frame = decodeFrame(data);
       if (this.version === 0 && frame.type !== FrameType.Hello) {
-        throw new ProtocolError('ERR_NO_HELLO', `frame type ${frame.type} before HELLO`);
+        throw new ProtocolError(ProtocolErrorCode.NoHello, `frame type ${frame.type} before HELLO`);
       }
       this.handle(frame);
     } catch (err) {
@@ -356,7 +357,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   /** A peer whose HELLO announces no limit may not understand the long form, so the relay answers in the short one. */
   private onHello(minVersion: number, maxVersion: number, peerMaxFrameSize: number | undefined): void {
-    if (this.version !== 0) throw new ProtocolError('ERR_SECOND_HELLO', 'HELLO received twice');
+    if (this.version !== 0) throw new ProtocolError(ProtocolErrorCode.SecondHello, 'HELLO received twice');
     const version = Math.min(maxVersion, PROTOCOL_VERSION_MAX);
     if (version < Math.max(minVersion, PROTOCOL_VERSION_MIN)) {
       this.close(GoAwayCode.UnsupportedVersion, `peer speaks versions ${minVersion}-${maxVersion}, we speak ${PROTOCOL_VERSION_MIN}-${PROTOCOL_VERSION_MAX}`);
@@ -374,9 +375,9 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   }
 
   private onOpen(streamId: number, command: Command, address: Address): void {
-    if (this.options.role !== 'relay') throw new ProtocolError('ERR_UNEXPECTED_OPEN', 'the relay does not open streams');
+    if (this.options.role !== 'relay') throw new ProtocolError(ProtocolErrorCode.UnexpectedOpen, 'the relay does not open streams');
     if (streamId % STREAM_ID_STEP !== FIRST_CLIENT_STREAM_ID || streamId <= this.highestPeerStreamId) {
-      throw new ProtocolError('ERR_STREAM_ID', `OPEN for stream ${streamId} after ${this.highestPeerStreamId}`);
+      throw new ProtocolError(ProtocolErrorCode.StreamId, `OPEN for stream ${streamId} after ${this.highestPeerStreamId}`);
     }
     this.highestPeerStreamId = streamId;
     const stream = new Stream(streamId, command, this);
@@ -436,12 +437,12 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     const stream = this.streams.get(streamId);
     if (stream) return stream;
     const everOpened = this.options.role === 'relay' ? streamId <= this.highestPeerStreamId : streamId < this.nextStreamId;
-    if (!everOpened) throw new ProtocolError('ERR_STREAM_ID', `frame for stream ${streamId}, which was never opened`);
+    if (!everOpened) throw new ProtocolError(ProtocolErrorCode.StreamId, `frame for stream ${streamId}, which was never opened`);
     return undefined;
   }
 
   private clientStream(streamId: number): Stream | undefined {
-    if (this.options.role !== 'client') throw new ProtocolError('ERR_UNEXPECTED_FRAME', 'only the relay answers BIND');
+    if (this.options.role !== 'client') throw new ProtocolError(ProtocolErrorCode.UnexpectedFrame, 'only the relay answers BIND');
     return this.existingStream(streamId);
   }
 

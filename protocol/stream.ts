@@ -4,6 +4,7 @@
  */
 import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Command, INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW, ProtocolError, ReplyCode, ResetCode, type Address } from './frame.js';
+import { ProtocolErrorCode } from './error-codes.js';
 
 export const StreamState = {
   /** OPEN sent (client) or received (relay); no OPEN_RESULT yet. */
@@ -258,9 +259,9 @@ export class Stream {
   }
 
   receiveData(payload: Buffer): void {
-    if (this.finReceived) throw new ProtocolError('ERR_DATA_AFTER_FIN', `DATA after FIN on stream ${this.id}`);
+    if (this.finReceived) throw new ProtocolError(ProtocolErrorCode.DataAfterFin, `DATA after FIN on stream ${this.id}`);
     if (payload.length > this.receiveWindow) {
-      throw new ProtocolError('ERR_WINDOW_EXCEEDED', `stream ${this.id} sent ${payload.length} bytes with ${this.receiveWindow} of credit`);
+      throw new ProtocolError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${this.receiveWindow} of credit`);
     }
     this.receiveWindow -= payload.length;
     this.bytesReceived += payload.length;
@@ -278,14 +279,14 @@ export class Stream {
   }
 
   receiveBindResult(reply: ReplyCode, peer: Address): void {
-    if (this.command !== Command.Bind) throw new ProtocolError('ERR_UNEXPECTED_FRAME', `BIND_RESULT on non-BIND stream ${this.id}`);
+    if (this.command !== Command.Bind) throw new ProtocolError(ProtocolErrorCode.UnexpectedFrame, `BIND_RESULT on non-BIND stream ${this.id}`);
     this.resolveBind(reply, peer);
     // A failed BIND ends the stream in order: the handler has already answered the application.
     if (reply !== ReplyCode.Succeeded) this.close(null);
   }
 
   receiveDatagram(address: Address, payload: Buffer): void {
-    if (this.command !== Command.UdpAssociate) throw new ProtocolError('ERR_UNEXPECTED_FRAME', `DATAGRAM on non-UDP stream ${this.id}`);
+    if (this.command !== Command.UdpAssociate) throw new ProtocolError(ProtocolErrorCode.UnexpectedFrame, `DATAGRAM on non-UDP stream ${this.id}`);
     this.bytesReceived += payload.length;
     this.lastActivityAt = Date.now();
     this.onDatagram?.(address, payload);
@@ -308,7 +309,7 @@ export class Stream {
   receiveWindowUpdate(increment: number): void {
     this.sendCredit += increment;
     if (this.sendCredit > MAX_STREAM_WINDOW) {
-      throw new ProtocolError('ERR_WINDOW_OVERFLOW', `stream ${this.id} window grew to ${this.sendCredit}`);
+      throw new ProtocolError(ProtocolErrorCode.WindowOverflow, `stream ${this.id} window grew to ${this.sendCredit}`);
     }
     if (this.hasSendable) this.owner.markReady(this);
   }

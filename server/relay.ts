@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { drain } from '../common/drain.js';
 import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
+import { ProtocolErrorCode } from '../protocol/error-codes.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import { createApp } from './app.js';
@@ -106,7 +107,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     session.on('close', (info) => {
       sessions.delete(session);
       tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 1) - 1);
-      if (info.errorCode === 'ERR_FRAME_TOO_LARGE') logger.warn('tunnel closed: a frame over --max-frame-size', { remote, token: tokenName, limit: config.maxFrameSize });
+      if (info.errorCode === ProtocolErrorCode.FrameTooLarge) logger.warn('tunnel closed: a frame over --max-frame-size', { remote, token: tokenName, limit: config.maxFrameSize });
       logger.info('tunnel closed', { remote, reason: info.reason, byPeer: info.byPeer });
     });
   };

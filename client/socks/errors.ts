@@ -4,6 +4,7 @@
  * SOCKS4 has a single failure reply (91, Socks4Reply.Rejected), so a SOCKS4
  * connection ignores `reply`.
  */
+import { AddressErrorCode } from '../../protocol/error-codes.js';
 import type { ReplyCode } from '../../protocol/frame.js';
 
 export const SocksErrorCode = {
@@ -16,9 +17,9 @@ export const SocksErrorCode = {
   /** A reserved field that must be zero is not; requests accept non-zero RSV, see parsers.ts. */
   Reserved: 'ERR_RESERVED',
   /** ATYP is none of IPv4, domain, IPv6 (RFC 1928 §5). */
-  AddressType: 'ERR_ADDRESS_TYPE',
+  AddressType: AddressErrorCode.AddressType,
   /** A zero-length domain name, in SOCKS5 or SOCKS4a. */
-  EmptyDomain: 'ERR_EMPTY_DOMAIN',
+  EmptyDomain: AddressErrorCode.EmptyDomain,
   /** A SOCKS4 user id longer than MAX_SOCKS4_USERID_LENGTH. */
   UserIdTooLong: 'ERR_USERID_TOO_LONG',
   /** A SOCKS4a domain longer than MAX_SOCKS4_DOMAIN_LENGTH. */

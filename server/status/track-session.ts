@@ -1,4 +1,5 @@
 /** Wires one relay session into the status model: its streams as they open, its end. */
+import { ProtocolErrorCode } from '../../protocol/error-codes.js';
 import { GoAwayCode } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
 import type { StatusModel, TrackedTunnel } from './status-model.js';
@@ -18,7 +19,7 @@ export function trackSession(model: StatusModel, session: Session, remote: strin
   const tunnel = model.addTunnel({ remote, tokenName, counters: session });
   session.on('open', (stream, command, address) => tunnel.addStream(stream, command, address));
   session.on('close', (info) => {
-    const reason = info.errorCode === 'ERR_FRAME_TOO_LARGE' ? 'limit-frame-size' : ERROR_BY_GOAWAY[info.code];
+    const reason = info.errorCode === ProtocolErrorCode.FrameTooLarge ? 'limit-frame-size' : ERROR_BY_GOAWAY[info.code];
     if (reason) model.countError(reason);
     tunnel.close();
   });
