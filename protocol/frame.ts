@@ -6,7 +6,9 @@ import type { ProtocolErrorCode } from './error-codes.js';
 
 /** Versions this build speaks; the HELLO exchange picks the highest common one. */
 export const PROTOCOL_VERSION_MIN = 1;
-export const PROTOCOL_VERSION_MAX = 1;
+export const PROTOCOL_VERSION_MAX = 2;
+/** The first version whose windows may grow beyond MAX_STREAM_WINDOW, up to MAX_STREAM_WINDOW_V2. */
+export const PROTOCOL_VERSION_LARGE_WINDOWS = 2;
 
 /** WebSocket subprotocol announced by clients and selected by the relay. */
 export const WS_SUBPROTOCOL = 'sockbridge.v1';
@@ -62,8 +64,13 @@ export const MIN_FRAME_SIZE_LIMIT = 1024;
  * loopback round trips through two event loops made 256 KiB the limit of a bulk stream (bench #1).
  */
 export const INITIAL_STREAM_WINDOW = 1024 * 1024;
-/** Largest window a peer may build up for one stream by updates. */
+/** Largest window a peer may build up for one stream by updates, in protocol version 1. */
 export const MAX_STREAM_WINDOW = 16 * 1024 * 1024;
+/**
+ * The same from version 2, where receive windows tune themselves to the path: far above the
+ * bandwidth-delay product of any path a tunnel runs over (1 Gbit/s × 300 ms is 37.5 MB).
+ */
+export const MAX_STREAM_WINDOW_V2 = 1024 * 1024 * 1024;
 /** Stream 0 is the session itself (HELLO, PING, GO_AWAY). */
 export const SESSION_STREAM_ID = 0;
 /** Longest reason text carried by RESET and GO_AWAY. */

@@ -1,24 +1,39 @@
 /**
- * Liveness of one session: ping the peer every interval, measure the round trip from the
- * answer, and declare the link dead after a stretch of silence. Any frame counts as life,
- * so a busy link needs no answers to stay up; pings still come for the RTT figure.
+ * Liveness and round-trip time of one session. It pings the peer every interval and declares
+ * the link dead after a stretch of silence; any frame counts as life, so a busy link needs no
+ * answers to stay up. While data flows it also pings every PROBE_INTERVAL_MS (one ping in
+ * flight at a time), because the receive windows grow by the round-trip time, and a path's
+ * round trip under load is what they must cover. Pings are control frames: they skip the data
+ * queue at both ends.
  */
 
 /** How often the clock is checked; the dead-link bound is the timeout plus at most this. */
-const TICK_MS = 1_000;
+const TICK_MS = 250;
+/** The shortest gap between two round-trip probes while the session is busy: a few a second at most. */
+export const PROBE_INTERVAL_MS = 250;
+/** Weight of a new sample in the smoothed round-trip time (RFC 6298's alpha). */
+const RTT_SMOOTHING = 1 / 8;
 
 export interface KeepaliveOptions {
   intervalMs: number;
   timeoutMs: number;
   sendPing(opaque: number): void;
+  /** True when data moved since the last call: round trips are then probed more often. */
+  isBusy(): boolean;
+  /** Runs on every tick, for the session's other periodic work. */
+  onTick(now: number): void;
   onRtt(ms: number): void;
   onDead(silentForMs: number): void;
 }
 
 export class Keepalive {
+  /** Smoothed round-trip time in ms (null until the first answer). */
+  smoothedRttMs: number | null = null;
   private lastReceivedAt = Date.now();
-  private lastPingSentAt = 0;
+  private lastPingSentAt = -Infinity;
   private pingSeq = 0;
+  /** The ping in flight is still unanswered. */
+  private awaitingAnswer = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly options: KeepaliveOptions) {
@@ -31,9 +46,18 @@ export class Keepalive {
     this.lastReceivedAt = Date.now();
   }
 
+  /** Measures the round trip now (the session has just started, so windows have a figure soon). */
+  probe(): void {
+    this.sendPing(performance.now());
+  }
+
   /** The peer answered a ping. */
   answered(opaque: number): void {
-    if (opaque === this.pingSeq && this.lastPingSentAt > 0) this.options.onRtt(Date.now() - this.lastPingSentAt);
+    if (opaque !== this.pingSeq || !this.awaitingAnswer) return;
+    this.awaitingAnswer = false;
+    const ms = performance.now() - this.lastPingSentAt;
+    this.smoothedRttMs = this.smoothedRttMs === null ? ms : this.smoothedRttMs + RTT_SMOOTHING * (ms - this.smoothedRttMs);
+    this.options.onRtt(ms);
   }
 
   stop(): void {
@@ -41,17 +65,23 @@ export class Keepalive {
   }
 
   private tick(): void {
-    const now = Date.now();
-    const silentFor = now - this.lastReceivedAt;
+    const now = performance.now();
+    const silentFor = Date.now() - this.lastReceivedAt;
     if (silentFor >= this.options.timeoutMs) {
       this.stop();
       this.options.onDead(silentFor);
       return;
     }
-    if (now - this.lastPingSentAt >= this.options.intervalMs) {
-      this.pingSeq = (this.pingSeq + 1) >>> 0;
-      this.lastPingSentAt = now;
-      this.options.sendPing(this.pingSeq);
-    }
+    const sincePing = now - this.lastPingSentAt;
+    const busy = this.options.isBusy();
+    if (sincePing >= this.options.intervalMs || (busy && !this.awaitingAnswer && sincePing >= PROBE_INTERVAL_MS)) this.sendPing(now);
+    this.options.onTick(now);
+  }
+
+  private sendPing(now: number): void {
+    this.pingSeq = (this.pingSeq + 1) >>> 0;
+    this.lastPingSentAt = now;
+    this.awaitingAnswer = true;
+    this.options.sendPing(this.pingSeq);
   }
 }

@@ -23,8 +23,12 @@ import {
   FRAME_HEADER_SIZE,
   FrameType,
   GoAwayCode,
+  INITIAL_STREAM_WINDOW,
   MAX_DATA_PAYLOAD,
   MAX_FRAME_SIZE,
+  MAX_STREAM_WINDOW,
+  MAX_STREAM_WINDOW_V2,
+  PROTOCOL_VERSION_LARGE_WINDOWS,
   PROTOCOL_VERSION_MAX,
   PROTOCOL_VERSION_MIN,
   ProtocolError,
@@ -37,7 +41,9 @@ import { ProtocolErrorCode } from './error-codes.js';
 import { encodedAddressLength } from './address.js';
 import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Keepalive } from './keepalive.js';
+import type { WindowSettings } from './receive-window.js';
 import { Stream, type StreamOwner } from './stream.js';
+import { WindowBudget } from './window-budget.js';
 
 export type SessionRole = 'client' | 'relay';
 
@@ -67,6 +73,10 @@ export interface SessionOptions {
    * Announced in HELLO; a larger message from the peer ends the session with ERR_FRAME_TOO_LARGE.
    */
   maxFrameSize?: number;
+  /** Bytes the streams' receive windows may grow by, together, beyond their initial windows (default 64 MiB). */
+  windowBudget?: number;
+  /** The largest receive window one stream may reach (default 32 MiB; a version-1 peer caps it at MAX_STREAM_WINDOW). */
+  maxStreamWindow?: number;
 }
 
 export interface Corkable {
@@ -76,6 +86,9 @@ export interface Corkable {
 
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
+export const DEFAULT_WINDOW_BUDGET = 64 * 1024 * 1024;
+/** Above the bandwidth-delay product of 1 Gbit/s across 150 ms (18.75 MB), since credit comes back in steps. */
+export const DEFAULT_MAX_STREAM_WINDOW = 32 * 1024 * 1024;
 const DEFAULT_SEND_HIGH_WATER = 512 * 1024;
 const CORK_FRAMES_BELOW = 16 * 1024;
 const CLOSE_GRACE_MS = 1_000;
@@ -116,6 +129,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   /** Resolves with the negotiated version once HELLOs have been exchanged. */
   readonly ready: Promise<number>;
   version = 0;
+  /** The latest round-trip sample, in ms. */
   rttMs: number | null = null;
   bytesSent = 0;
   bytesReceived = 0;
@@ -139,6 +153,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private nextStreamId = FIRST_CLIENT_STREAM_ID;
   private highestPeerStreamId = 0;
   private readonly keepalive: Keepalive;
+  /** The growth every stream's receive window draws from. */
+  readonly windowBudget: WindowBudget;
+  private readonly windows: WindowSettings;
+  private bytesAtLastTick = 0;
   private readonly sendHighWater: number;
   private readonly maxFrameSize: number;
   private corked = false;
@@ -154,6 +172,15 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     super();
     this.sendHighWater = options.sendHighWater ?? DEFAULT_SEND_HIGH_WATER;
     this.maxFrameSize = options.maxFrameSize ?? MAX_FRAME_SIZE;
+    this.windowBudget = new WindowBudget(options.windowBudget ?? DEFAULT_WINDOW_BUDGET);
+    const maxStreamWindow = options.maxStreamWindow ?? DEFAULT_MAX_STREAM_WINDOW;
+    this.windows = {
+      initial: INITIAL_STREAM_WINDOW,
+      maxWindow: () => Math.min(maxStreamWindow, this.peerMaxCredit),
+      budget: this.windowBudget,
+      rttMs: () => this.keepalive.smoothedRttMs,
+      now: () => performance.now(),
+    };
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -166,6 +193,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       intervalMs: options.keepaliveIntervalMs,
       timeoutMs: options.keepaliveTimeoutMs,
       sendPing: (opaque) => this.sendControl(encodePing(false, opaque)),
+      isBusy: () => this.movedSinceLastTick(),
+      onTick: (now) => this.windowBudget.sweep(now),
       onRtt: (ms) => {
         this.rttMs = ms;
         this.emit('rtt', ms);
@@ -182,12 +211,29 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     return this.closeInfo !== null;
   }
 
+  /** The smoothed round-trip time the receive windows grow by, in ms (null until measured). */
+  get smoothedRttMs(): number | null {
+    return this.keepalive.smoothedRttMs;
+  }
+
+  /** The most credit the peer accepts per stream: version 2 lets windows grow to the path. */
+  private get peerMaxCredit(): number {
+    return this.version >= PROTOCOL_VERSION_LARGE_WINDOWS ? MAX_STREAM_WINDOW_V2 : MAX_STREAM_WINDOW;
+  }
+
+  private movedSinceLastTick(): boolean {
+    const moved = this.bytesSent + this.bytesReceived;
+    const busy = moved !== this.bytesAtLastTick;
+    this.bytesAtLastTick = moved;
+    return busy;
+  }
+
   /** Client side: opens a stream. The result resolves when the relay answers (or the session dies). */
   openStream(command: Command, address: Address): { stream: Stream; result: Promise<OpenResult> } {
     if (this.options.role !== 'client') throw new Error('only the client opens streams');
     if (this.isClosed) throw new Error('session is closed');
     if (this.nextStreamId > MAX_STREAM_ID) throw new Error('stream ids exhausted');
-    const stream = new Stream(this.nextStreamId, command, this);
+    const stream = new Stream(this.nextStreamId, command, this, this.windows);
     this.nextStreamId += STREAM_ID_STEP;
     this.streams.set(stream.id, stream);
     const result = new Promise<OpenResult>((resolve) => this.pendingOpens.set(stream.id, resolve));
@@ -347,7 +393,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       case FrameType.Data: return this.onData(frame.streamId, frame.payload);
       case FrameType.Fin: return this.existingStream(frame.streamId)?.receiveFin();
       case FrameType.Reset: return this.existingStream(frame.streamId)?.receiveReset(frame.code, frame.reason);
-      case FrameType.WindowUpdate: return this.existingStream(frame.streamId)?.receiveWindowUpdate(frame.increment);
+      case FrameType.WindowUpdate: return this.existingStream(frame.streamId)?.receiveWindowUpdate(frame.increment, this.peerMaxCredit);
       case FrameType.Ping: return this.onPing(frame.ack, frame.opaque);
       case FrameType.GoAway: return this.teardown({ code: frame.code, reason: frame.reason, byPeer: true });
       case FrameType.BindResult: return this.clientStream(frame.streamId)?.receiveBindResult(frame.reply, frame.peer);
@@ -372,6 +418,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       this.sendControl(peerMaxFrameSize === undefined ? encodeHello(version, version) : encodeHello(version, version, this.maxFrameSize));
     }
     this.resolveReady(version);
+    this.keepalive.probe();
   }
 
   private onOpen(streamId: number, command: Command, address: Address): void {
@@ -380,7 +427,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       throw new ProtocolError(ProtocolErrorCode.StreamId, `OPEN for stream ${streamId} after ${this.highestPeerStreamId}`);
     }
     this.highestPeerStreamId = streamId;
-    const stream = new Stream(streamId, command, this);
+    const stream = new Stream(streamId, command, this, this.windows);
     this.streams.set(streamId, stream);
     this.emit('open', stream, command, address);
   }

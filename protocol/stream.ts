@@ -2,9 +2,10 @@
  * One multiplexed stream: its lifecycle, its send queue and credit, its receive window.
  * The session owns the wire; a stream only decides what may be sent and when to grant credit.
  */
-import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
-import { Command, INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW, ProtocolError, ReplyCode, ResetCode, type Address } from './frame.js';
+import { Command, MAX_DATA_PAYLOAD, ProtocolError, ReplyCode, ResetCode, type Address } from './frame.js';
 import { ProtocolErrorCode } from './error-codes.js';
+import { ReceiveWindow, type WindowSettings } from './receive-window.js';
+import { SendQueue } from './send-queue.js';
 
 export const StreamState = {
   /** OPEN sent (client) or received (relay); no OPEN_RESULT yet. */
@@ -17,6 +18,18 @@ export const StreamState = {
   Closed: 'closed',
 } as const;
 export type StreamState = (typeof StreamState)[keyof typeof StreamState];
+
+/** What moves a stream along its lifecycle. */
+type StreamEvent = 'opened' | 'fin-sent' | 'fin-received' | 'closed';
+
+/** The lifecycle: each state's successor per event; an event missing from a row changes nothing. */
+const NEXT_STATE: Readonly<Record<StreamState, Partial<Record<StreamEvent, StreamState>>>> = {
+  [StreamState.Opening]: { opened: StreamState.Open, 'fin-sent': StreamState.HalfClosedLocal, 'fin-received': StreamState.HalfClosedRemote, closed: StreamState.Closed },
+  [StreamState.Open]: { 'fin-sent': StreamState.HalfClosedLocal, 'fin-received': StreamState.HalfClosedRemote, closed: StreamState.Closed },
+  [StreamState.HalfClosedLocal]: { 'fin-received': StreamState.Closed, closed: StreamState.Closed },
+  [StreamState.HalfClosedRemote]: { 'fin-sent': StreamState.Closed, closed: StreamState.Closed },
+  [StreamState.Closed]: {},
+};
 
 /** How a stream ended: null for an orderly close (FIN both ways). */
 export interface StreamCloseInfo {
@@ -54,16 +67,11 @@ export interface StreamOwner {
 
 const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
 
-/**
- * writeBorrowed keeps bytes at least this long in a (64 KiB) frame-pool buffer; shorter ones
- * get a copy of their own size, so many small queued reads don't each pin 64 KiB.
- */
-const POOLED_COPY_MIN_BYTES = 16 * 1024;
-
 /** Above this many queued outbound bytes, write() asks the source to pause. */
 export const SEND_QUEUE_HIGH_WATER = 2 * MAX_DATA_PAYLOAD;
 
 export class Stream {
+  /** Changed only by transition(). */
   state: StreamState = StreamState.Opening;
   /** Bytes sent and received as DATA, for status and tests. */
   bytesSent = 0;
@@ -73,31 +81,19 @@ export class Stream {
   lastActivityAt = this.openedAt;
   /** True while the idle sweep must leave the stream alone (a BIND waiting for its peer). */
   idleExempt = false;
-  /** Bytes received from the peer that the local side has not yet consumed(). */
-  pendingBytes = 0;
   /** Set by the client when the relay answers OPEN. */
   openResult: { reply: ReplyCode; bound: Address } | null = null;
 
   private sink: StreamSink | null = null;
   /** Inbound bytes that arrived before a sink was attached (bounded by the receive window). */
   private earlyInbound: Buffer[] = [];
-  private earlyFin = false;
 
-  private sendQueue: Buffer[] = [];
-  /**
-   * writeBorrowed's copies still queued: each pool buffer by its memory, returned once its bytes
-   * are framed. Null while there are none, so a stream that never borrows pays nothing.
-   */
-  private pooledInQueue: Map<ArrayBufferLike, Buffer> | null = null;
-  private queuedBytes = 0;
-  private sendCredit = INITIAL_STREAM_WINDOW;
-  private finRequested = false;
-  private finSent = false;
-  private finReceived = false;
+  private readonly sendQueue = new SendQueue();
+  private sendCredit: number;
+  /** end() was called: FIN goes out once the queue ahead of it is empty. */
+  private finQueued = false;
   private drainWanted = false;
-
-  private receiveWindow = INITIAL_STREAM_WINDOW;
-  private consumedUnacked = 0;
+  private readonly receiveWindow: ReceiveWindow;
 
   /** UDP ASSOCIATE streams: where datagrams from the peer go. */
   onDatagram: ((address: Address, payload: Buffer) => void) | null = null;
@@ -112,7 +108,11 @@ export class Stream {
     readonly id: number,
     readonly command: Command,
     private readonly owner: StreamOwner,
-  ) {}
+    private readonly windows: WindowSettings,
+  ) {
+    this.sendCredit = windows.initial;
+    this.receiveWindow = new ReceiveWindow(windows);
+  }
 
   get isClosed(): boolean {
     return this.state === StreamState.Closed;
@@ -120,12 +120,22 @@ export class Stream {
 
   /** Our side asked for FIN (it may still be queued behind data). */
   get localEnded(): boolean {
-    return this.finRequested;
+    return this.finQueued;
   }
 
   /** The peer's FIN arrived. */
   get remoteEnded(): boolean {
-    return this.finReceived;
+    return this.state === StreamState.HalfClosedRemote;
+  }
+
+  /** Bytes received from the peer that the local side has not yet consumed(). */
+  get pendingBytes(): number {
+    return this.isClosed ? 0 : this.receiveWindow.buffered;
+  }
+
+  /** The receive window's current target size, for status and the bench. */
+  get receiveWindowSize(): number {
+    return this.receiveWindow.size;
   }
 
   /** Connects the local side; anything that arrived before is delivered now. */
@@ -133,45 +143,33 @@ export class Stream {
     this.sink = sink;
     for (const chunk of this.earlyInbound) sink.onData(chunk);
     this.earlyInbound = [];
-    if (this.earlyFin) sink.onEnd();
+    if (this.remoteEnded) sink.onEnd();
   }
 
   /** Queues bytes for the peer. Returns false when the source should pause until onDrain. */
   write(chunk: Buffer): boolean {
-    if (this.isClosed || this.finRequested || chunk.length === 0) return !this.isClosed;
+    if (this.isClosed || this.finQueued || chunk.length === 0) return !this.isClosed;
     this.sendQueue.push(chunk);
-    this.queuedBytes += chunk.length;
     if (this.sendCredit > 0) this.owner.markReady(this);
-    const belowHighWater = this.queuedBytes < SEND_QUEUE_HIGH_WATER;
+    const belowHighWater = this.sendQueue.bytes < SEND_QUEUE_HIGH_WATER;
     if (!belowHighWater) this.drainWanted = true;
     return belowHighWater;
   }
 
   /**
    * Like write, for bytes the caller overwrites once this returns (SharedBufferReads): what the
-   * session could not frame at once is copied into a pool buffer, returned when sent.
+   * session could not frame at once is copied (SendQueue.copyBorrowedTail).
    */
   writeBorrowed(view: Buffer): boolean {
     const belowHighWater = this.write(view);
-    const last = this.sendQueue.length - 1;
-    if (last >= 0 && this.sendQueue[last].buffer === view.buffer) {
-      const kept = this.sendQueue[last];
-      if (kept.length < POOLED_COPY_MIN_BYTES) {
-        this.sendQueue[last] = Buffer.from(kept); // a whole pool buffer per small remainder would waste memory
-        return belowHighWater;
-      }
-      const pooled = takeFrameBuffer();
-      kept.copy(pooled);
-      this.sendQueue[last] = pooled.subarray(0, kept.length);
-      (this.pooledInQueue ??= new Map()).set(pooled.buffer, pooled);
-    }
+    this.sendQueue.copyBorrowedTail(view.buffer);
     return belowHighWater;
   }
 
   /** Half-closes our direction: FIN goes out after everything queued. */
   end(): void {
-    if (this.isClosed || this.finRequested) return;
-    this.finRequested = true;
+    if (this.isClosed || this.finQueued) return;
+    this.finQueued = true;
     this.owner.markReady(this);
   }
 
@@ -182,19 +180,13 @@ export class Stream {
     this.close({ code, reason, byPeer: false });
   }
 
-  /** The local consumer took `n` bytes: return credit once half a window is used, as yamux does. */
+  /** The local consumer took `n` bytes; the receive window decides when credit goes back, and how much. */
   consumed(n: number): void {
     if (this.isClosed) return;
-    const taken = Math.min(n, this.pendingBytes);
-    this.pendingBytes -= taken;
-    this.owner.pendingChanged?.(-taken);
-    if (this.finReceived) return;
-    this.consumedUnacked += n;
-    if (this.consumedUnacked >= INITIAL_STREAM_WINDOW / 2) {
-      this.receiveWindow += this.consumedUnacked;
-      this.owner.sendWindowUpdate(this.id, this.consumedUnacked);
-      this.consumedUnacked = 0;
-    }
+    const before = this.receiveWindow.buffered;
+    const increment = this.receiveWindow.consume(n);
+    this.owner.pendingChanged?.(this.receiveWindow.buffered - before);
+    if (increment > 0 && !this.remoteEnded) this.owner.sendWindowUpdate(this.id, increment);
   }
 
   // ---- used by the session's scheduler ----
@@ -202,71 +194,49 @@ export class Stream {
   /** True when a DATA or FIN frame could be sent now. */
   get hasSendable(): boolean {
     if (this.isClosed || this.finSent) return false;
-    if (this.queuedBytes > 0) return this.sendCredit > 0;
-    return this.finRequested;
+    if (this.sendQueue.bytes > 0) return this.sendCredit > 0;
+    return this.finQueued;
   }
 
   /** Sends one DATA frame (within credit and frame size), or the FIN once the queue is empty. */
   sendNext(): void {
-    if (this.queuedBytes === 0) {
-      if (this.finRequested && !this.finSent) this.sendFin();
+    if (this.sendQueue.bytes === 0) {
+      if (this.finQueued && !this.finSent) {
+        this.owner.sendFin(this.id);
+        this.transition('fin-sent');
+      }
       return;
     }
-    const chunk = this.takeChunk(Math.min(this.sendCredit, this.owner.maxDataPayload));
+    const chunk = this.sendQueue.take(Math.min(this.sendCredit, this.owner.maxDataPayload));
     this.sendCredit -= chunk.length;
     this.bytesSent += chunk.length;
     this.lastActivityAt = Date.now();
     this.owner.sendData(this.id, chunk); // copies the bytes into the frame
-    if (this.pooledInQueue) this.releasePooled(chunk);
-    if (this.drainWanted && this.queuedBytes < SEND_QUEUE_HIGH_WATER) {
+    this.sendQueue.framed(chunk);
+    if (this.drainWanted && this.sendQueue.bytes < SEND_QUEUE_HIGH_WATER) {
       this.drainWanted = false;
       this.sink?.onDrain();
     }
   }
 
-  /** Once the last bytes of a pooled copy are framed (no queued rest shares its memory), its buffer goes back. */
-  private releasePooled(sent: Buffer): void {
-    const queued = this.pooledInQueue;
-    const pooled = queued?.get(sent.buffer);
-    if (!queued || !pooled || this.sendQueue[0]?.buffer === sent.buffer) return;
-    queued.delete(sent.buffer);
-    if (queued.size === 0) this.pooledInQueue = null;
-    returnFrameBuffer(pooled);
-  }
-
-  private takeChunk(limit: number): Buffer {
-    const head = this.sendQueue[0];
-    if (head.length <= limit) {
-      this.sendQueue.shift();
-      this.queuedBytes -= head.length;
-      return head;
-    }
-    this.sendQueue[0] = head.subarray(limit);
-    this.queuedBytes -= limit;
-    return head.subarray(0, limit);
-  }
-
-  private sendFin(): void {
-    this.finSent = true;
-    this.owner.sendFin(this.id);
-    this.transition(this.finReceived ? StreamState.Closed : StreamState.HalfClosedLocal);
+  private get finSent(): boolean {
+    return this.state === StreamState.HalfClosedLocal || this.isClosed;
   }
 
   // ---- called by the session for inbound frames ----
 
   openSucceeded(): void {
-    if (this.state === StreamState.Opening) this.transition(StreamState.Open);
+    this.transition('opened');
   }
 
   receiveData(payload: Buffer): void {
-    if (this.finReceived) throw new ProtocolError(ProtocolErrorCode.DataAfterFin, `DATA after FIN on stream ${this.id}`);
-    if (payload.length > this.receiveWindow) {
-      throw new ProtocolError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${this.receiveWindow} of credit`);
+    if (this.remoteEnded) throw new ProtocolError(ProtocolErrorCode.DataAfterFin, `DATA after FIN on stream ${this.id}`);
+    const credit = this.receiveWindow.credit;
+    if (!this.receiveWindow.accept(payload.length)) {
+      throw new ProtocolError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${credit} of credit`);
     }
-    this.receiveWindow -= payload.length;
     this.bytesReceived += payload.length;
     this.lastActivityAt = Date.now();
-    this.pendingBytes += payload.length;
     this.owner.pendingChanged?.(payload.length);
     if (this.sink) this.sink.onData(payload);
     else this.earlyInbound.push(payload);
@@ -299,17 +269,15 @@ export class Stream {
   }
 
   receiveFin(): void {
-    if (this.finReceived) return;
-    this.finReceived = true;
-    if (this.sink) this.sink.onEnd();
-    else this.earlyFin = true;
-    this.transition(this.finSent ? StreamState.Closed : StreamState.HalfClosedRemote);
+    if (this.remoteEnded || this.isClosed) return;
+    this.sink?.onEnd(); // before the transition: with our FIN already sent, it closes the stream
+    this.transition('fin-received');
   }
 
-  receiveWindowUpdate(increment: number): void {
+  receiveWindowUpdate(increment: number, maxCredit: number): void {
     this.sendCredit += increment;
-    if (this.sendCredit > MAX_STREAM_WINDOW) {
-      throw new ProtocolError(ProtocolErrorCode.WindowOverflow, `stream ${this.id} window grew to ${this.sendCredit}`);
+    if (this.sendCredit > maxCredit) {
+      throw new ProtocolError(ProtocolErrorCode.WindowOverflow, `stream ${this.id} window grew to ${this.sendCredit}, over ${maxCredit}`);
     }
     if (this.hasSendable) this.owner.markReady(this);
   }
@@ -324,33 +292,28 @@ export class Stream {
   }
 
   private close(info: StreamCloseInfo | null): void {
-    if (this.isClosed) return;
-    this.state = StreamState.Closed;
-    if (this.pendingBytes > 0) {
-      this.owner.pendingChanged?.(-this.pendingBytes);
-      this.pendingBytes = 0;
-    }
-    this.sendQueue = [];
-    for (const pooled of this.pooledInQueue?.values() ?? []) returnFrameBuffer(pooled);
-    this.pooledInQueue = null;
-    this.queuedBytes = 0;
+    if (this.transition('closed')) this.cleanUp(info);
+  }
+
+  /** The one place the lifecycle changes. Returns true when the event moved the stream to Closed. */
+  private transition(event: StreamEvent): boolean {
+    const next = NEXT_STATE[this.state][event];
+    if (next === undefined) return false;
+    this.state = next;
+    if (next !== StreamState.Closed) return false;
+    if (event !== 'closed') this.cleanUp(null); // FIN both ways: an orderly close
+    return true;
+  }
+
+  private cleanUp(info: StreamCloseInfo | null): void {
+    this.owner.pendingChanged?.(-this.receiveWindow.buffered); // state is Closed: pendingBytes already reads 0
+    this.receiveWindow.release();
+    this.sendQueue.clear();
     this.earlyInbound = [];
     this.onDatagram = null;
     this.resolveBind(ReplyCode.GeneralFailure, UNSPECIFIED_ADDRESS);
     this.owner.streamClosed(this);
     this.sink?.onClose(info);
     for (const listener of this.closeListeners.splice(0)) listener();
-  }
-
-  /** The one place the lifecycle changes; an orderly close lands here too. */
-  private transition(next: StreamState): void {
-    if (this.isClosed) return;
-    if (next === StreamState.Closed) {
-      this.close(null);
-      return;
-    }
-    if (next === StreamState.HalfClosedLocal && this.state === StreamState.HalfClosedRemote) return;
-    if (next === StreamState.HalfClosedRemote && this.state === StreamState.HalfClosedLocal) return;
-    this.state = next;
   }
 }

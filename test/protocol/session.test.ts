@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { encodeBindResult, encodeData, encodeFin, encodeHello, encodeOpen, encodeWindowUpdate } from '../../protocol/codec.js';
+import { encodeBindResult, encodeData, encodeFin, encodeHello, encodeOpen, encodePing, encodeWindowUpdate } from '../../protocol/codec.js';
 import {
   Command,
   FRAME_HEADER_SIZE,
@@ -16,6 +16,7 @@ import {
   INITIAL_STREAM_WINDOW,
   MAX_DATA_PAYLOAD,
   MAX_STREAM_WINDOW,
+  MAX_STREAM_WINDOW_V2,
   ReplyCode,
   ResetCode,
   type Frame,
@@ -56,11 +57,11 @@ describe('Session over a real WebSocket', () => {
     await server.close();
   });
 
-  it('negotiates version 1 with HELLO on both sides', async () => {
-    assert.equal(await client.ready, 1);
-    assert.equal(await relay.ready, 1);
-    assert.equal(client.version, 1);
-    assert.equal(relay.version, 1);
+  it('negotiates version 2 with HELLO on both sides', async () => {
+    assert.equal(await client.ready, 2);
+    assert.equal(await relay.ready, 2);
+    assert.equal(client.version, 2);
+    assert.equal(relay.version, 2);
   });
 
   it('OPEN answered with success: the client learns the bound address, both ends are open', async () => {
@@ -95,18 +96,18 @@ describe('Session over a real WebSocket', () => {
     assert.equal(sink.bytes, INITIAL_STREAM_WINDOW, 'not one byte beyond the window');
     assert.equal(relay.isClosed, false);
 
-    // Half a window consumed is the threshold for an update; just below it nothing moves.
-    relayStream.consumed(INITIAL_STREAM_WINDOW / 2 - 1);
+    // A quarter of a window consumed is the threshold for an update; just below it nothing moves.
+    relayStream.consumed(INITIAL_STREAM_WINDOW / 4 - 1);
     await sleep(SETTLE_MS);
-    assert.equal(sink.bytes, INITIAL_STREAM_WINDOW, 'credit below half a window is not returned yet');
+    assert.equal(sink.bytes, INITIAL_STREAM_WINDOW, 'credit below a quarter of a window is not returned yet');
     relayStream.consumed(1);
-    await waitFor(() => sink.bytes === INITIAL_STREAM_WINDOW * 1.5, 'the returned half window');
+    await waitFor(() => sink.bytes === INITIAL_STREAM_WINDOW * 1.25, 'the returned quarter window');
     await sleep(SETTLE_MS);
-    assert.equal(sink.bytes, INITIAL_STREAM_WINDOW * 1.5, 'exactly the returned credit arrived');
+    assert.equal(sink.bytes, INITIAL_STREAM_WINDOW * 1.25, 'exactly the returned credit arrived');
 
     // From now on the sink consumes as it goes, and everything arrives intact.
     sink.autoConsume = true;
-    relayStream.consumed(INITIAL_STREAM_WINDOW * 1.5);
+    relayStream.consumed(INITIAL_STREAM_WINDOW * 1.25);
     await waitFor(() => sink.bytes === payload.length, 'all 4 MiB');
     assert.ok(sink.data.equals(payload));
     clientStream.end();
@@ -340,15 +341,15 @@ describe('Session protocol violations from a raw peer', () => {
     const peer = await server.connectRaw();
     peer.ws.send(encodeHello(1, 9));
     await waitFor(() => peer.frames.length > 0, "the relay's HELLO");
-    assert.deepEqual(peer.frames[0], { type: FrameType.Hello, streamId: 0, minVersion: 1, maxVersion: 1 });
-    assert.equal(await peer.relay.ready, 1);
+    assert.deepEqual(peer.frames[0], { type: FrameType.Hello, streamId: 0, minVersion: 2, maxVersion: 2 });
+    assert.equal(await peer.relay.ready, 2);
     peer.ws.close();
     await withTimeout(peer.closed, 'the close');
   });
 
   it('HELLO ranges that do not overlap end the session with go-away UnsupportedVersion naming both', async () => {
     const peer = await server.connectRaw();
-    peer.ws.send(encodeHello(2, 3));
+    peer.ws.send(encodeHello(3, 4));
     await withTimeout(peer.closed, 'the relay to close the WebSocket');
     assert.equal(peer.relay.closeInfo?.code, GoAwayCode.UnsupportedVersion);
     await assert.rejects(peer.relay.ready);
@@ -356,8 +357,23 @@ describe('Session protocol violations from a raw peer', () => {
     assert.ok(goAway && goAway.type === FrameType.GoAway, 'GO_AWAY instead of HELLO');
     assert.equal(peer.frames.some((frame: Frame) => frame.type === FrameType.Hello), false);
     assert.equal(goAway.code, GoAwayCode.UnsupportedVersion);
-    assert.match(goAway.reason, /2-3/);
-    assert.match(goAway.reason, /1-1/);
+    assert.match(goAway.reason, /3-4/);
+    assert.match(goAway.reason, /1-2/);
+  });
+
+  it('version 2 lets a window grow past MAX_STREAM_WINDOW up to MAX_STREAM_WINDOW_V2, and not one byte further', async () => {
+    const peer = await server.connectRaw();
+    peer.ws.send(encodeHello(1, 2));
+    await waitFor(() => peer.frames.length > 0, "the relay's HELLO");
+    assert.deepEqual(peer.frames[0], { type: FrameType.Hello, streamId: 0, minVersion: 2, maxVersion: 2 });
+    peer.ws.send(encodeOpen(1, Command.Connect, TARGET));
+    peer.ws.send(encodeWindowUpdate(1, MAX_STREAM_WINDOW_V2 - INITIAL_STREAM_WINDOW)); // exactly the maximum: allowed
+    peer.ws.send(encodePing(false, 7));
+    await waitFor(() => peer.frames.some((frame: Frame) => frame.type === FrameType.Ping && frame.ack && frame.opaque === 7), 'the answer to a ping sent after the update');
+    assert.equal(peer.relay.isClosed, false, 'a version-2 window of MAX_STREAM_WINDOW_V2 is allowed');
+    peer.ws.send(encodeWindowUpdate(1, 1));
+    await withTimeout(peer.closed, 'the relay to close the WebSocket');
+    assert.match(peer.relay.closeInfo?.reason ?? '', /ERR_WINDOW_OVERFLOW/);
   });
 
   for (const violation of CASES) {
