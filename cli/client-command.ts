@@ -2,7 +2,7 @@ import { createLogger } from '../common/log.js';
 import { startClient } from '../client/client.js';
 import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
 import { readFlagFile } from './tls-flags.js';
-import { DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
+import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT/tunnel --token TOKEN [options]
 
@@ -25,6 +25,9 @@ Options:
                               with a pin the chain is not checked, so a self-signed cert works
   --http-proxy URL            reach the relay through an HTTP proxy with CONNECT:
                               http://[user:pass@]host:port
+  --window-budget BYTES       how far the tunnel's stream windows may grow, together, beyond their
+                              initial 1 MiB each (default 67108864, 64 MiB)
+  --max-stream-window BYTES   the largest window one stream may grow to (default 33554432, 32 MiB)
   --log-level LEVEL           debug, info, warn, error or silent (default info)
   -h, --help                  show this help
 `;
@@ -45,6 +48,8 @@ export async function clientCommand(argv: string[]): Promise<number> {
     ca: { type: 'string' },
     fingerprint: { type: 'string' },
     'http-proxy': { type: 'string' },
+    'window-budget': { type: 'string' },
+    'max-stream-window': { type: 'string' },
   });
   if (flags.help) {
     process.stdout.write(CLIENT_HELP);
@@ -69,6 +74,8 @@ export async function clientCommand(argv: string[]): Promise<number> {
     ca: flags.ca === undefined ? null : readFlagFile('--ca', flags.ca as string),
     fingerprint: (flags.fingerprint as string | undefined) ?? null,
     httpProxy: (flags['http-proxy'] as string | undefined) ?? null,
+    windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, CLIENT_DEFAULTS.windowBudget),
+    maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, CLIENT_DEFAULTS.maxStreamWindow),
     logger,
   });
   const signal = await untilSignal();

@@ -49,6 +49,10 @@ Options:
   --max-frame-size BYTES      the largest WebSocket message (frame) a client may send, ${MIN_FRAME_SIZE_LIMIT} to
                               ${MAX_FRAME_SIZE} (default ${MAX_FRAME_SIZE}); told to clients in HELLO, so they split
                               data to fit; a larger frame ends that tunnel with a go-away
+  --window-budget BYTES       how far one tunnel's stream windows may grow, together, beyond their
+                              initial 1 MiB each (default 67108864, 64 MiB; at most --max-pending-bytes)
+  --max-stream-window BYTES   the largest window one stream may grow to (default 33554432, 32 MiB;
+                              at most --max-pending-bytes)
   --allow TARGET              let the relay reach TARGET; --deny TARGET refuses it. Repeatable,
   --deny TARGET               in order, first match wins, ahead of the safe default that refuses
                               loopback, private, link-local, multicast and unspecified addresses.
@@ -88,6 +92,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'idle-timeout': { type: 'string' },
     'max-pending-bytes': { type: 'string' },
     'max-frame-size': { type: 'string' },
+    'window-budget': { type: 'string' },
+    'max-stream-window': { type: 'string' },
     allow: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
@@ -125,6 +131,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
     idleTimeoutMs: secondsFlag('--idle-timeout', flags['idle-timeout'] as string | undefined, RELAY_DEFAULTS.idleTimeoutMs),
     maxPendingBytes: countFlag('--max-pending-bytes', flags['max-pending-bytes'] as string | undefined, RELAY_DEFAULTS.maxPendingBytes),
     maxFrameSize: countFlag('--max-frame-size', flags['max-frame-size'] as string | undefined, RELAY_DEFAULTS.maxFrameSize),
+    windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, RELAY_DEFAULTS.windowBudget),
+    maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, RELAY_DEFAULTS.maxStreamWindow),
     logger,
   });
   const reload = (): void => reloadUsers(relay, usersPath as string, logger);

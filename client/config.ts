@@ -3,6 +3,7 @@ import type { Address } from '../protocol/frame.js';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Logger } from '../common/log.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
+import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 import { normalizeFingerprint } from './relay-transport.js';
 
 export interface SocksCredentials {
@@ -10,7 +11,7 @@ export interface SocksCredentials {
   password: string;
 }
 
-export interface ClientConfig {
+export interface ClientConfig extends WindowConfig {
   /** ws:// or wss:// URL of the relay's tunnel endpoint. */
   relayUrl: string;
   token: string;
@@ -50,6 +51,7 @@ export const CLIENT_DEFAULTS = {
   ca: null,
   fingerprint: null,
   httpProxy: null,
+  ...WINDOW_DEFAULTS,
 } as const;
 
 export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): ClientConfig {
@@ -68,6 +70,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   checkPositive('--udp-idle-timeout', config.udpIdleTimeoutMs);
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
+  checkWindowConfig(config);
   if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {
     throw new ConfigError('--reconnect', 'need 0 < minimum ≤ maximum reconnect delay');
   }

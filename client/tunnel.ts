@@ -122,6 +122,8 @@ export class Tunnel {
       transport,
       keepaliveIntervalMs: this.config.keepaliveIntervalMs,
       keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
+      windowBudget: this.config.windowBudget,
+      maxStreamWindow: this.config.maxStreamWindow,
     });
     session.on('close', (info) => {
       this.logger.warn('tunnel down', { reason: info.reason, byPeer: info.byPeer, streams: session.streams.size });

@@ -21,7 +21,20 @@ export interface WindowSettings {
   rttMs(): number | null;
   /** Milliseconds, monotonic; injected for tests. */
   now(): number;
+  /**
+   * Bytes a stream must have consumed before its window may grow (LOCAL_BUFFER_ALLOWANCE unless
+   * a test says otherwise).
+   */
+  readonly growthAfterBytes?: number;
 }
+
+/**
+ * The kernel's buffers of a local socket take this much at once whether or not the application
+ * reads (Linux: tcp_wmem's largest send buffer, 4 MiB by default, plus the reader's initial
+ * receive buffer), so consumption proves a fast reader only beyond it: a never-reading
+ * application would otherwise earn a window of twice that from its kernel alone.
+ */
+export const LOCAL_BUFFER_ALLOWANCE = 4 * 1024 * 1024 + 512 * 1024;
 
 /** Credit is returned once this fraction of the window has been consumed. */
 const UPDATE_FRACTION = 0.25;
@@ -83,8 +96,7 @@ export class ReceiveWindow implements GrowableWindow {
     const target = this.settings.initial + growth;
     if (this.size <= target) return;
     this.size = target;
-    this.epochStartAt = this.settings.now();
-    this.epochStartConsumed = this.consumedTotal;
+    this.startEpoch(this.settings.now());
     this.account();
   }
 
@@ -96,20 +108,28 @@ export class ReceiveWindow implements GrowableWindow {
 
   /** Doubles the window (within the cap and the budget) when the last epoch was consumed fast. */
   private maybeGrow(now: number): void {
+    if (this.consumedTotal <= (this.settings.growthAfterBytes ?? LOCAL_BUFFER_ALLOWANCE)) {
+      this.startEpoch(now);
+      return;
+    }
     const consumedInEpoch = this.consumedTotal - this.epochStartConsumed;
     if (consumedInEpoch <= this.size / 2) return;
     const rtt = this.settings.rttMs();
     // A backlog larger than the window (a reader catching up after a shrink) is no faster than one window.
     const fraction = Math.min(1, consumedInEpoch / this.size);
     const fast = rtt !== null && rtt > 0 && now - this.epochStartAt < GROWTH_RTTS_PER_WINDOW * fraction * rtt;
-    this.epochStartAt = now;
-    this.epochStartConsumed = this.consumedTotal;
+    this.startEpoch(now);
     if (!fast) return;
     const wanted = Math.min(this.size * 2, this.settings.maxWindow()) - this.size;
     if (wanted <= 0) return;
     this.size += this.settings.budget.request(this, wanted);
     this.account();
     this.settings.budget.noteWindow(this.size);
+  }
+
+  private startEpoch(now: number): void {
+    this.epochStartAt = now;
+    this.epochStartConsumed = this.consumedTotal;
   }
 
   /** Reports the budget this window holds now: its growth, or its buffered bytes beyond the initial window if more. */

@@ -1,7 +1,7 @@
 /** The relay's settings: one object with defaults, and a check that names the bad setting. */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
-import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, type Address } from '../protocol/frame.js';
+import { INITIAL_STREAM_WINDOW, MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, type Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import type { PortRange } from './dialers/bind.js';
 import { UDP_REPLY_FILTERS, type UdpReplyFilter } from './dialers/udp.js';
@@ -9,10 +9,11 @@ import type { TargetRule } from './policy/target-rule.js';
 import type { UsersFile } from './tunnel/users-file.js';
 import { digestSecret } from '../common/secrets.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
+import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 
 export { checkPositive, ConfigError };
 
-export interface RelayConfig {
+export interface RelayConfig extends WindowConfig {
   /** Where the HTTP/WebSocket listener binds. Loopback unless told otherwise. */
   listen: Address;
   /** Tunnel tokens; a client must present one of them (or a token of `users`). */
@@ -83,6 +84,7 @@ export const RELAY_DEFAULTS = {
   maxFrameSize: MAX_FRAME_SIZE,
   adminToken: null,
   tls: null,
+  ...WINDOW_DEFAULTS,
 } as const;
 
 const MAX_PORT = 65535;
@@ -114,12 +116,25 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkPositive('--max-pending-bytes', config.maxPendingBytes);
   if (!Number.isInteger(config.maxPendingBytes)) throw new ConfigError('--max-pending-bytes', `must be a whole number of bytes, got ${config.maxPendingBytes}`);
   checkFrameSize(config.maxFrameSize);
+  checkWindowConfig(config);
   if (config.tls !== null) checkTls(config.tls);
   const ports = config.bindPorts;
   if (ports && !(ports.low >= 1 && ports.low <= ports.high && ports.high <= MAX_PORT)) {
     throw new ConfigError('--bind-ports', `expected LOW-HIGH within 1-${MAX_PORT}, got ${ports.low}-${ports.high}`);
   }
   return config;
+}
+
+/**
+ * The window settings a relay's sessions use: --max-pending-bytes is what a tunnel may
+ * actually hold for its target sockets, so neither one stream's window nor the tunnel's growth
+ * may promise the client more than that.
+ */
+export function relayWindowConfig(config: RelayConfig): WindowConfig {
+  return {
+    windowBudget: Math.min(config.windowBudget, config.maxPendingBytes),
+    maxStreamWindow: Math.max(INITIAL_STREAM_WINDOW, Math.min(config.maxStreamWindow, config.maxPendingBytes)),
+  };
 }
 
 /**

@@ -15,7 +15,7 @@ import { ProtocolErrorCode } from '../protocol/error-codes.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import { createApp } from './app.js';
-import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } from './config.js';
+import { checkUsersAgainstAdminToken, relayWindowConfig, resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
 import { trackSession } from './status/track-session.js';
 import { Accounts, type Account } from './tunnel/accounts.js';
@@ -82,6 +82,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       transport: req.socket,
       maxPendingBytes: config.maxPendingBytes,
       maxFrameSize: config.maxFrameSize,
+      ...relayWindowConfig(config),
     });
     sessions.add(session);
     tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 0) + 1);

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReceiveWindow, type WindowSettings } from '../../protocol/receive-window.js';
+import { LOCAL_BUFFER_ALLOWANCE, ReceiveWindow, type WindowSettings } from '../../protocol/receive-window.js';
 import { GROWTH_IDLE_GIVE_BACK_MS, WindowBudget } from '../../protocol/window-budget.js';
 
 const KiB = 1024;
@@ -17,7 +17,7 @@ interface Harness {
   clock: { now: number };
 }
 
-function harness(options: { budget?: number; maxWindow?: number; rttMs?: number | null } = {}): Harness {
+function harness(options: { budget?: number; maxWindow?: number; rttMs?: number | null; growthAfterBytes?: number } = {}): Harness {
   const clock = { now: 1_000 };
   const settings: WindowSettings = {
     initial: INITIAL,
@@ -25,6 +25,7 @@ function harness(options: { budget?: number; maxWindow?: number; rttMs?: number 
     budget: new WindowBudget(options.budget ?? 1024 * MiB),
     rttMs: () => (options.rttMs === undefined ? 50 : options.rttMs),
     now: () => clock.now,
+    growthAfterBytes: options.growthAfterBytes ?? 0,
   };
   return { settings, clock };
 }
@@ -78,6 +79,16 @@ describe('ReceiveWindow', () => {
     transfer(h, peer, 8 * MiB, 14); // 8 chunks (half a window) take 112 ms: over two round trips
     assert.equal(window.size, INITIAL);
     assert.equal(h.settings.budget.used, 0);
+  });
+
+  it("earns nothing for what a local socket's kernel buffers could have taken without the application reading", () => {
+    const h = harness({ rttMs: 50, growthAfterBytes: LOCAL_BUFFER_ALLOWANCE });
+    const window = new ReceiveWindow(h.settings);
+    const peer = new Peer(window, INITIAL);
+    transfer(h, peer, LOCAL_BUFFER_ALLOWANCE, 0.01); // taken at once, as a kernel takes it for a reader that never reads
+    assert.equal(window.size, INITIAL, 'within the allowance: no growth');
+    transfer(h, peer, 4 * MiB, 0.01);
+    assert.ok(window.size > INITIAL, 'consumption beyond it proves a reader and the window grows');
   });
 
   it('does not grow before a round trip has been measured', () => {
