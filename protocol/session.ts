@@ -192,7 +192,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.keepalive = new Keepalive({
       intervalMs: options.keepaliveIntervalMs,
       timeoutMs: options.keepaliveTimeoutMs,
-      sendPing: (opaque) => this.sendControl(encodePing(false, opaque)),
+      // Nothing but HELLO (or GO_AWAY) may precede HELLO, so pings wait for the handshake (a probe follows it).
+      sendPing: (opaque) => {
+        if (this.version !== 0) this.sendControl(encodePing(false, opaque));
+      },
       isBusy: () => this.movedSinceLastTick(),
       onTick: (now) => this.windowBudget.sweep(now),
       onRtt: (ms) => {
@@ -374,7 +377,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
         throw new ProtocolError(ProtocolErrorCode.FrameTooLarge, `frame of ${data.length} bytes, over the ${this.maxFrameSize}-byte limit this side announced`);
       }
       const frame = decodeFrame(data);
-      if (this.version === 0 && frame.type !== FrameType.Hello) {
+      // A GO_AWAY may come instead of HELLO: the peer refuses the session and says why.
+      if (this.version === 0 && frame.type !== FrameType.Hello && frame.type !== FrameType.GoAway) {
         throw new ProtocolError(ProtocolErrorCode.NoHello, `frame type ${frame.type} before HELLO`);
       }
       this.handle(frame);
