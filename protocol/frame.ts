@@ -8,6 +8,8 @@ import type { ProtocolErrorCode } from './error-codes.js';
 export const PROTOCOL_VERSION_MIN = 1;
 export const PROTOCOL_VERSION_MAX = 1;
 
+/** The HTTP path where the relay takes the tunnel's WebSocket upgrade (other paths answer 404). */
+export const TUNNEL_PATH = '/tunnel';
 /** WebSocket subprotocol announced by clients and selected by the relay. */
 export const WS_SUBPROTOCOL = 'sockbridge.v1';
 /** Prefix of the optional subprotocol entry that carries a base64url tunnel token (for browsers). */
