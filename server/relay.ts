@@ -16,6 +16,7 @@ import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../pro
 import { Session } from '../protocol/session.js';
 import { createApp } from './app.js';
 import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } from './config.js';
+import { ErrorReason } from './status/error-reasons.js';
 import { StatusModel } from './status/status-model.js';
 import { trackSession } from './status/track-session.js';
 import { Accounts, type Account } from './tunnel/accounts.js';
@@ -86,7 +87,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     sessions.add(session);
     tunnelsByToken.set(tokenName, (tunnelsByToken.get(tokenName) ?? 0) + 1);
     logger.info('tunnel opened', { remote, token: tokenName });
-    trackSession(status, session, remote, tokenName); // before serveSession: the model must know a stream before handlers report on it
+    const observer = trackSession(status, session, remote, tokenName);
     // A tunnel that upgrades but never says HELLO must not hold its socket until the keepalive gives up.
     const helloTimer = setTimeout(() => {
       if (session.version === 0) session.close(GoAwayCode.ProtocolError, `no HELLO within ${config.handshakeTimeoutMs} ms`);
@@ -102,7 +103,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       udpReplies: config.udpReplies,
       localAddress: req.socket.localAddress ?? '127.0.0.1',
       logger,
-      observer: status,
+      observer,
     });
     session.on('close', (info) => {
       sessions.delete(session);
@@ -120,12 +121,12 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     const account = accounts.match(presentedToken(req));
     if (account === null) {
       logger.warn('tunnel refused: missing or wrong token', { remote: req.socket.remoteAddress });
-      status.countError('unauthorized-tunnel');
+      status.countError(ErrorReason.UnauthorizedTunnel);
       return rejectUpgrade(socket, 401, 'Unauthorized');
     }
     if ((tunnelsByToken.get(account.name) ?? 0) >= account.maxTunnels) {
       logger.warn('tunnel refused: too many tunnels for this token', { token: account.name, limit: account.maxTunnels });
-      status.countError('limit-tunnels-per-token');
+      status.countError(ErrorReason.TunnelsPerToken);
       return rejectUpgrade(socket, 429, 'Too Many Requests');
     }
     wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account));
