@@ -20,7 +20,7 @@ import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } fro
 import { StatusModel } from './status/status-model.js';
 import { acceptTunnel } from './tunnel/accept-tunnel.js';
 import { Accounts } from './tunnel/accounts.js';
-import { admitUpgrade } from './tunnel/admit-upgrade.js';
+import { admitUpgrade, type UpgradeGate } from './tunnel/admit-upgrade.js';
 import { OpenTunnels } from './tunnel/open-tunnels.js';
 import type { UsersFile } from './tunnel/users-file.js';
 
@@ -65,7 +65,13 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const status = new StatusModel();
   const wss = createWebSocketServer();
   const server = createHttpServer(config, createApp({ logger, tunnelCount: () => tunnels.sessions.size, status, adminToken: config.adminToken }).fetch);
-  const gate = { accounts: () => accounts, isDraining, tunnelsOf: (name: string) => tunnels.countFor(name), logger, countError: (reason: string) => status.countError(reason) };
+  const gate: UpgradeGate = {
+    accounts: () => accounts,
+    isDraining,
+    tunnelsOf: (name) => tunnels.countFor(name),
+    logger,
+    countError: (reason) => status.countError(reason),
+  };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const account = admitUpgrade(req, socket, gate);
