@@ -55,7 +55,7 @@ export async function handleBind(request: OpenRequest): Promise<void> {
     peer = await listener.accepted;
   } catch (err) {
     const code = err instanceof DialError ? err.code : ErrorReason.UnknownDialError;
-    // Canceled: the stream closed first, so there is nobody to tell and nothing to count.
+    // Canceled: the client went away (its stream closed, or its FIN came), so nothing failed to log or count.
     if (code === BIND_CANCELED) session.answerBind(stream, ReplyCode.GeneralFailure);
     else refuseBind(request, { reply: ReplyCode.GeneralFailure, reason: code }, { level: 'info', message: 'bind: no connection came', fields: { code } });
     return;
