@@ -1,10 +1,11 @@
 import { createLogger } from '../common/log.js';
+import { TUNNEL_PATH } from '../protocol/frame.js';
 import { startClient } from '../client/client.js';
 import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
 import { readFlagFile } from './tls-flags.js';
 import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
-export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT/tunnel --token TOKEN [options]
+export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT${TUNNEL_PATH} --token TOKEN [options]
 
 Opens a SOCKS4/4a/5 listener and carries every connection over one WebSocket to the relay.
 
@@ -56,7 +57,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const relayUrl = flags.relay as string | undefined;
-  if (!relayUrl) throw new UsageError('--relay: the relay URL is required, e.g. --relay ws://relay.example:8080/tunnel');
+  if (!relayUrl) throw new UsageError(`--relay: the relay URL is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
   const token = (flags.token as string | undefined) ?? tokensFrom(undefined)[0];
   if (!token) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);

@@ -4,14 +4,14 @@ import { startRelay, type Relay } from '../server/relay.js';
 import { loadUsersFile, UsersFileError } from '../server/tunnel/users-file.js';
 import type { UdpReplyFilter } from '../server/dialers/udp.js';
 import { relayTlsFlags } from './tls-flags.js';
-import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT } from '../protocol/frame.js';
+import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, TUNNEL_PATH } from '../protocol/frame.js';
 import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
 import { DEFAULT_GRACE_MS, countFlag, hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const RELAY_HELP = `Usage: sockbridge relay --token TOKEN [options]
        sockbridge relay --users FILE [options]
 
-Serves the tunnel at ws://HOST:PORT/tunnel and a health check at /healthz (wss:// and
+Serves the tunnel at ws://HOST:PORT${TUNNEL_PATH} and a health check at /healthz (wss:// and
 https:// with --tls-cert and --tls-key). With an admin token it also serves the status
 page at /, its API at /api/status and /api/events, and Prometheus metrics at /metrics.
 

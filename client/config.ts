@@ -1,5 +1,5 @@
 /** The client's settings: one object with defaults, and a check that names the bad setting. */
-import type { Address } from '../protocol/frame.js';
+import { TUNNEL_PATH, type Address } from '../protocol/frame.js';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Logger } from '../common/log.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
@@ -60,7 +60,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   try {
     url = new URL(config.relayUrl);
   } catch {
-    throw new ConfigError('--relay', `"${config.relayUrl}" is not a URL (expected ws://HOST:PORT/tunnel)`);
+    throw new ConfigError('--relay', `"${config.relayUrl}" is not a URL (expected ws://HOST:PORT${TUNNEL_PATH})`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError('--relay', `must be a ws:// or wss:// URL, got ${url.protocol}`);
   checkRelayTransport(config, url);

@@ -10,6 +10,8 @@ export const PROTOCOL_VERSION_MAX = 2;
 /** The first version whose windows may grow beyond MAX_STREAM_WINDOW, up to MAX_STREAM_WINDOW_V2. */
 export const PROTOCOL_VERSION_LARGE_WINDOWS = 2;
 
+/** The HTTP path where the relay takes the tunnel's WebSocket upgrade (other paths answer 404). */
+export const TUNNEL_PATH = '/tunnel';
 /** WebSocket subprotocol announced by clients and selected by the relay. */
 export const WS_SUBPROTOCOL = 'sockbridge.v1';
 /** Prefix of the optional subprotocol entry that carries a base64url tunnel token (for browsers). */

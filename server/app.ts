@@ -1,6 +1,7 @@
 /** The relay's HTTP surface as a Hono app. The /tunnel upgrade itself is handled in relay.ts on the raw socket. */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { TUNNEL_PATH } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import { adminAuth } from './routes/admin-auth.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -25,7 +26,7 @@ const ADMIN_PATHS = ['/', '/assets/*', '/api/*', '/metrics'];
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok', tunnels: deps.tunnelCount() }));
-  app.all('/tunnel', () => {
+  app.all(TUNNEL_PATH, () => {
     throw new HTTPException(426, { message: 'this endpoint takes a WebSocket upgrade' });
   });
   if (deps.status) {

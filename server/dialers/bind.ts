@@ -6,7 +6,11 @@ import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
+import { ErrorReason } from '../status/error-reasons.js';
 import { DialError } from './connect.js';
+
+/** The code `accepted` rejects with when the listener was closed before a peer came: nothing failed. */
+export const BIND_CANCELED = 'ECANCELED';
 
 export interface PortRange {
   low: number;
@@ -47,7 +51,7 @@ export async function openBindListener(expectedPeer: Address, fallbackHost: stri
   const close = (): void => {
     clearTimeout(timer);
     server.close();
-    settle.reject(new DialError('ECANCELED', 'bind listener closed'));
+    settle.reject(new DialError(BIND_CANCELED, 'bind listener closed'));
   };
   const timer = setTimeout(() => {
     server.close();
@@ -57,7 +61,7 @@ export async function openBindListener(expectedPeer: Address, fallbackHost: stri
     // An accept failure (e.g. EMFILE) ends this BIND, never the relay.
     clearTimeout(timer);
     server.close();
-    settle.reject(new DialError((err as NodeJS.ErrnoException).code ?? 'EUNKNOWN', err.message));
+    settle.reject(new DialError((err as NodeJS.ErrnoException).code ?? ErrorReason.UnknownDialError, err.message));
   });
   server.once('connection', (socket) => {
     clearTimeout(timer);

@@ -4,15 +4,13 @@ import { connect, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
 import { SharedBufferReads } from '../../protocol/shared-read.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
-
-/** The code of a dial the destination policy refused; mapped to SOCKS reply 0x02. */
-export const POLICY_REFUSED = 'ERR_POLICY';
+import { ErrorReason } from '../status/error-reasons.js';
 
 export class DialError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    /** For POLICY_REFUSED: the rule that refused. */
+    /** For ErrorReason.PolicyRefused: the rule that refused. */
     readonly rule?: string,
   ) {
     super(message);
@@ -67,11 +65,11 @@ export function dialTcp(target: Address, timeoutMs: number, policy: DestinationP
 function firstErrno(err: NodeJS.ErrnoException): string {
   if (err.code) return err.code;
   const inner = (err as unknown as AggregateError).errors?.[0] as NodeJS.ErrnoException | undefined;
-  return inner?.code ?? 'EUNKNOWN';
+  return inner?.code ?? ErrorReason.UnknownDialError;
 }
 
 function refusal(rule: string): DialError {
-  return new DialError(POLICY_REFUSED, `refused by ${rule}`, rule);
+  return new DialError(ErrorReason.PolicyRefused, `refused by ${rule}`, rule);
 }
 
 /** dns.lookup, keeping only the addresses the policy allows. */

@@ -3,6 +3,7 @@
  * messages, so the mapping is visible in one place (RFC 1928 §6 reply codes).
  */
 import { ReplyCode } from '../../protocol/frame.js';
+import { ErrorReason } from '../status/error-reasons.js';
 
 const REPLY_BY_ERRNO: Readonly<Record<string, ReplyCode>> = {
   ECONNREFUSED: ReplyCode.ConnectionRefused,
@@ -21,7 +22,7 @@ const REPLY_BY_ERRNO: Readonly<Record<string, ReplyCode>> = {
   EAFNOSUPPORT: ReplyCode.NetworkUnreachable,
   EACCES: ReplyCode.NotAllowed,
   // Not an errno: the relay's own destination policy refused (dialers/connect.ts).
-  ERR_POLICY: ReplyCode.NotAllowed,
+  [ErrorReason.PolicyRefused]: ReplyCode.NotAllowed,
   EPERM: ReplyCode.NotAllowed,
 };
 

@@ -7,28 +7,19 @@
 import { EventEmitter } from 'node:events';
 import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, type Address } from '../../protocol/frame.js';
-import type { OpenObserver } from '../tunnel/serve-session.js';
+import type { OpenObserver, StreamCounters } from './open-observer.js';
 import { RelayMetrics, STREAM_KINDS } from './relay-metrics.js';
 import type { StatusSnapshot, StreamKind, StreamStatus, TunnelStatus } from './snapshot.js';
 import { ThroughputRing } from './throughput-ring.js';
 import { RELAY_VERSION } from './version.js';
+
+export type { StreamCounters };
 
 /** What the model reads from a tunnel's session (protocol/session.ts's Session has all of it). */
 export interface TunnelCounters {
   readonly bytesSent: number;
   readonly bytesReceived: number;
   readonly rttMs: number | null;
-}
-
-/** What the model reads from a stream (protocol/stream.ts's Stream has all of it). */
-export interface StreamCounters {
-  readonly id: number;
-  readonly command: Command;
-  readonly state: string;
-  readonly bytesSent: number;
-  readonly bytesReceived: number;
-  readonly openedAt: number;
-  whenClosed(listener: () => void): void;
 }
 
 export interface TunnelInfo {
@@ -39,10 +30,9 @@ export interface TunnelInfo {
   counters: TunnelCounters;
 }
 
-/** The relay's handle on one registered tunnel. */
-export interface TrackedTunnel {
+/** The relay's handle on one registered tunnel; its streams are reported through it. */
+export interface TrackedTunnel extends OpenObserver {
   readonly id: string;
-  addStream(stream: StreamCounters, command: Command, destination: Address): void;
   /** The tunnel is gone; its bytes stay in the totals. Idempotent. */
   close(): void;
 }
@@ -96,7 +86,7 @@ export interface StatusModelEvents {
   close: [];
 }
 
-export class StatusModel extends EventEmitter<StatusModelEvents> implements OpenObserver {
+export class StatusModel extends EventEmitter<StatusModelEvents> {
   readonly version: string;
   readonly startedAt = Date.now();
   readonly metrics: RelayMetrics;
@@ -136,6 +126,9 @@ export class StatusModel extends EventEmitter<StatusModelEvents> implements Open
     return {
       id: record.id,
       addStream: (stream, command, destination) => this.addStream(record, stream, command, destination),
+      opened: (stream, resolved, dialMs) => this.opened(stream, resolved, dialMs),
+      refused: (stream, reply, reason, dialMs) => this.refused(stream, reply, reason, dialMs),
+      countError: (reason) => this.countError(reason),
       close: () => this.closeTunnel(record),
     };
   }
@@ -146,7 +139,7 @@ export class StatusModel extends EventEmitter<StatusModelEvents> implements Open
     this.metrics.error(reason);
   }
 
-  // ---- OpenObserver: how each OPEN ended ----
+  // ---- how each OPEN ended (a TrackedTunnel passes these on) ----
 
   opened(stream: StreamCounters, resolved: Address | null, dialMs?: number): void {
     const record = this.streams.get(stream);

@@ -1,25 +1,26 @@
-/** Wires one relay session into the status model: its streams as they open, its end. */
+/** Wires one relay session into the status model: the tunnel while it lasts, and how it ended. */
 import { ProtocolErrorCode } from '../../protocol/error-codes.js';
 import { GoAwayCode } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
+import { ErrorReason } from './error-reasons.js';
 import type { StatusModel, TrackedTunnel } from './status-model.js';
 
 /** Session ends worth counting as errors; a client that simply goes away is not one. */
-const ERROR_BY_GOAWAY: Readonly<Partial<Record<GoAwayCode, string>>> = {
-  [GoAwayCode.ProtocolError]: 'tunnel-protocol-error',
-  [GoAwayCode.KeepaliveTimeout]: 'tunnel-keepalive-timeout',
-  [GoAwayCode.UnsupportedVersion]: 'tunnel-unsupported-version',
+const ERROR_BY_GOAWAY: Readonly<Partial<Record<GoAwayCode, ErrorReason>>> = {
+  [GoAwayCode.ProtocolError]: ErrorReason.TunnelProtocolError,
+  [GoAwayCode.KeepaliveTimeout]: ErrorReason.TunnelKeepaliveTimeout,
+  [GoAwayCode.UnsupportedVersion]: ErrorReason.TunnelUnsupportedVersion,
 };
 
 /**
- * Call before serveSession(), so the model has the stream before any handler reports on it.
- * Registering a tunnel touches only names and addresses: the token itself never reaches the model.
+ * Registers the tunnel; the returned handle is the session's OpenObserver (serveSession
+ * reports each stream to it). Only names and addresses are registered: the token itself
+ * never reaches the model.
  */
 export function trackSession(model: StatusModel, session: Session, remote: string, tokenName: string): TrackedTunnel {
   const tunnel = model.addTunnel({ remote, tokenName, counters: session });
-  session.on('open', (stream, command, address) => tunnel.addStream(stream, command, address));
   session.on('close', (info) => {
-    const reason = info.errorCode === ProtocolErrorCode.FrameTooLarge ? 'limit-frame-size' : ERROR_BY_GOAWAY[info.code];
+    const reason = info.errorCode === ProtocolErrorCode.FrameTooLarge ? ErrorReason.FrameSize : ERROR_BY_GOAWAY[info.code];
     if (reason) model.countError(reason);
     tunnel.close();
   });

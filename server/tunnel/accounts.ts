@@ -6,6 +6,7 @@
 import { DestinationPolicy } from '../policy/destination-policy.js';
 import type { TargetRule } from '../policy/target-rule.js';
 import { TokenChecker } from './auth.js';
+import { cliTokenName } from './token-names.js';
 import type { UsersFile } from './users-file.js';
 
 export interface Account {
@@ -32,7 +33,7 @@ export class Accounts {
     const globalRules = users?.rules ?? [];
     const tokenPolicy = new DestinationPolicy([...defaults.rules, ...globalRules]);
     tokens.forEach((_, index) => {
-      const name = `token-${index + 1}`;
+      const name = cliTokenName(index);
       this.byName.set(name, { name, policy: tokenPolicy, maxTunnels: defaults.maxTunnels, maxStreams: defaults.maxStreams });
     });
     for (const user of users?.users ?? []) {

@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WS_TOKEN_SUBPROTOCOL_PREFIX } from '../../protocol/frame.js';
 import { digestSecret } from '../../common/secrets.js';
+import { cliTokenName } from './token-names.js';
 
 const BEARER_PREFIX = 'bearer ';
 
@@ -13,12 +14,11 @@ export class TokenChecker {
   private readonly entries: Array<{ name: string; digest: Buffer }>;
 
   /**
-   * Tokens given on the command line have no names of their own: they are called `token-1`,
-   * `token-2`… by position, so status and logs can say which one matched. A users file gives
+   * Tokens given on the command line are named by position (cliTokenName). A users file gives
    * names and SHA-256 digests (`digestSecret` is SHA-256), checked after the tokens.
    */
   constructor(tokens: readonly string[], named: ReadonlyArray<{ name: string; digest: Buffer }> = []) {
-    this.entries = [...tokens.map((token, index) => ({ name: `token-${index + 1}`, digest: digestSecret(token) })), ...named];
+    this.entries = [...tokens.map((token, index) => ({ name: cliTokenName(index), digest: digestSecret(token) })), ...named];
   }
 
   /** The name of the token `presented` matches, or null; every token is compared, matched or not. */

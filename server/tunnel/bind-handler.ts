@@ -8,22 +8,26 @@ import { ReplyCode } from '../../protocol/frame.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
 import type { Stream } from '../../protocol/stream.js';
 import { formatHostPort } from '../../common/host-port.js';
-import { openBindListener, type BindListener } from '../dialers/bind.js';
-import { DialError, POLICY_REFUSED } from '../dialers/connect.js';
+import { BIND_CANCELED, openBindListener, type BindListener } from '../dialers/bind.js';
+import { DialError } from '../dialers/connect.js';
 import { replyForErrno } from '../dialers/errno-replies.js';
+import { ErrorReason } from '../status/error-reasons.js';
 import { checkBindPeer, checkBindRequest } from './bind-peers.js';
-import type { OpenRequest } from './serve-session.js';
+import { refuseBind, refuseOpen, type OpenRequest } from './open-request.js';
 
-export async function handleBind({ session, stream, target, destination, options }: OpenRequest): Promise<void> {
+export async function handleBind(request: OpenRequest): Promise<void> {
+  const { session, stream, target, destination, options } = request;
   const { logger } = options;
   // Resolved before anyone can connect, so the check after accept waits on no I/O: while a
   // lookup ran, the unattended peer socket could reset (an uncaught 'error' that took the
   // relay down) or end (an 'end' that no bridge heard).
   const { expected, refusedBy } = await checkBindRequest(target, options.policy);
   if (refusedBy !== null) {
-    logger.warn('bind refused by policy', { stream: stream.id, dest: destination, rule: refusedBy });
-    if (!stream.isClosed) options.observer?.refused(stream, ReplyCode.NotAllowed, POLICY_REFUSED);
-    session.answerOpen(stream, ReplyCode.NotAllowed);
+    refuseOpen(
+      request,
+      { reply: ReplyCode.NotAllowed, reason: ErrorReason.PolicyRefused },
+      { level: 'warn', message: 'bind refused by policy', fields: { dest: destination, rule: refusedBy } },
+    );
     return;
   }
   let listener: BindListener;
@@ -31,9 +35,11 @@ export async function handleBind({ session, stream, target, destination, options
     listener = await openBindListener(target, options.localAddress, options.bind);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    logger.warn('bind failed', { stream: stream.id, code, error: (err as Error).message });
-    if (!stream.isClosed) options.observer?.refused(stream, replyForErrno(code), code ?? 'EUNKNOWN');
-    session.answerOpen(stream, replyForErrno(code));
+    refuseOpen(
+      request,
+      { reply: replyForErrno(code), reason: code ?? ErrorReason.UnknownDialError },
+      { level: 'warn', message: 'bind failed', fields: { code, error: (err as Error).message } },
+    );
     return;
   }
   stream.whenClosed(() => listener.close()); // the SOCKS client gave up: free the port at once
@@ -48,21 +54,22 @@ export async function handleBind({ session, stream, target, destination, options
   try {
     peer = await listener.accepted;
   } catch (err) {
-    const code = err instanceof DialError ? err.code : 'EUNKNOWN';
-    if (code !== 'ECANCELED') logger.info('bind: no connection came', { stream: stream.id, code });
-    if (code !== 'ECANCELED' && !stream.isClosed) options.observer?.refused(stream, ReplyCode.GeneralFailure, code);
-    session.answerBind(stream, ReplyCode.GeneralFailure);
+    const code = err instanceof DialError ? err.code : ErrorReason.UnknownDialError;
+    // Canceled: the client went away (its stream closed, or its FIN came), so nothing failed to log or count.
+    if (code === BIND_CANCELED) session.answerBind(stream, ReplyCode.GeneralFailure);
+    else refuseBind(request, { reply: ReplyCode.GeneralFailure, reason: code }, { level: 'info', message: 'bind: no connection came', fields: { code } });
     return;
   }
   const peerAddress = { host: peer.remoteAddress ?? '0.0.0.0', port: peer.remotePort ?? 0 };
   const verdict = checkBindPeer(peerAddress, expected, options.policy);
   if (!verdict.allowed) {
     const peerText = formatHostPort(peerAddress);
-    if (verdict.reason === 'policy') logger.warn('bind: refused a connection by policy', { stream: stream.id, peer: peerText, rule: verdict.rule });
-    else logger.info('bind: refused a connection from an unexpected host', { stream: stream.id, peer: peerText, expected: destination });
+    const log =
+      verdict.reason === ErrorReason.PolicyRefused
+        ? { level: 'warn' as const, message: 'bind: refused a connection by policy', fields: { peer: peerText, rule: verdict.rule } }
+        : { level: 'info' as const, message: 'bind: refused a connection from an unexpected host', fields: { peer: peerText, expected: destination } };
     peer.destroy();
-    if (!stream.isClosed) options.observer?.refused(stream, ReplyCode.NotAllowed, verdict.reason === 'policy' ? POLICY_REFUSED : 'unexpected-peer');
-    session.answerBind(stream, ReplyCode.NotAllowed);
+    refuseBind(request, { reply: ReplyCode.NotAllowed, reason: verdict.reason }, log);
     return;
   }
   if (stream.isClosed) {

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
 import { isUnspecified } from '../dialers/bind.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
+import { ErrorReason } from '../status/error-reasons.js';
 
 export interface BindRequestCheck {
   /** Addresses a peer may come from; null for any (DST.ADDR all zeros). */
@@ -16,10 +17,11 @@ export interface BindRequestCheck {
   refusedBy: string | null;
 }
 
+/** A refused peer's `reason` is the name its refusal is counted under. */
 export type PeerVerdict =
   | { allowed: true }
-  | { allowed: false; reason: 'unexpected-peer' }
-  | { allowed: false; reason: 'policy'; rule: string };
+  | { allowed: false; reason: typeof ErrorReason.UnexpectedPeer }
+  | { allowed: false; reason: typeof ErrorReason.PolicyRefused; rule: string };
 
 /**
  * The SOCKS4 note: the incoming peer must be DSTIP. For SOCKS5 we apply the same check
@@ -41,9 +43,9 @@ export async function checkBindRequest(target: Address, policy: DestinationPolic
 /** The peer must be expected, and the rules must allow its address and port. */
 export function checkBindPeer(peer: Address, expected: ReadonlySet<string> | null, policy: DestinationPolicy): PeerVerdict {
   const ip = unmapIPv4(peer.host);
-  if (expected !== null && !expected.has(ip)) return { allowed: false, reason: 'unexpected-peer' };
+  if (expected !== null && !expected.has(ip)) return { allowed: false, reason: ErrorReason.UnexpectedPeer };
   const decision = policy.decide({ name: null, ip, port: peer.port, command: 'bind' });
-  return decision.allowed ? { allowed: true } : { allowed: false, reason: 'policy', rule: decision.rule };
+  return decision.allowed ? { allowed: true } : { allowed: false, reason: ErrorReason.PolicyRefused, rule: decision.rule };
 }
 
 async function resolveAll(name: string): Promise<string[]> {

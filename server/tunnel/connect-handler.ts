@@ -4,21 +4,24 @@ import { bridgeSocket } from '../../protocol/socket-bridge.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { dialTcp, DialError, type DialedSocket } from '../dialers/connect.js';
 import { replyForErrno } from '../dialers/errno-replies.js';
-import type { OpenRequest } from './serve-session.js';
+import { ErrorReason } from '../status/error-reasons.js';
+import { refuseOpen, type OpenRequest } from './open-request.js';
 
-export async function handleConnect({ session, stream, target, destination, options }: OpenRequest): Promise<void> {
+export async function handleConnect(request: OpenRequest): Promise<void> {
+  const { session, stream, target, destination, options } = request;
   const { logger } = options;
   let dialed: DialedSocket;
   const dialStart = performance.now();
   try {
     dialed = await dialTcp(target, options.dialTimeoutMs, options.policy);
   } catch (err) {
-    const code = err instanceof DialError ? err.code : 'EUNKNOWN';
+    const code = err instanceof DialError ? err.code : ErrorReason.UnknownDialError;
     const reply = replyForErrno(code);
-    if (err instanceof DialError && err.rule) logger.warn('connect refused by policy', { stream: stream.id, dest: destination, rule: err.rule });
-    else logger.info('connect failed', { stream: stream.id, dest: destination, code, reply });
-    if (!stream.isClosed) options.observer?.refused(stream, reply, code, performance.now() - dialStart);
-    session.answerOpen(stream, reply);
+    const log =
+      err instanceof DialError && err.rule
+        ? { level: 'warn' as const, message: 'connect refused by policy', fields: { dest: destination, rule: err.rule } }
+        : { level: 'info' as const, message: 'connect failed', fields: { dest: destination, code, reply } };
+    refuseOpen(request, { reply, reason: code, dialMs: performance.now() - dialStart }, log);
     return;
   }
   const { socket, reads } = dialed;

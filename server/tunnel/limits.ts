@@ -4,6 +4,7 @@
  */
 import { Command } from '../../protocol/frame.js';
 import { StreamState, type Stream } from '../../protocol/stream.js';
+import { ErrorReason } from '../status/error-reasons.js';
 
 export interface TunnelLimits {
   /** Open streams of any kind. */
@@ -40,17 +41,8 @@ export function startIdleSweep(streams: ReadonlyMap<number, Stream>, idleTimeout
   return () => clearInterval(timer);
 }
 
-/** Stable names of the limits, used in logs and in the relay's error counters. */
-export const LimitName = {
-  Streams: 'limit-streams-per-tunnel',
-  Binds: 'limit-binds-per-tunnel',
-  UdpAssociations: 'limit-udp-per-tunnel',
-  /** Bytes received from the client but not yet taken by target sockets, summed over the tunnel. */
-  PendingBytes: 'limit-pending-bytes-per-tunnel',
-  /** A stream with no DATA either way for --idle-timeout. */
-  IdleTimeout: 'idle-timeout',
-} as const;
-export type LimitName = (typeof LimitName)[keyof typeof LimitName];
+/** The per-tunnel limits an OPEN can break, by their stable names (logged, and counted as errors). */
+export type StreamLimit = typeof ErrorReason.StreamsPerTunnel | typeof ErrorReason.BindsPerTunnel | typeof ErrorReason.UdpPerTunnel;
 
 export class StreamLimiter {
   private total = 0;
@@ -59,7 +51,7 @@ export class StreamLimiter {
   constructor(private readonly limits: TunnelLimits) {}
 
   /** Counts the stream until it closes and returns null, or returns the limit it would break. */
-  admit(stream: Stream, command: Command): LimitName | null {
+  admit(stream: Stream, command: Command): StreamLimit | null {
     const exceeded = this.exceeded(command);
     if (exceeded) return exceeded;
     this.total += 1;
@@ -71,11 +63,11 @@ export class StreamLimiter {
     return null;
   }
 
-  private exceeded(command: Command): LimitName | null {
-    if (this.total >= this.limits.maxStreams) return LimitName.Streams;
+  private exceeded(command: Command): StreamLimit | null {
+    if (this.total >= this.limits.maxStreams) return ErrorReason.StreamsPerTunnel;
     const sameKind = this.byCommand.get(command) ?? 0;
-    if (command === Command.Bind && sameKind >= this.limits.maxBinds) return LimitName.Binds;
-    if (command === Command.UdpAssociate && sameKind >= this.limits.maxUdpAssociations) return LimitName.UdpAssociations;
+    if (command === Command.Bind && sameKind >= this.limits.maxBinds) return ErrorReason.BindsPerTunnel;
+    if (command === Command.UdpAssociate && sameKind >= this.limits.maxUdpAssociations) return ErrorReason.UdpPerTunnel;
     return null;
   }
 }

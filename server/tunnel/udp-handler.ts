@@ -6,7 +6,7 @@ import { ReplyCode } from '../../protocol/frame.js';
 import { formatHostPort } from '../../common/host-port.js';
 import type { Logger, LogFields } from '../../common/log.js';
 import { UdpAssociation } from '../dialers/udp.js';
-import type { OpenRequest } from './serve-session.js';
+import type { OpenRequest } from './open-request.js';
 
 export async function handleUdpAssociate({ session, stream, options }: OpenRequest): Promise<void> {
   const { logger } = options;

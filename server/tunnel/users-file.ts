@@ -7,8 +7,9 @@
  * field: `--users users.json: users[1].tokenSha256: expected 64 hex digits`.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../../common/config-error.js';
 import { parseTargetRule, RULE_COMMANDS, RuleSyntaxError, type RuleAction, type RuleCommand, type TargetRule } from '../policy/target-rule.js';
+import { isCliTokenName } from './token-names.js';
 
 export interface UserEntry {
   name: string;
@@ -43,8 +44,6 @@ export class UsersFileError extends ConfigError {
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 /** Names show up in logs, the status page and metrics: keep them plain. */
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-/** --token tunnels are named token-1, token-2…; a user must not pass for one. */
-const CLI_TOKEN_NAME = /^token-\d+$/;
 const FILE_KEYS = ['users', 'rules'];
 const USER_KEYS = ['name', 'tokenSha256', 'maxTunnels', 'maxStreams', 'rules'];
 const RULE_KEYS = ['action', 'target', 'commands'];
@@ -95,7 +94,8 @@ function parseUser(entry: unknown, at: string, file: string, fail: Fail): UserEn
   if (typeof name !== 'string' || !USER_NAME.test(name)) {
     return fail(`${at}.name`, 'expected a name of 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
   }
-  if (CLI_TOKEN_NAME.test(name)) fail(`${at}.name`, `"${name}" is reserved for --token tokens`);
+  // A user must not pass for a --token tunnel.
+  if (isCliTokenName(name)) fail(`${at}.name`, `"${name}" is reserved for --token tokens`);
   // Past the name, every message also says whose entry it is.
   const failNamed: Fail = (field, reason) => fail(field, `${reason} (user "${name}")`);
   const hash = user.tokenSha256;

@@ -1,0 +1,28 @@
+/** The relay's open tunnels: their sessions, and how many each token holds (for --max-tunnels-per-token). */
+import type { Session } from '../../protocol/session.js';
+
+export class OpenTunnels {
+  readonly sessions = new Set<Session>();
+  private readonly byToken = new Map<string, number>();
+
+  /** Counts `session` under `tokenName` until it closes. */
+  add(session: Session, tokenName: string): void {
+    this.sessions.add(session);
+    this.byToken.set(tokenName, this.countFor(tokenName) + 1);
+    session.on('close', () => {
+      this.sessions.delete(session);
+      this.byToken.set(tokenName, (this.byToken.get(tokenName) ?? 1) - 1);
+    });
+  }
+
+  countFor(tokenName: string): number {
+    return this.byToken.get(tokenName) ?? 0;
+  }
+
+  /** Streams open over every tunnel. */
+  streamCount(): number {
+    let sum = 0;
+    for (const session of this.sessions) sum += session.streams.size;
+    return sum;
+  }
+}
