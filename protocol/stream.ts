@@ -5,6 +5,7 @@
 import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Command, INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW, ProtocolError, ReplyCode, ResetCode, type Address } from './frame.js';
 import { ProtocolErrorCode } from './error-codes.js';
+import { UNSPECIFIED_ADDRESS } from './address.js';
 
 export const StreamState = {
   /** OPEN sent (client) or received (relay); no OPEN_RESULT yet. */
@@ -51,8 +52,6 @@ export interface StreamOwner {
   /** The stream's received-but-not-consumed bytes changed by `delta` (the session keeps the sum). */
   pendingChanged?(delta: number): void;
 }
-
-const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
 
 /**
  * writeBorrowed keeps bytes at least this long in a (64 KiB) frame-pool buffer; shorter ones

@@ -35,7 +35,7 @@ export function encodeUserPassStatus(status: UserPassStatus): Buffer {
 
 /**
  * RFC 1928 §6: VER REP RSV ATYP BND.ADDR BND.PORT. A failure still needs an address
- * field; callers pass { host: '0.0.0.0', port: 0 }.
+ * field; callers pass UNSPECIFIED_ADDRESS.
  */
 export function encodeSocks5Reply(reply: ReplyCode, bound: Address): Buffer {
   const buf = Buffer.allocUnsafe(SOCKS5_REPLY_HEADER_LENGTH + encodedAddressLength(bound));
