@@ -5,13 +5,9 @@
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { PortRange } from '../../common/port-range.js';
 import type { Address } from '../../protocol/frame.js';
 import { DialError } from './connect.js';
-
-export interface PortRange {
-  low: number;
-  high: number;
-}
 
 export interface BindOptions {
   /** Address announced in the first reply; null: the local address the listener is on. */
