@@ -138,11 +138,6 @@ export const tableStyles = [
       padding: 12px 16px;
       border-bottom: 1px solid var(--line, #e3e6ea);
     }
-    h2 {
-      margin: 0;
-      font-size: 15px;
-      font-weight: 600;
-    }
     .count {
       color: var(--muted, #667085);
       font-size: 13px;
