@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseHostPort } from '../common/host-port.js';
 import { isLogLevel, type LogLevel } from '../common/log.js';
+import { parsePortRange, type PortRange } from '../common/port-range.js';
 import type { Address } from '../protocol/frame.js';
 
 /** A wrong flag or value: printed as one line, exit code 2. */
@@ -74,11 +75,11 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 export const DEFAULT_GRACE_MS = 10_000;
 
 /** LOW-HIGH, e.g. 40000-40100. */
-export function portRangeFlag(flag: string, value: string | undefined): { low: number; high: number } | null {
+export function portRangeFlag(flag: string, value: string | undefined): PortRange | null {
   if (value === undefined) return null;
-  const match = /^(\d{1,5})-(\d{1,5})$/.exec(value);
-  if (!match) throw new UsageError(`${flag}: "${value}" is not LOW-HIGH`);
-  return { low: Number(match[1]), high: Number(match[2]) };
+  const ports = parsePortRange(value);
+  if (ports === null) throw new UsageError(`${flag}: "${value}" is not LOW-HIGH`);
+  return ports;
 }
 
 /**

@@ -1,7 +1,6 @@
 /** Parsing of HOST:PORT settings, with IPv6 in brackets ([::1]:1080). */
 import type { Address } from '../protocol/frame.js';
-
-const MAX_PORT = 65535;
+import { MAX_PORT } from './port-range.js';
 
 /** Parses `HOST:PORT`, `[V6]:PORT` or `:PORT`; returns an error message instead of throwing. */
 export function parseHostPort(text: string, defaultHost = '127.0.0.1'): Address | string {

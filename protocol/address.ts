@@ -13,6 +13,9 @@ const IPV6_LENGTH = 16;
 const PORT_LENGTH = 2;
 export const MAX_DOMAIN_LENGTH = 255;
 
+/** 0.0.0.0:0, the address a reply carries when it has none to give (a failure, a bind not yet answered). */
+export const UNSPECIFIED_ADDRESS: Readonly<Address> = Object.freeze({ host: '0.0.0.0', port: 0 });
+
 /** Thrown when ATYP is none of IPv4, domain, IPv6 (SOCKS5 reply 0x08). */
 export class UnknownAddressTypeError extends Error {
   readonly code = AddressErrorCode.AddressType;

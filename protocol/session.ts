@@ -38,7 +38,7 @@ import {
   type Frame,
 } from './frame.js';
 import { ProtocolErrorCode } from './error-codes.js';
-import { encodedAddressLength } from './address.js';
+import { UNSPECIFIED_ADDRESS, encodedAddressLength } from './address.js';
 import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Keepalive } from './keepalive.js';
 import type { WindowSettings } from './receive-window.js';
@@ -110,8 +110,6 @@ export interface SessionCloseInfo {
   /** The ProtocolError's code when this side ended the session over one (e.g. ERR_FRAME_TOO_LARGE). */
   errorCode?: ProtocolErrorCode;
 }
-
-const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
 
 export interface SessionEvents {
   /** Relay side: the client asked for a stream; answer with session.answerOpen(). */

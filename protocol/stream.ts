@@ -4,6 +4,7 @@
  */
 import { Command, MAX_DATA_PAYLOAD, ProtocolError, ReplyCode, ResetCode, type Address } from './frame.js';
 import { ProtocolErrorCode } from './error-codes.js';
+import { UNSPECIFIED_ADDRESS } from './address.js';
 import { ReceiveWindow, type WindowSettings } from './receive-window.js';
 import { SendQueue } from './send-queue.js';
 
@@ -64,8 +65,6 @@ export interface StreamOwner {
   /** The stream's received-but-not-consumed bytes changed by `delta` (the session keeps the sum). */
   pendingChanged?(delta: number): void;
 }
-
-const UNSPECIFIED_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
 
 /** Above this many queued outbound bytes, write() asks the source to pause. */
 export const SEND_QUEUE_HIGH_WATER = 2 * MAX_DATA_PAYLOAD;

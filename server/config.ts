@@ -3,7 +3,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import { INITIAL_STREAM_WINDOW, MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, type Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
-import type { PortRange } from './dialers/bind.js';
+import { MAX_PORT, isValidPortRange, type PortRange } from '../common/port-range.js';
 import { UDP_REPLY_FILTERS, type UdpReplyFilter } from './dialers/udp.js';
 import type { TargetRule } from './policy/target-rule.js';
 import type { UsersFile } from './tunnel/users-file.js';
@@ -87,8 +87,6 @@ export const RELAY_DEFAULTS = {
   ...WINDOW_DEFAULTS,
 } as const;
 
-const MAX_PORT = 65535;
-
 export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: string[] }): RelayConfig {
   const config: RelayConfig = { ...RELAY_DEFAULTS, ...partial };
   if (config.tokens.length === 0 && config.users === null) {
@@ -119,7 +117,7 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkWindowConfig(config);
   if (config.tls !== null) checkTls(config.tls);
   const ports = config.bindPorts;
-  if (ports && !(ports.low >= 1 && ports.low <= ports.high && ports.high <= MAX_PORT)) {
+  if (ports && !isValidPortRange(ports)) {
     throw new ConfigError('--bind-ports', `expected LOW-HIGH within 1-${MAX_PORT}, got ${ports.low}-${ports.high}`);
   }
   return config;

@@ -8,6 +8,7 @@ import type { Logger } from '../../common/log.js';
 import { secretsEqual } from '../../common/secrets.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
+import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
 import type { Session } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
@@ -35,7 +36,6 @@ export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionSt
 
 /** The longest legitimate handshake message is a user/password request: 3 + 255 + 255 bytes. */
 const MAX_HANDSHAKE_BYTES = 1024;
-const UNSPECIFIED: Address = { host: '0.0.0.0', port: 0 };
 const UDP_IDLE_CHECK_MS = 1_000;
 const COMMAND_NAMES: Readonly<Record<Command, string>> = {
   [Command.Connect]: 'CONNECT',
@@ -209,7 +209,7 @@ export class SocksConnection {
       return;
     }
     this.deps.logger.info('BIND ended without a connection', { peer: this.peer, reply });
-    if (!this.socket.destroyed) this.socket.end(this.reply(reply, UNSPECIFIED));
+    if (!this.socket.destroyed) this.socket.end(this.reply(reply, UNSPECIFIED_ADDRESS));
   }
 
   /** UDP ASSOCIATE: the association lives exactly as long as this control connection. */
@@ -271,7 +271,7 @@ export class SocksConnection {
     if (reply === null || this.socket.destroyed) return null;
     // Before the request stage a SOCKS5 client expects no reply of this shape.
     const requestStage = this.version === SOCKS_VERSION_4 || this.state === ConnectionState.Socks5Request || this.state === ConnectionState.Connecting;
-    return requestStage ? this.reply(reply, UNSPECIFIED) : null;
+    return requestStage ? this.reply(reply, UNSPECIFIED_ADDRESS) : null;
   }
 
   private onSocketClose(): void {

@@ -35,6 +35,21 @@ export const UserPassStatus = {
 } as const;
 export type UserPassStatus = (typeof UserPassStatus)[keyof typeof UserPassStatus];
 
+/**
+ * Where the fields of a SOCKS4 request and reply sit: both begin VN CD DSTPORT(2) DSTIP(4)
+ * (SOCKS4 note); a request goes on with USERID NUL, a reply ends there.
+ */
+export const SOCKS4_VN_OFFSET = 0;
+export const SOCKS4_CD_OFFSET = 1;
+export const SOCKS4_DSTPORT_OFFSET = 2;
+export const SOCKS4_DSTIP_OFFSET = 4;
+export const SOCKS4_DSTIP_LENGTH = 4;
+/** The whole of a reply, and a request up to its USERID. */
+export const SOCKS4_HEADER_LENGTH = 8;
+
+/** VER CMD RSV (a request) or VER REP RSV (a reply) come before ATYP (RFC 1928 §4, §6). */
+export const SOCKS5_ADDRESS_OFFSET = 3;
+
 /** CD of a SOCKS4 reply (90..93 in the SOCKS4 note). */
 export const Socks4Reply = {
   Granted: 0x5a,

@@ -10,6 +10,12 @@ import { decodeAddress, EmptyDomainError, UnknownAddressTypeError } from '../../
 import {
   MAX_SOCKS4_DOMAIN_LENGTH,
   MAX_SOCKS4_USERID_LENGTH,
+  SOCKS4_CD_OFFSET,
+  SOCKS4_DSTIP_LENGTH,
+  SOCKS4_DSTIP_OFFSET,
+  SOCKS4_DSTPORT_OFFSET,
+  SOCKS4_HEADER_LENGTH,
+  SOCKS5_ADDRESS_OFFSET,
   SOCKS_VERSION_4,
   SOCKS_VERSION_5,
   USERPASS_VERSION,
@@ -45,13 +51,6 @@ export interface Socks4Request {
 const NUL = 0x00;
 /** VER NMETHODS (RFC 1928 §3). */
 const GREETING_HEADER_LENGTH = 2;
-/** VER CMD RSV, before ATYP (RFC 1928 §4). */
-const SOCKS5_REQUEST_HEADER_LENGTH = 3;
-/** VN CD DSTPORT(2) DSTIP(4), before USERID (SOCKS4 note). */
-const SOCKS4_HEADER_LENGTH = 8;
-const SOCKS4_PORT_OFFSET = 2;
-const SOCKS4_IP_OFFSET = 4;
-const SOCKS4_IP_LENGTH = 4;
 
 /** RFC 1928 §3: VER NMETHODS METHODS. */
 export function parseGreeting(buf: Buffer): ParseResult<Greeting> {
@@ -84,8 +83,8 @@ export function parseUserPassRequest(buf: Buffer): ParseResult<UserPassRequest> 
  */
 export function parseSocks5Request(buf: Buffer): ParseResult<Socks5Request> {
   if (!checkVersion(buf, SOCKS_VERSION_5, SocksErrorCode.Version)) return null;
-  if (buf.length < SOCKS5_REQUEST_HEADER_LENGTH) return null;
-  const decoded = decodeSocks5Address(buf, SOCKS5_REQUEST_HEADER_LENGTH);
+  if (buf.length < SOCKS5_ADDRESS_OFFSET) return null;
+  const decoded = decodeSocks5Address(buf, SOCKS5_ADDRESS_OFFSET);
   if (decoded === null) return null;
   return { value: { command: buf[1], address: decoded.address }, consumed: decoded.end };
 }
@@ -97,15 +96,15 @@ export function parseSocks5Request(buf: Buffer): ParseResult<Socks5Request> {
 export function parseSocks4Request(buf: Buffer): ParseResult<Socks4Request> {
   if (!checkVersion(buf, SOCKS_VERSION_4, SocksErrorCode.Version)) return null;
   if (buf.length < SOCKS4_HEADER_LENGTH) return null;
-  const ip = buf.subarray(SOCKS4_IP_OFFSET, SOCKS4_IP_OFFSET + SOCKS4_IP_LENGTH);
+  const ip = buf.subarray(SOCKS4_DSTIP_OFFSET, SOCKS4_DSTIP_OFFSET + SOCKS4_DSTIP_LENGTH);
   if (ip.every((byte) => byte === 0)) {
     // 0.0.0.0 is neither a destination nor the 4a marker (which needs x != 0).
     fail(SocksErrorCode.Socks4Address, ReplyCode.GeneralFailure, 'SOCKS4 destination 0.0.0.0');
   }
   const userId = readNulTerminated(buf, SOCKS4_HEADER_LENGTH, USERID_FIELD);
   if (userId === null) return null;
-  const port = buf.readUInt16BE(SOCKS4_PORT_OFFSET);
-  const value = { command: buf[1], address: { host: ip.join('.'), port }, userId: userId.text };
+  const port = buf.readUInt16BE(SOCKS4_DSTPORT_OFFSET);
+  const value = { command: buf[SOCKS4_CD_OFFSET], address: { host: ip.join('.'), port }, userId: userId.text };
   if (!isSocks4aMarker(ip)) return { value, consumed: userId.end };
   const domain = readNulTerminated(buf, userId.end, DOMAIN_FIELD);
   if (domain === null) return null;

@@ -7,7 +7,13 @@ import ipaddr from 'ipaddr.js';
 import type { Address, ReplyCode } from '../../protocol/frame.js';
 import { encodeAddressInto, encodedAddressLength } from '../../protocol/address.js';
 import {
+  SOCKS4_CD_OFFSET,
+  SOCKS4_DSTIP_OFFSET,
+  SOCKS4_DSTPORT_OFFSET,
+  SOCKS4_HEADER_LENGTH,
   SOCKS4_REPLY_VERSION,
+  SOCKS4_VN_OFFSET,
+  SOCKS5_ADDRESS_OFFSET,
   SOCKS5_RESERVED,
   SOCKS_VERSION_5,
   USERPASS_VERSION,
@@ -15,13 +21,6 @@ import {
   type Socks4Reply,
   type UserPassStatus,
 } from './constants.js';
-
-/** VER REP RSV, before the bound address (RFC 1928 §6). */
-const SOCKS5_REPLY_HEADER_LENGTH = 3;
-/** VN CD DSTPORT(2) DSTIP(4) (SOCKS4 note). */
-const SOCKS4_REPLY_LENGTH = 8;
-const SOCKS4_PORT_OFFSET = 2;
-const SOCKS4_IP_OFFSET = 4;
 
 /** RFC 1928 §3: VER METHOD. */
 export function encodeMethodSelection(method: AuthMethod): Buffer {
@@ -35,14 +34,14 @@ export function encodeUserPassStatus(status: UserPassStatus): Buffer {
 
 /**
  * RFC 1928 §6: VER REP RSV ATYP BND.ADDR BND.PORT. A failure still needs an address
- * field; callers pass { host: '0.0.0.0', port: 0 }.
+ * field; callers pass UNSPECIFIED_ADDRESS.
  */
 export function encodeSocks5Reply(reply: ReplyCode, bound: Address): Buffer {
-  const buf = Buffer.allocUnsafe(SOCKS5_REPLY_HEADER_LENGTH + encodedAddressLength(bound));
+  const buf = Buffer.allocUnsafe(SOCKS5_ADDRESS_OFFSET + encodedAddressLength(bound));
   buf[0] = SOCKS_VERSION_5;
   buf[1] = reply;
   buf[2] = SOCKS5_RESERVED;
-  encodeAddressInto(bound, buf, SOCKS5_REPLY_HEADER_LENGTH);
+  encodeAddressInto(bound, buf, SOCKS5_ADDRESS_OFFSET);
   return buf;
 }
 
@@ -52,13 +51,13 @@ export function encodeSocks5Reply(reply: ReplyCode, bound: Address): Buffer {
  * (port too: 0.0.0.0 with a port would tell a BIND client "the proxy's own IP").
  */
 export function encodeSocks4Reply(code: Socks4Reply, bound?: Address): Buffer {
-  const buf = Buffer.alloc(SOCKS4_REPLY_LENGTH);
-  buf[0] = SOCKS4_REPLY_VERSION;
-  buf[1] = code;
+  const buf = Buffer.alloc(SOCKS4_HEADER_LENGTH);
+  buf[SOCKS4_VN_OFFSET] = SOCKS4_REPLY_VERSION;
+  buf[SOCKS4_CD_OFFSET] = code;
   const ip = bound === undefined ? null : ipv4Bytes(bound.host);
   if (bound !== undefined && ip !== null) {
-    buf.writeUInt16BE(bound.port, SOCKS4_PORT_OFFSET);
-    buf.set(ip, SOCKS4_IP_OFFSET);
+    buf.writeUInt16BE(bound.port, SOCKS4_DSTPORT_OFFSET);
+    buf.set(ip, SOCKS4_DSTIP_OFFSET);
   }
   return buf;
 }

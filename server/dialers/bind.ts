@@ -5,17 +5,13 @@
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { PortRange } from '../../common/port-range.js';
 import type { Address } from '../../protocol/frame.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { DialError } from './connect.js';
 
 /** The code `accepted` rejects with when the listener was closed before a peer came: nothing failed. */
 export const BIND_CANCELED = 'ECANCELED';
-
-export interface PortRange {
-  low: number;
-  high: number;
-}
 
 export interface BindOptions {
   /** Address announced in the first reply; null: the local address the listener is on. */

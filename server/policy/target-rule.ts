@@ -5,13 +5,9 @@
  */
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { MAX_PORT, isValidPortRange, parsePortRange, portRangeIncludes, type PortRange } from '../../common/port-range.js';
 
 export type RuleAction = 'allow' | 'deny';
-
-export interface PortRange {
-  low: number;
-  high: number;
-}
 
 /** The SOCKS commands a rule may be limited to (a users file's `commands`). */
 export const RULE_COMMANDS = ['connect', 'bind', 'udp'] as const;
@@ -59,8 +55,6 @@ export interface RuleOptions {
   origin?: string;
 }
 
-const MAX_PORT = 65535;
-
 export function parseTargetRule(action: RuleAction, text: string, options: RuleOptions = {}): TargetRule {
   const { host, ports } = splitPorts(text);
   const matchHost = hostMatcher(host, text);
@@ -73,7 +67,7 @@ export function parseTargetRule(action: RuleAction, text: string, options: RuleO
     action,
     text,
     commands,
-    matches: (query) => matchCommand(query) && matchHost(query) && (ports === null || (query.port >= ports.low && query.port <= ports.high)),
+    matches: (query) => matchCommand(query) && matchHost(query) && (ports === null || portRangeIncludes(ports, query.port)),
     describe: () => name + suffix,
   };
 }
@@ -96,12 +90,10 @@ function splitPorts(text: string): { host: string; ports: PortRange | null } {
 }
 
 function parsePorts(spec: string, text: string): PortRange {
-  const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(spec);
-  if (!match) throw new RuleSyntaxError(text, `"${spec}" is not a port or LOW-HIGH range`);
-  const low = Number(match[1]);
-  const high = match[2] === undefined ? low : Number(match[2]);
-  if (low < 1 || high > MAX_PORT || low > high) throw new RuleSyntaxError(text, `port range ${spec} is not within 1-${MAX_PORT} and ordered`);
-  return { low, high };
+  const ports = parsePortRange(spec, { allowSinglePort: true });
+  if (ports === null) throw new RuleSyntaxError(text, `"${spec}" is not a port or LOW-HIGH range`);
+  if (!isValidPortRange(ports)) throw new RuleSyntaxError(text, `port range ${spec} is not within 1-${MAX_PORT} and ordered`);
+  return ports;
 }
 
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;

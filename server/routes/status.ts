@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { STATUS_EVENT } from '../status/snapshot.js';
 import type { StatusModel } from '../status/status-model.js';
 
 export interface StatusRoutesOptions {
@@ -13,7 +14,6 @@ export interface StatusRoutesOptions {
   retryMs?: number;
 }
 
-export const STATUS_EVENT = 'status';
 const DEFAULT_RETRY_MS = 1_000;
 const NO_STORE = { 'Cache-Control': 'no-store' };
 

@@ -1,11 +1,15 @@
 /**
- * The shape of GET /api/status and of each /api/events message. Types only, no imports:
- * the web page (web/src) imports this file too, so server and page cannot drift apart.
+ * The shape of GET /api/status and of each /api/events message, and that message's event
+ * name. Types and constants only, no imports: the web page (web/src) imports this file too,
+ * so server and page cannot drift apart.
  *
  * Directions are named from the SOCKS client's point of view: "up" is client → destination
  * (what the relay receives on the tunnel), "down" is destination → client (what it sends).
  * Rates are bytes per second over the last second. Times are milliseconds.
  */
+
+/** The SSE event name of each /api/events message; its data is one StatusSnapshot as JSON. */
+export const STATUS_EVENT = 'status';
 
 export type StreamKind = 'CONNECT' | 'BIND' | 'UDP';
 

@@ -1,4 +1,4 @@
-/** The look every panel of the status page shares: a block host and a bordered, rounded card. */
+/** The look every panel of the status page shares: a block host, a bordered, rounded card and its title. */
 import { css } from 'lit';
 
 export const cardStyles = css`
@@ -9,5 +9,10 @@ export const cardStyles = css`
     background: var(--card, #fff);
     border: 1px solid var(--line, #e3e6ea);
     border-radius: 10px;
+  }
+  h2 {
+    margin: 0;
+    font-size: 15px;
+    font-weight: 600;
   }
 `;

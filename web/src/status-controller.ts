@@ -7,7 +7,7 @@
  * replaced after a backoff, and a source silent for a few seconds (a half-dead link) too.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { StatusSnapshot } from '../../server/status/snapshot.js';
+import { STATUS_EVENT, type StatusSnapshot } from '../../server/status/snapshot.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
 
@@ -21,7 +21,6 @@ export interface StatusControllerOptions {
   maxRetryMs?: number;
 }
 
-const STATUS_EVENT = 'status';
 const WATCHDOG_MS = 1_000;
 
 export class StatusController implements ReactiveController {

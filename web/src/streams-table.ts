@@ -2,7 +2,8 @@
 import { html, LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
 import type { StreamStatus } from '../../server/status/snapshot.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
-import { nextSort, PAGE_SIZE, renderPager, renderTable, sortRows, streamMatches, tableStyles, type Column, type SortState } from './table-view.js';
+import { TableController } from './table-controller.js';
+import { streamMatches, tableStyles, type Column } from './table-view.js';
 
 const COLUMNS: readonly Column<StreamStatus>[] = [
   { id: 'tunnel', label: 'Tunnel', sortValue: (s) => Number(s.tunnel), render: (s) => `#${s.tunnel}`, secondary: true },
@@ -22,8 +23,6 @@ export class StreamsTable extends LitElement {
     streams: { attribute: false },
     filter: {},
     tokenNames: { attribute: false },
-    sort: { state: true },
-    page: { state: true },
   };
   static override styles = tableStyles;
 
@@ -33,12 +32,13 @@ export class StreamsTable extends LitElement {
   declare filter: string;
   /** Tunnel id → token name, so a stream can be found by the token its tunnel used. */
   declare tokenNames: ReadonlyMap<string, string>;
-  declare sort: SortState;
-  declare page: number;
 
-  private visible: StreamStatus[] = [];
-  private matching = 0;
-  private pageCount = 1;
+  private readonly table = new TableController(this, {
+    columns: COLUMNS,
+    sort: { column: 'age', descending: false },
+    filter: () => this.filter,
+    matching: () => this.streams.filter((s) => streamMatches(this.filter, s, this.tokenNames.get(s.tunnel) ?? null)),
+  });
   private seen = new Set<string>();
   private fresh = new Set<string>();
 
@@ -47,19 +47,10 @@ export class StreamsTable extends LitElement {
     this.streams = [];
     this.filter = '';
     this.tokenNames = new Map();
-    this.sort = { column: 'age', descending: false };
-    this.page = 0;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('streams')) this.trackFresh();
-    if (changed.has('filter')) this.page = 0;
-    const matching = this.streams.filter((s) => streamMatches(this.filter, s, this.tokenNames.get(s.tunnel) ?? null));
-    sortRows(matching, COLUMNS, this.sort);
-    this.matching = matching.length;
-    this.pageCount = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
-    if (this.page >= this.pageCount) this.page = this.pageCount - 1;
-    this.visible = matching.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE);
   }
 
   /** Rows new since the last snapshot flash once; the very first snapshot does not. */
@@ -70,16 +61,14 @@ export class StreamsTable extends LitElement {
   }
 
   protected override render() {
-    const filtered = this.matching !== this.streams.length;
+    const { matching } = this.table;
+    const filtered = matching !== this.streams.length;
     return html`<section class="card" aria-labelledby="streams-title">
       <header>
         <h2 id="streams-title">Streams</h2>
-        <span class="count">${filtered ? `${this.matching} of ${this.streams.length}` : this.streams.length} open</span>
+        <span class="count">${filtered ? `${matching} of ${this.streams.length}` : this.streams.length} open</span>
       </header>
-      ${this.matching === 0
-        ? html`<div class="empty">${this.streams.length === 0 ? 'No open streams.' : 'No stream matches the filter.'}</div>`
-        : renderTable(COLUMNS, this.visible, this.sort, (column) => (this.sort = nextSort(this.sort, column)), (s) => (this.fresh.has(s.id) ? 'fresh' : ''))}
-      ${renderPager(this.page, this.pageCount, this.matching, (page) => (this.page = page))}
+      ${this.table.render(this.streams.length === 0 ? 'No open streams.' : 'No stream matches the filter.', (s) => (this.fresh.has(s.id) ? 'fresh' : ''))}
     </section>`;
   }
 }

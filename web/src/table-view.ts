@@ -1,7 +1,8 @@
 /**
  * What the tunnels and streams tables share: column definitions, filtering, sorting,
- * paging, and their styles. Only one page of rows is ever rendered, so 2,000 open streams
- * cost a sort a second and 50 rows of DOM, keyed so rows are reused, not rebuilt.
+ * paging, and their styles (each table's order and page are kept by a TableController).
+ * Only one page of rows is ever rendered, so 2,000 open streams cost a sort a second and
+ * 50 rows of DOM, keyed so rows are reused, not rebuilt.
  */
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
@@ -70,7 +71,7 @@ export function renderHeader<T>(columns: readonly Column<T>[], sort: SortState, 
         return html`<th
           scope="col"
           aria-sort=${ariaSort}
-          class="${column.numeric ? 'num' : ''} ${column.secondary ? 'secondary' : ''}"
+          class=${cellClass(column)}
         >
           <button type="button" @click=${() => onSort(column)}>
             ${column.label}<span class="arrow" aria-hidden="true">${sorted ? (sort.descending ? '▼' : '▲') : ''}</span>
@@ -136,11 +137,6 @@ export const tableStyles = [
       gap: 8px;
       padding: 12px 16px;
       border-bottom: 1px solid var(--line, #e3e6ea);
-    }
-    h2 {
-      margin: 0;
-      font-size: 15px;
-      font-weight: 600;
     }
     .count {
       color: var(--muted, #667085);

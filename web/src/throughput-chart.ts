@@ -30,11 +30,6 @@ export class ThroughputChart extends LitElement {
         gap: 4px 16px;
         margin-bottom: 8px;
       }
-      h2 {
-        margin: 0;
-        font-size: 15px;
-        font-weight: 600;
-      }
       .legend {
         display: flex;
         gap: 14px;

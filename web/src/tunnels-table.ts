@@ -1,8 +1,9 @@
 /** <tunnels-table>: the connected tunnels, sortable and filtered. Clicking a tunnel's id filters its streams. */
-import { html, LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { html, LitElement, type PropertyDeclarations } from 'lit';
 import type { StreamStatus, TunnelStatus } from '../../server/status/snapshot.js';
 import { formatBytes, formatDuration, formatRate, formatRtt } from './format.js';
-import { matchesFilter, nextSort, PAGE_SIZE, renderPager, renderTable, sortRows, streamMatches, tableStyles, type Column, type SortState } from './table-view.js';
+import { TableController } from './table-controller.js';
+import { matchesFilter, streamMatches, tableStyles, type Column } from './table-view.js';
 
 export class TunnelsTable extends LitElement {
   static override properties: PropertyDeclarations = {
@@ -10,8 +11,6 @@ export class TunnelsTable extends LitElement {
     streams: { attribute: false },
     filter: {},
     now: { type: Number },
-    sort: { state: true },
-    page: { state: true },
   };
   static override styles = tableStyles;
 
@@ -23,8 +22,6 @@ export class TunnelsTable extends LitElement {
   declare filter: string;
   /** The relay's clock at the snapshot, for "connected for". */
   declare now: number;
-  declare sort: SortState;
-  declare page: number;
 
   private readonly columns: readonly Column<TunnelStatus>[] = [
     {
@@ -43,9 +40,12 @@ export class TunnelsTable extends LitElement {
     { id: 'rate-down', label: '↓ Rate', sortValue: (t) => t.rateDown, render: (t) => formatRate(t.rateDown), numeric: true, secondary: true },
     { id: 'rate-up', label: '↑ Rate', sortValue: (t) => t.rateUp, render: (t) => formatRate(t.rateUp), numeric: true, secondary: true },
   ];
-  private visible: TunnelStatus[] = [];
-  private matching = 0;
-  private pageCount = 1;
+  private readonly table = new TableController(this, {
+    columns: this.columns,
+    sort: { column: 'id', descending: false },
+    filter: () => this.filter,
+    matching: () => (this.filter.trim() === '' ? this.tunnels.slice() : this.matchingTunnels()),
+  });
 
   constructor() {
     super();
@@ -53,18 +53,6 @@ export class TunnelsTable extends LitElement {
     this.streams = [];
     this.filter = '';
     this.now = Date.now();
-    this.sort = { column: 'id', descending: false };
-    this.page = 0;
-  }
-
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('filter')) this.page = 0;
-    const matching = this.filter.trim() === '' ? this.tunnels.slice() : this.matchingTunnels();
-    sortRows(matching, this.columns, this.sort);
-    this.matching = matching.length;
-    this.pageCount = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
-    if (this.page >= this.pageCount) this.page = this.pageCount - 1;
-    this.visible = matching.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE);
   }
 
   private matchingTunnels(): TunnelStatus[] {
@@ -83,10 +71,7 @@ export class TunnelsTable extends LitElement {
         <h2 id="tunnels-title">Tunnels</h2>
         <span class="count">${this.tunnels.length} connected</span>
       </header>
-      ${this.matching === 0
-        ? html`<div class="empty">${this.tunnels.length === 0 ? 'No tunnel is connected.' : 'No tunnel matches the filter.'}</div>`
-        : renderTable(this.columns, this.visible, this.sort, (column) => (this.sort = nextSort(this.sort, column)))}
-      ${renderPager(this.page, this.pageCount, this.matching, (page) => (this.page = page))}
+      ${this.table.render(this.tunnels.length === 0 ? 'No tunnel is connected.' : 'No tunnel matches the filter.')}
     </section>`;
   }
 }
