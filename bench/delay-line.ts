@@ -51,6 +51,17 @@ export class DelayLine {
   peakInflightBytes = 0;
   /** Bytes written to `to` so far. */
   deliveredBytes = 0;
+  /**
+   * How late the emulator itself delivered, against the due time (or the receiver's last
+   * drain, if later), summed per byte and at worst: starved of CPU it falls behind, then
+   * catches up faster than the rate.
+   */
+  lateByteMs = 0;
+  maxLateMs = 0;
+  /** Time spent waiting for `to` to drain: the receiver, not the link, was the limit. */
+  heldMs = 0;
+  private heldSinceMs = 0;
+  private resumedAtMs = 0;
   private queue: Pending[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -67,7 +78,10 @@ export class DelayLine {
     from.on('data', (chunk: Buffer) => this.push(chunk));
     from.on('end', () => this.push(null));
     to.on('drain', () => {
+      if (!this.held) return;
       this.held = false;
+      this.resumedAtMs = performance.now();
+      this.heldMs += this.resumedAtMs - this.heldSinceMs;
       this.deliver();
     });
   }
@@ -115,15 +129,17 @@ export class DelayLine {
     const nowMs = performance.now();
     this.to.cork();
     while (this.head < this.queue.length && this.queue[this.head].dueMs <= nowMs) {
-      const { chunk } = this.queue[this.head++];
+      const { chunk, dueMs } = this.queue[this.head++];
       if (chunk === null) {
         this.to.end();
         break; // FIN is always last
       }
       this.inflightBytes -= chunk.length;
       this.deliveredBytes += chunk.length;
+      this.noteLateness(nowMs - Math.max(dueMs, this.resumedAtMs), chunk.length);
       if (!this.to.write(chunk)) {
         this.held = true;
+        this.heldSinceMs = nowMs;
         break;
       }
     }
@@ -134,6 +150,11 @@ export class DelayLine {
       this.from.resume();
     }
     this.arm();
+  }
+
+  private noteLateness(lateMs: number, bytes: number): void {
+    this.lateByteMs += lateMs * bytes;
+    if (lateMs > this.maxLateMs) this.maxLateMs = lateMs;
   }
 
   private compact(): void {

@@ -43,6 +43,11 @@ export interface LinkStats {
   /** Delivered so far, towards the upstreams and back. */
   upBytes: number;
   downBytes: number;
+  /** Per byte delivered, how late against its due time on average, and the worst: the emulator's own accuracy. */
+  meanLateMs: number;
+  maxLateMs: number;
+  /** Summed over connections and directions: time deliveries waited for a receiver to drain. */
+  heldMs: number;
 }
 
 export interface LinkEmulator {
@@ -70,7 +75,7 @@ export async function startLinkEmulator(options: LinkOptions): Promise<LinkEmula
   const pacers = { up: new Pacer(options.rateBytesPerSecond), down: new Pacer(options.rateBytesPerSecond) };
   const connections = new Set<Connection>();
   const resetTimers = new Set<NodeJS.Timeout>();
-  const retired = { peak: 0, up: 0, down: 0 };
+  const retired = { peak: 0, up: 0, down: 0, lateByteMs: 0, maxLateMs: 0, heldMs: 0 };
   const lineOptions = (pacer: Pacer) => ({ pacer, delayMs: options.delayMs, maxInflightBytes: options.maxInflightBytes });
 
   const later = (fn: () => void): void => {
@@ -116,6 +121,9 @@ export async function startLinkEmulator(options: LinkOptions): Promise<LinkEmula
     retired.peak = Math.max(retired.peak, up.peakInflightBytes, down.peakInflightBytes);
     retired.up += up.deliveredBytes;
     retired.down += down.deliveredBytes;
+    retired.lateByteMs += up.lateByteMs + down.lateByteMs;
+    retired.maxLateMs = Math.max(retired.maxLateMs, up.maxLateMs, down.maxLateMs);
+    retired.heldMs += up.heldMs + down.heldMs;
   };
 
   const servers: Server[] = [];
@@ -137,11 +145,18 @@ export async function startLinkEmulator(options: LinkOptions): Promise<LinkEmula
     stats() {
       const live = [...connections];
       const lines = live.flatMap((c) => c.lines);
+      const sum = (f: (line: DelayLine) => number): number => lines.reduce((total, line) => total + f(line), 0);
+      const upBytes = retired.up + live.reduce((total, c) => total + c.lines[0].deliveredBytes, 0);
+      const downBytes = retired.down + live.reduce((total, c) => total + c.lines[1].deliveredBytes, 0);
+      const lateByteMs = retired.lateByteMs + sum((line) => line.lateByteMs);
       return {
         connections: live.length,
         peakInflightBytes: Math.max(retired.peak, ...lines.map((l) => l.peakInflightBytes)),
-        upBytes: retired.up + live.reduce((sum, c) => sum + c.lines[0].deliveredBytes, 0),
-        downBytes: retired.down + live.reduce((sum, c) => sum + c.lines[1].deliveredBytes, 0),
+        upBytes,
+        downBytes,
+        meanLateMs: upBytes + downBytes > 0 ? lateByteMs / (upBytes + downBytes) : 0,
+        maxLateMs: Math.max(retired.maxLateMs, ...lines.map((l) => l.maxLateMs)),
+        heldMs: retired.heldMs + sum((line) => line.heldMs),
       };
     },
     async close() {

@@ -44,26 +44,32 @@ async function startTargets(): Promise<{ proc: Managed; ports: TargetPorts }> {
   return { proc, ports: JSON.parse(json) as TargetPorts };
 }
 
-async function startRoute(kind: string, ports: TargetPorts): Promise<{ route: Route; linkPid: number | null; stop(): Promise<void> }> {
-  const link = linkFor(Number(values['rtt-ms']), Number(values['rate-bps']), Number(values['max-inflight-bytes']));
-  if (kind === 'direct') return { route: { mode: 'direct' }, linkPid: null, stop: async () => {} };
+interface ProbeRoute {
+  route: Route;
+  link: Managed | null;
+  stop(): Promise<void>;
+}
+
+async function startRoute(kind: string, ports: TargetPorts): Promise<ProbeRoute> {
+  const settings = linkFor(Number(values['rtt-ms']), Number(values['rate-bps']), Number(values['max-inflight-bytes']));
+  if (kind === 'direct') return { route: { mode: 'direct' }, link: null, stop: async () => {} };
   if (kind === 'reference') {
-    const reference = await startReferenceAcrossLink(LINK_SCRIPT, link, [ports.sink, ports.source]);
-    return { route: reference.route, linkPid: reference.link.proc.pid, stop: () => reference.stop() };
+    const reference = await startReferenceAcrossLink(LINK_SCRIPT, settings, [ports.sink, ports.source]);
+    return { route: reference.route, link: reference.link.proc, stop: () => reference.stop() };
   }
-  let linkPid: number | null = null;
-  const between = linkToRelay(LINK_SCRIPT, link);
+  let link: Managed | null = null;
+  const between = linkToRelay(LINK_SCRIPT, settings);
   const stack = await startStack({
     cli: cliPath(join(here, '..')),
     cpuProfileDir: null,
     label: 'wan-probe',
     between: async (relayPort) => {
       const middle = await between(relayPort);
-      linkPid = middle.proc.pid;
+      link = middle.proc;
       return middle;
     },
   });
-  return { route: { mode: 'tunnel', socks: stack.socks }, linkPid, stop: () => stack.stop() };
+  return { route: { mode: 'tunnel', socks: stack.socks }, link, stop: () => stack.stop() };
 }
 
 async function measure(route: Route, ports: TargetPorts, linkPid: number | null, direction: Direction, streams: number): Promise<void> {
@@ -83,12 +89,15 @@ async function main(): Promise<void> {
   process.stdout.write(`route ${values.route}, RTT ${values['rtt-ms']} ms, rate ${values['rate-bps']} B/s, bound ${values['max-inflight-bytes']} B\n`);
   try {
     const only = values.only;
-    if (!only || only === 'download') await measure(started.route, targets.ports, started.linkPid, 'download', 1);
-    if (!only || only === 'upload') await measure(started.route, targets.ports, started.linkPid, 'upload', 1);
-    if (!only || only === 'parallel') await measure(started.route, targets.ports, started.linkPid, 'download', Number(values.parallel));
+    if (!only || only === 'download') await measure(started.route, targets.ports, started.link?.pid ?? null, 'download', 1);
+    if (!only || only === 'upload') await measure(started.route, targets.ports, started.link?.pid ?? null, 'upload', 1);
+    if (!only || only === 'parallel') await measure(started.route, targets.ports, started.link?.pid ?? null, 'download', Number(values.parallel));
   } finally {
     await started.stop();
     await targets.proc.stop();
+    // The emulator prints its counters (in-flight peak, lateness) as it stops.
+    const stats = started.link?.tail().split('\n').find((line) => line.startsWith('link-emulator stats'));
+    if (stats) process.stdout.write(`${stats}\n`);
   }
 }
 
