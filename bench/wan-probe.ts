@@ -2,7 +2,7 @@
  * A quick look across the emulated link without the whole bench:
  * `node dist/bench/wan-probe.js [--route reference|tunnel|direct] [--rtt-ms 50]
  * [--rate-bps 125000000] [--max-inflight-bytes 33554432] [--duration-ms 6000]
- * [--parallel 8] [--only download|upload|parallel]`. Starts the targets, one link
+ * [--parallel 8] [--only download|upload|parallel] [--warmup-ms 1000]`. Starts the targets, one link
  * emulator (and for the tunnel a relay and client across it), runs the WAN scenario's
  * transfers in this process, prints the figures and the emulator's CPU use, and stops all.
  */
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     'duration-ms': { type: 'string', default: '6000' },
     parallel: { type: 'string', default: '8' },
     only: { type: 'string' },
+    'warmup-ms': { type: 'string', default: '1000' },
   },
 });
 
@@ -89,6 +90,10 @@ async function main(): Promise<void> {
   process.stdout.write(`route ${values.route}, RTT ${values['rtt-ms']} ms, rate ${values['rate-bps']} B/s, bound ${values['max-inflight-bytes']} B\n`);
   try {
     const only = values.only;
+    // A cold process reads slower for its first second or so: warm it up untimed, as the scenario does.
+    const warmupMs = Number(values['warmup-ms']);
+    if (warmupMs > 0) await sampledTransfers(started.route, targets.ports.source, 'download', 1, { sampleMs: SAMPLE_MS, durationMs: warmupMs });
+    await sleep(SETTLE_MS);
     if (!only || only === 'download') await measure(started.route, targets.ports, started.link?.pid ?? null, 'download', 1);
     if (!only || only === 'upload') await measure(started.route, targets.ports, started.link?.pid ?? null, 'upload', 1);
     if (!only || only === 'parallel') await measure(started.route, targets.ports, started.link?.pid ?? null, 'download', Number(values.parallel));
