@@ -12,6 +12,7 @@ import { runLatency, type LatencyParams } from './scenarios/latency.js';
 import { runRoundTrips, type RoundTripParams } from './scenarios/roundtrips.js';
 import { runStalled, type StalledParams } from './scenarios/stalled.js';
 import { runUdp, type UdpParams } from './scenarios/udp.js';
+import { runWan, type WanParams } from './scenarios/wan.js';
 
 type Params = Record<string, number>;
 
@@ -24,6 +25,7 @@ const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext, params: Params) => 
   stalled: (ctx, p) => runStalled(ctx, p as unknown as StalledParams),
   udp: (ctx, p) => runUdp(ctx, p as unknown as UdpParams),
   bind: (ctx, p) => runBind(ctx, p as unknown as BindParams),
+  wan: (ctx, p) => runWan(ctx, p as unknown as WanParams),
 };
 
 const checkpointWaiters = new Map<string, () => void>();

@@ -9,7 +9,7 @@ export interface TargetPorts {
   udpEcho: number;
 }
 
-export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'idle' | 'stalled' | 'udp' | 'bind';
+export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'idle' | 'stalled' | 'udp' | 'bind' | 'wan';
 
 /** Runner → load generator. */
 export type RunnerMessage =

@@ -25,6 +25,14 @@ export interface StackOptions {
   cpuProfileDir: string | null;
   /** Names the profile files. */
   label: string;
+  /** Something to put between client and relay (the link emulator): given the relay's port, what the client dials instead. */
+  between?: (relayPort: number) => Promise<StackMiddle>;
+}
+
+export interface StackMiddle {
+  proc: Managed;
+  port: number;
+  stop(): Promise<void>;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -33,33 +41,37 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${options.label}-${who}.cpuprofile`] : [];
   const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8'], profile('relay'));
   let client: Managed | null = null;
+  let middle: StackMiddle | null = null;
   try {
     const [, relayPort] = await relay.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
+    middle = options.between ? await options.between(Number(relayPort)) : null;
     client = startNode(
       'client',
       options.cli,
-      ['client', '--relay', `ws://127.0.0.1:${relayPort}/tunnel`, '--token', token, '--socks', '127.0.0.1:0'],
+      ['client', '--relay', `ws://127.0.0.1:${middle?.port ?? relayPort}/tunnel`, '--token', token, '--socks', '127.0.0.1:0'],
       profile('client'),
     );
     const [, socksHost, socksPort] = await client.waitForLine(/SOCKS listening address=([\d.]+):(\d+)/, START_TIMEOUT_MS);
     await client.waitForLine(/tunnel up/, START_TIMEOUT_MS);
     const both = client;
+    const watched = middle ? [relay, both, middle.proc] : [relay, both];
+    const between = middle;
     return {
       relay,
       client: both,
       socks: { host: socksHost, port: Number(socksPort) },
       problem() {
-        for (const proc of [relay, both]) {
+        for (const proc of watched) {
           if (!proc.isAlive()) return `${proc.name} exited (${proc.exitStatus()}); its last output: ${lastLines(proc)}`;
         }
         return null;
       },
       async stop() {
-        await Promise.all([both.stop(), relay.stop()]);
+        await Promise.all([both.stop(), relay.stop(), between?.stop()]);
       },
     };
   } catch (err) {
-    await Promise.all([client?.stop(), relay.stop()]);
+    await Promise.all([client?.stop(), relay.stop(), middle?.stop()]);
     throw err;
   }
 }
