@@ -126,7 +126,8 @@ export class Tunnel {
       maxStreamWindow: this.config.maxStreamWindow,
     });
     session.on('close', (info) => {
-      this.logger.warn('tunnel down', { reason: info.reason, byPeer: info.byPeer, streams: session.streams.size });
+      // largestWindow: how far this tunnel's receive windows grew (the bench reports it).
+      this.logger.warn('tunnel down', { reason: info.reason, byPeer: info.byPeer, streams: session.streams.size, largestWindow: session.windowBudget.largestWindow });
       if (this.session === session) this.session = null;
       this.scheduleReconnect();
     });

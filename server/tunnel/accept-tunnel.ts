@@ -55,7 +55,7 @@ export function acceptTunnel(ws: WebSocket, req: IncomingMessage, account: Accou
   });
   session.on('close', (info) => {
     if (info.errorCode === ProtocolErrorCode.FrameTooLarge) logger.warn('tunnel closed: a frame over --max-frame-size', { remote, token: tokenName, limit: config.maxFrameSize });
-    logger.info('tunnel closed', { remote, reason: info.reason, byPeer: info.byPeer });
+    logger.info('tunnel closed', { remote, reason: info.reason, byPeer: info.byPeer, largestWindow: session.windowBudget.largestWindow });
   });
 }
 
