@@ -3,10 +3,22 @@
  * value is read. The same table builds the arguments for a child (linkArgs), so the
  * bench and the emulator cannot disagree on a flag's name.
  */
-import type { LinkOptions } from './link-emulator.js';
 import type { HostPort } from './socks5.js';
 
 /** 32 MiB: about what Linux's largest TCP windows keep in flight on one path. */
+export interface LinkOptions {
+  /** One listening port per upstream, in this order; all share the link. */
+  upstreams: readonly HostPort[];
+  /** One-way, the same both ways. */
+  delayMs: number;
+  /** Bytes per second each way; 0 for no limit. 1 Gbit/s = 125,000,000. */
+  rateBytesPerSecond: number;
+  /** Per connection and direction. */
+  maxInflightBytes: number;
+  /** Only with one upstream; 0 (the default) for an ephemeral port. */
+  listenPort?: number;
+}
+
 export const DEFAULT_MAX_INFLIGHT_BYTES = 32 * 1024 * 1024;
 const MAX_PORT = 0xffff;
 

@@ -20,21 +20,8 @@
 import { connect, createServer, type AddressInfo, type NetConnectOpts, type Server, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { DelayLine, Pacer } from './delay-line.js';
-import { DEFAULT_MAX_INFLIGHT_BYTES, parseLinkArgs } from './link-args.js';
+import { DEFAULT_MAX_INFLIGHT_BYTES, parseLinkArgs, type LinkOptions } from './link-args.js';
 import type { HostPort } from './socks5.js';
-
-export interface LinkOptions {
-  /** One listening port per upstream, in this order; all share the link. */
-  upstreams: readonly HostPort[];
-  /** One-way, the same both ways. */
-  delayMs: number;
-  /** Bytes per second each way; 0 for no limit. 1 Gbit/s = 125,000,000. */
-  rateBytesPerSecond: number;
-  /** Per connection and direction. */
-  maxInflightBytes: number;
-  /** Only with one upstream; 0 (the default) for an ephemeral port. */
-  listenPort?: number;
-}
 
 export interface LinkStats {
   connections: number;
@@ -59,7 +46,7 @@ export interface LinkEmulator {
   close(): Promise<void>;
 }
 
-export { DEFAULT_MAX_INFLIGHT_BYTES };
+export { DEFAULT_MAX_INFLIGHT_BYTES, type LinkOptions };
 export const LISTENING_LINE = /^link-emulator listening (\{.*\})$/;
 /** Socket buffers in user space: big enough that a batch of due chunks goes out in one writev. */
 const SOCKET_HIGH_WATER_BYTES = 256 * 1024;

@@ -63,12 +63,6 @@ export interface SessionOptions {
    */
   transport?: Corkable;
   /**
-   * Relay side: the most bytes all streams together may hold received but not yet consumed.
-   * A DATA frame that would exceed it first emits 'pending-over-limit' with the stream holding
-   * the most; if that listener resets the frame's own stream, the frame is dropped.
-   */
-  maxPendingBytes?: number;
-  /**
    * The largest frame this side accepts (MIN_FRAME_SIZE_LIMIT to MAX_FRAME_SIZE; default MAX_FRAME_SIZE).
    * Announced in HELLO; a larger message from the peer ends the session with ERR_FRAME_TOO_LARGE.
    */
@@ -118,8 +112,6 @@ export interface SessionEvents {
   close: [info: SessionCloseInfo];
   /** A keepalive round trip completed. */
   rtt: [ms: number];
-  /** A DATA frame of `incoming` bytes would push pendingBytes over maxPendingBytes; `largest` holds the most. */
-  'pending-over-limit': [largest: Stream, incoming: number];
 }
 
 export class Session extends EventEmitter<SessionEvents> implements StreamOwner {
@@ -141,6 +133,12 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   maxDataPayload = MAX_DATA_PAYLOAD;
   /** Sum over open streams of bytes received but not yet consumed (kept incrementally). */
   pendingBytes = 0;
+  /**
+   * Runs before each DATA frame is delivered, so a limit on what the session holds (the relay's
+   * --max-pending-bytes) can make room by resetting streams; if it resets the frame's own
+   * stream, the frame is dropped with it.
+   */
+  beforeData: ((stream: Stream, incoming: number) => void) | null = null;
   closeInfo: SessionCloseInfo | null = null;
 
   private resolveReady!: (version: number) => void;
@@ -171,6 +169,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.sendHighWater = options.sendHighWater ?? DEFAULT_SEND_HIGH_WATER;
     this.maxFrameSize = options.maxFrameSize ?? MAX_FRAME_SIZE;
     this.windowBudget = new WindowBudget(options.windowBudget ?? DEFAULT_WINDOW_BUDGET);
+    this.windowBudget.noteWindow(INITIAL_STREAM_WINDOW);
     const maxStreamWindow = options.maxStreamWindow ?? DEFAULT_MAX_STREAM_WINDOW;
     this.windows = {
       initial: INITIAL_STREAM_WINDOW,
@@ -271,7 +270,6 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       return false;
     }
     stream.bytesSent += payload.length;
-    stream.lastActivityAt = Date.now();
     this.bytesSent += payload.length;
     this.sendWire(encodeDatagram(stream.id, address, payload));
     return true;
@@ -452,25 +450,11 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.bytesReceived += payload.length;
     const stream = this.existingStream(streamId);
     if (!stream) return;
-    const limit = this.options.maxPendingBytes;
-    if (limit !== undefined && this.pendingBytes + payload.length > limit) {
-      this.emit('pending-over-limit', this.largestPending(stream, payload.length), payload.length);
+    if (this.beforeData) {
+      this.beforeData(stream, payload.length);
       if (stream.isClosed) return; // reset to make room: the frame goes with it
     }
     stream.receiveData(payload);
-  }
-
-  /** The stream holding the most pending bytes, counting `incoming` for `receiver`. Scans, but only when over the limit. */
-  private largestPending(receiver: Stream, incoming: number): Stream {
-    let largest = receiver;
-    let most = receiver.pendingBytes + incoming;
-    for (const stream of this.streams.values()) {
-      if (stream.pendingBytes > most) {
-        largest = stream;
-        most = stream.pendingBytes;
-      }
-    }
-    return largest;
   }
 
   private onDatagram(streamId: number, address: Address, payload: Buffer): void {

@@ -76,10 +76,6 @@ export class Stream {
   bytesSent = 0;
   bytesReceived = 0;
   readonly openedAt = Date.now();
-  /** When DATA (or a datagram) last crossed in either direction; for the relay's idle sweep. */
-  lastActivityAt = this.openedAt;
-  /** True while the idle sweep must leave the stream alone (a BIND waiting for its peer). */
-  idleExempt = false;
   /** Set by the client when the relay answers OPEN. */
   openResult: { reply: ReplyCode; bound: Address } | null = null;
 
@@ -209,7 +205,6 @@ export class Stream {
     const chunk = this.sendQueue.take(Math.min(this.sendCredit, this.owner.maxDataPayload));
     this.sendCredit -= chunk.length;
     this.bytesSent += chunk.length;
-    this.lastActivityAt = Date.now();
     this.owner.sendData(this.id, chunk); // copies the bytes into the frame
     this.sendQueue.framed(chunk);
     if (this.drainWanted && this.sendQueue.bytes < SEND_QUEUE_HIGH_WATER) {
@@ -235,7 +230,6 @@ export class Stream {
       throw new ProtocolError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${credit} of credit`);
     }
     this.bytesReceived += payload.length;
-    this.lastActivityAt = Date.now();
     this.owner.pendingChanged?.(payload.length);
     if (this.sink) this.sink.onData(payload);
     else this.earlyInbound.push(payload);
@@ -257,7 +251,6 @@ export class Stream {
   receiveDatagram(address: Address, payload: Buffer): void {
     if (this.command !== Command.UdpAssociate) throw new ProtocolError(ProtocolErrorCode.UnexpectedFrame, `DATAGRAM on non-UDP stream ${this.id}`);
     this.bytesReceived += payload.length;
-    this.lastActivityAt = Date.now();
     this.onDatagram?.(address, payload);
   }
 

@@ -34,7 +34,6 @@ export function acceptTunnel(ws: WebSocket, req: IncomingMessage, account: Accou
     keepaliveIntervalMs: config.keepaliveIntervalMs,
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
     transport: req.socket,
-    maxPendingBytes: config.maxPendingBytes,
     maxFrameSize: config.maxFrameSize,
     ...relayWindowConfig(config),
   });
@@ -46,7 +45,7 @@ export function acceptTunnel(ws: WebSocket, req: IncomingMessage, account: Accou
     dialTimeoutMs: config.dialTimeoutMs,
     policy: account.policy,
     isDraining: host.isDraining,
-    limits: { maxStreams: account.maxStreams, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs },
+    limits: { maxStreams: account.maxStreams, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs, maxPendingBytes: config.maxPendingBytes },
     bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
     udpReplies: config.udpReplies,
     localAddress: req.socket.localAddress ?? '127.0.0.1',

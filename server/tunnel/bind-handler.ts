@@ -48,7 +48,7 @@ export async function handleBind(request: OpenRequest): Promise<void> {
   session.answerOpen(stream, ReplyCode.Succeeded, listener.announced);
   logger.debug('bind listening', { stream: stream.id, announced: formatHostPort(listener.announced) });
   const early = holdUntilPeer(stream, () => listener.close());
-  stream.idleExempt = true; // the bind timeout governs the wait for the peer, not the idle timeout
+  request.idle?.exempt(stream); // the bind timeout governs the wait for the peer, not the idle timeout
 
   let peer: Socket;
   try {
@@ -77,8 +77,7 @@ export async function handleBind(request: OpenRequest): Promise<void> {
     return;
   }
   session.answerBind(stream, ReplyCode.Succeeded, peerAddress);
-  stream.idleExempt = false;
-  stream.lastActivityAt = Date.now(); // idle time counts from the peer's arrival
+  request.idle?.activeFrom(stream); // idle time counts from the peer's arrival
   early.flushTo(peer);
   bridgeSocket(stream, peer);
 }

@@ -3,7 +3,7 @@
  * refused on its own stream; the tunnel and every other tunnel carry on.
  */
 import { Command } from '../../protocol/frame.js';
-import { StreamState, type Stream } from '../../protocol/stream.js';
+import type { Stream } from '../../protocol/stream.js';
 import { ErrorReason } from '../status/error-reasons.js';
 
 export interface TunnelLimits {
@@ -15,30 +15,8 @@ export interface TunnelLimits {
   maxUdpAssociations: number;
   /** A stream with no DATA (or datagram) either way for this long is reset; 0 turns the sweep off. */
   idleTimeoutMs?: number;
-}
-
-/** How often the idle sweep runs: often enough to be within half the timeout, at most once a second. */
-export function idleSweepIntervalMs(idleTimeoutMs: number): number {
-  return Math.max(1, Math.min(1_000, Math.floor(idleTimeoutMs / 2)));
-}
-
-/**
- * Every `idleSweepIntervalMs`, resets the session's open streams idle for `idleTimeoutMs`:
- * one timer per session, not per stream. Streams still opening (dialing: the dial timeout
- * applies) and exempt streams (a BIND waiting for its peer: the bind timeout applies) are skipped.
- * Returns a function that stops the sweep.
- */
-export function startIdleSweep(streams: ReadonlyMap<number, Stream>, idleTimeoutMs: number, onIdle: (stream: Stream, idleMs: number) => void): () => void {
-  const timer = setInterval(() => {
-    const now = Date.now();
-    for (const stream of [...streams.values()]) {
-      if (stream.idleExempt || stream.isClosed || stream.state === StreamState.Opening) continue;
-      const idleMs = now - stream.lastActivityAt;
-      if (idleMs >= idleTimeoutMs) onIdle(stream, idleMs);
-    }
-  }, idleSweepIntervalMs(idleTimeoutMs));
-  timer.unref();
-  return () => clearInterval(timer);
+  /** Bytes the tunnel may hold received but not yet taken by target sockets (pending-limit.ts). */
+  maxPendingBytes?: number;
 }
 
 /** The per-tunnel limits an OPEN can break, by their stable names (logged, and counted as errors). */

@@ -1,5 +1,6 @@
 /** One OPEN as the relay's command handlers see it, the settings they run under, and how they refuse it. */
 import type { Address, ReplyCode } from '../../protocol/frame.js';
+import type { IdleSweep } from './idle-sweep.js';
 import type { Session } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { Logger, LogFields } from '../../common/log.js';
@@ -35,6 +36,8 @@ export interface OpenRequest {
   /** `target` as HOST:PORT, for logs. */
   destination: string;
   options: ServeSessionOptions;
+  /** The session's --idle-timeout sweep; null when it is off. */
+  idle: IdleSweep | null;
 }
 
 /** Why an OPEN failed: the SOCKS reply the client gets, and the name it is counted under. */

@@ -5,7 +5,9 @@ import { formatHostPort } from '../../common/host-port.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { handleBind } from './bind-handler.js';
 import { handleConnect } from './connect-handler.js';
-import { startIdleSweep, StreamLimiter } from './limits.js';
+import { IdleSweep } from './idle-sweep.js';
+import { StreamLimiter } from './limits.js';
+import { limitPendingBytes } from './pending-limit.js';
 import { refuseOpen, type OpenRequest, type ServeSessionOptions } from './open-request.js';
 import { handleUdpAssociate } from './udp-handler.js';
 
@@ -17,31 +19,12 @@ const HANDLERS: Readonly<Record<number, (request: OpenRequest) => Promise<void>>
 
 export function serveSession(session: Session, options: ServeSessionOptions): void {
   const limiter = new StreamLimiter(options.limits);
-  const idleTimeoutMs = options.limits.idleTimeoutMs ?? 0;
-  if (idleTimeoutMs > 0) {
-    const stopSweep = startIdleSweep(session.streams, idleTimeoutMs, (stream, idleMs) => {
-      options.logger.info('stream closed: idle', { stream: stream.id, idleMs, limitMs: idleTimeoutMs });
-      options.observer?.countError(ErrorReason.IdleTimeout);
-      stream.reset(ResetCode.Limit, 'idle timeout');
-    });
-    session.on('close', stopSweep);
-  }
-  // The relay's Session checks maxPendingBytes; here the stream holding the most pays for it.
-  session.on('pending-over-limit', (stream, incoming) => {
-    options.logger.warn('stream reset: tunnel limit reached', {
-      stream: stream.id,
-      limit: ErrorReason.PendingBytesPerTunnel,
-      pendingBytes: session.pendingBytes,
-      streamPendingBytes: stream.pendingBytes,
-      incoming,
-    });
-    options.observer?.countError(ErrorReason.PendingBytesPerTunnel);
-    stream.reset(ResetCode.Limit, 'tunnel pending bytes over limit');
-  });
+  const idle = sweepIdleStreams(session, options);
+  if (options.limits.maxPendingBytes !== undefined) shedPendingBytes(session, options.limits.maxPendingBytes, options);
   session.on('open', (stream, command, target) => {
     // Registered first, so the observer knows the stream before any handler reports on it.
     options.observer?.addStream(stream, command, target);
-    const request: OpenRequest = { session, stream, target, destination: formatHostPort(target), options };
+    const request: OpenRequest = { session, stream, target, destination: formatHostPort(target), options, idle };
     if (admit(request, limiter, command)) runHandler(request, HANDLERS[command]);
   });
 }
@@ -72,5 +55,33 @@ function runHandler(request: OpenRequest, handler: (request: OpenRequest) => Pro
       { reply: ReplyCode.GeneralFailure, reason: ErrorReason.InternalError },
       { level: 'error', message: 'request failed', fields: { dest: request.destination, error: err.message } },
     );
+  });
+}
+
+/** --idle-timeout: resets streams that moved nothing for it, logged and counted. Null when off. */
+function sweepIdleStreams(session: Session, options: ServeSessionOptions): IdleSweep | null {
+  const idleTimeoutMs = options.limits.idleTimeoutMs ?? 0;
+  if (idleTimeoutMs <= 0) return null;
+  const idle = new IdleSweep(session.streams, idleTimeoutMs, (stream, idleMs) => {
+    options.logger.info('stream closed: idle', { stream: stream.id, idleMs, limitMs: idleTimeoutMs });
+    options.observer?.countError(ErrorReason.IdleTimeout);
+    stream.reset(ResetCode.Limit, 'idle timeout');
+  });
+  session.on('close', () => idle.stop());
+  return idle;
+}
+
+/** --max-pending-bytes: the stream holding the most pays for a tunnel over the limit. */
+function shedPendingBytes(session: Session, limit: number, options: ServeSessionOptions): void {
+  limitPendingBytes(session, limit, (stream, incoming) => {
+    options.logger.warn('stream reset: tunnel limit reached', {
+      stream: stream.id,
+      limit: ErrorReason.PendingBytesPerTunnel,
+      pendingBytes: session.pendingBytes,
+      streamPendingBytes: stream.pendingBytes,
+      incoming,
+    });
+    options.observer?.countError(ErrorReason.PendingBytesPerTunnel);
+    stream.reset(ResetCode.Limit, 'tunnel pending bytes over limit');
   });
 }

@@ -10,7 +10,7 @@ import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
 import { startEchoTarget, startTarget, type Target } from '../helpers/targets.js';
 import { socksConnect } from '../helpers/socks-dial.js';
 import { readBytes, waitClose, waitFor } from '../helpers/socket-io.js';
-import { idleSweepIntervalMs } from '../../server/tunnel/limits.js';
+import { idleSweepIntervalMs } from '../../server/tunnel/idle-sweep.js';
 import { ConfigError, RELAY_DEFAULTS, resolveRelayConfig } from '../../server/config.js';
 import { RELAY_HELP } from '../../cli/relay-command.js';
 
