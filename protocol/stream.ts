@@ -103,7 +103,7 @@ export class Stream {
     readonly id: number,
     readonly command: Command,
     private readonly owner: StreamOwner,
-    private readonly windows: WindowSettings,
+    windows: WindowSettings,
   ) {
     this.sendCredit = windows.initial;
     this.receiveWindow = new ReceiveWindow(windows);
