@@ -11,8 +11,8 @@ import { SocksClient } from 'socks';
 import { startClient, type Client } from '../../client/client.js';
 import { createLogger, type LogLevel, type Logger } from '../../common/log.js';
 import { parseTargetRule, type TargetRule } from '../../server/policy/target-rule.js';
-import { CliProcess, runCli } from '../helpers/cli-process.js';
-import { curl } from '../helpers/curl.js';
+import { CliProcess, runCli } from '../helpers/processes/cli-process.js';
+import { curl } from '../helpers/socks/curl.js';
 import {
   ATYP_DOMAIN,
   CMD_CONNECT,
@@ -23,12 +23,12 @@ import {
   readSocks5Reply,
   socks4Request,
   socks5Request,
-} from '../helpers/raw-peer.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { UdpInbox, socksAssociate, startUdpEcho, type UdpEcho } from '../helpers/udp-io.js';
-import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks-replies.js';
+} from '../helpers/socks/raw-peer.js';
+import { waitFor } from '../helpers/io/socket-io.js';
+import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { UdpInbox, socksAssociate, startUdpEcho, type UdpEcho } from '../helpers/io/udp-io.js';
+import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
 
 const LOOPBACK = '127.0.0.1';
 const BODY = 'behind the policy\n';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { decodeFrame, encodeHello } from '../../protocol/codec.js';
 import { FrameType, GoAwayCode, type Frame } from '../../protocol/frame.js';
-import { curl } from '../helpers/curl.js';
+import { curl } from '../helpers/socks/curl.js';
 import {
   CMD_CONNECT,
   RawPeer,
@@ -22,10 +22,10 @@ import {
   socks4Request,
   socks5Request,
   userPass,
-} from '../helpers/raw-peer.js';
-import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { Waiters } from '../helpers/waiters.js';
+} from '../helpers/socks/raw-peer.js';
+import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { Waiters } from '../helpers/io/waiters.js';
 
 const HANDSHAKE_TIMEOUT_MS = 300;
 /** How long a bad connection may take to be closed: the handshake timeout plus slack for a busy machine. */

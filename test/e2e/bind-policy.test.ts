@@ -9,14 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../common/log.js';
 import { parseTargetRule, type TargetRule } from '../../server/policy/target-rule.js';
-import { CMD_BIND, CMD_CONNECT, RawPeer, greeting, readSocks5Reply, socks5Request, type Socks5Reply } from '../helpers/raw-peer.js';
-import { SocketReader } from '../helpers/socket-reader.js';
-import { socksBind } from '../helpers/socks-bind.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { connectFrom } from '../helpers/tcp-ports.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks-replies.js';
+import { CMD_BIND, CMD_CONNECT, RawPeer, greeting, readSocks5Reply, socks5Request, type Socks5Reply } from '../helpers/socks/raw-peer.js';
+import { SocketReader } from '../helpers/io/socket-reader.js';
+import { socksBind } from '../helpers/socks/socks-bind.js';
+import { waitFor } from '../helpers/io/socket-io.js';
+import { connectFrom } from '../helpers/io/tcp-ports.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
 
 const LOOPBACK = '127.0.0.1';
 /** Other loopback addresses: all of 127.0.0.0/8 is local on Linux. */

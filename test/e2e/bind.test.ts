@@ -10,13 +10,13 @@ import { execFile } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { CMD_BIND, RawPeer, SOCKS4_GRANTED, SOCKS4_REJECTED, socks4Request } from '../helpers/raw-peer.js';
-import { BIND_TEARDOWN_PROBE, type BindTeardownReport } from '../helpers/bind-teardown-probe.js';
-import { SocketReader } from '../helpers/socket-reader.js';
-import { connectFrom, findFreePortRange, waitCanListen } from '../helpers/tcp-ports.js';
-import { socksBind, type BindAttempt } from '../helpers/socks-bind.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
+import { CMD_BIND, RawPeer, SOCKS4_GRANTED, SOCKS4_REJECTED, socks4Request } from '../helpers/socks/raw-peer.js';
+import { BIND_TEARDOWN_PROBE, type BindTeardownReport } from '../helpers/processes/bind-teardown-probe.js';
+import { SocketReader } from '../helpers/io/socket-reader.js';
+import { connectFrom, findFreePortRange, waitCanListen } from '../helpers/io/tcp-ports.js';
+import { socksBind, type BindAttempt } from '../helpers/socks/socks-bind.js';
+import { waitFor } from '../helpers/io/socket-io.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 
 const LOOPBACK = '127.0.0.1';
 /** A second loopback address: all of 127.0.0.0/8 is local on Linux. */
@@ -371,7 +371,7 @@ describe('BIND when the tunnel goes down', () => {
   // the handle, so the client kept the fd and its process could not exit. Run in a child
   // process so that a leak cannot hang this one.
   test('a waiting BIND gets a failure reply and the client releases its socket', async () => {
-    const probe = fileURLToPath(new URL('../helpers/bind-teardown-probe.js', import.meta.url));
+    const probe = fileURLToPath(new URL('../helpers/processes/bind-teardown-probe.js', import.meta.url));
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,

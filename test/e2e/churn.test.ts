@@ -21,11 +21,11 @@ import {
   waitStatus,
   type ClientProcess,
   type RelayProcess,
-} from '../helpers/cli-stack.js';
-import { abortMidDownload, echoOneByte, readUntilTargetReset, runPool, startResetTarget, startSourceTarget } from '../helpers/churn-streams.js';
-import { rawSocks5Connect } from '../helpers/socks-dial.js';
-import { readBytes, waitFor } from '../helpers/socket-io.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
+} from '../helpers/processes/cli-stack.js';
+import { abortMidDownload, echoOneByte, readUntilTargetReset, runPool, startResetTarget, startSourceTarget } from '../helpers/workloads/churn-streams.js';
+import { rawSocks5Connect } from '../helpers/socks/socks-dial.js';
+import { readBytes, waitFor } from '../helpers/io/socket-io.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
 
 const MiB = 1024 * 1024;
 /** Both sides ping every 0.2 s and give up after 1 s of silence. */

@@ -7,11 +7,11 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { startEchoTarget, startTarget, type Target } from '../helpers/targets.js';
-import { readAll, readBytes, waitClose, waitFor } from '../helpers/socket-io.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { hashUntilEnd, Keystream, keystreamDigest, KiB, MiB, sleep, writeKeystream } from '../helpers/bulk-data.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
+import { readAll, readBytes, waitClose, waitFor } from '../helpers/io/socket-io.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { hashUntilEnd, Keystream, keystreamDigest, KiB, MiB, sleep, writeKeystream } from '../helpers/workloads/bulk-data.js';
 import {
   parseSinkAnswer,
   startBannerTarget,
@@ -19,7 +19,7 @@ import {
   startFirehoseTarget,
   startHashSinkTarget,
   startKeystreamSourceTarget,
-} from '../helpers/data-targets.js';
+} from '../helpers/targets/data-targets.js';
 import type { Session } from '../../protocol/session.js';
 
 const BULK = 64 * MiB;

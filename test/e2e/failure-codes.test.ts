@@ -15,10 +15,10 @@ import {
   readSocks5Reply,
   socks4Request,
   socks5Request,
-} from '../helpers/raw-peer.js';
-import { startStalledTarget, type StalledTarget } from '../helpers/stalled-target.js';
-import { closedPort } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
+} from '../helpers/socks/raw-peer.js';
+import { startStalledTarget, type StalledTarget } from '../helpers/targets/stalled-target.js';
+import { closedPort } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 
 const LOG_LEVEL = (process.env.SOCKBRIDGE_TEST_LOG_LEVEL ?? 'silent') as LogLevel;
 const DIAL_TIMEOUT_MS = 300;

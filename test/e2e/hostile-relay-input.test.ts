@@ -23,14 +23,14 @@ import {
   MAX_FRAME_SIZE,
   ReplyCode,
 } from '../../protocol/frame.js';
-import { curl } from '../helpers/curl.js';
-import { EchoHeartbeat } from '../helpers/echo-heartbeat.js';
-import { RawPeer, randomBuffer, seededRandom, sleep } from '../helpers/raw-peer.js';
-import { RawTunnel } from '../helpers/relay-raw-tunnel.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { startStalledTarget, type StalledTarget } from '../helpers/stalled-target.js';
-import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
+import { curl } from '../helpers/socks/curl.js';
+import { EchoHeartbeat } from '../helpers/workloads/echo-heartbeat.js';
+import { RawPeer, randomBuffer, seededRandom, sleep } from '../helpers/socks/raw-peer.js';
+import { RawTunnel } from '../helpers/tunnel/relay-raw-tunnel.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { startStalledTarget, type StalledTarget } from '../helpers/targets/stalled-target.js';
+import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 
 const BODY = 'hostile relay input: still serving\n';
 const SEED = 0x0b5e55ed;

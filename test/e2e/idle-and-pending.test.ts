@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { startEchoTarget, startTarget, type Target } from '../helpers/targets.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { readBytes, waitClose, waitFor } from '../helpers/socket-io.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { readBytes, waitClose, waitFor } from '../helpers/io/socket-io.js';
 import { idleSweepIntervalMs } from '../../server/tunnel/limits.js';
 import { ConfigError, RELAY_DEFAULTS, resolveRelayConfig } from '../../server/config.js';
 import { RELAY_HELP } from '../../cli/relay-command.js';

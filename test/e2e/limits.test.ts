@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { FRAME_HEADER_SIZE, FrameType, GoAwayCode, WS_SUBPROTOCOL } from '../../protocol/frame.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
-import { rawSocks5Connect } from '../helpers/socks-dial.js';
-import { socksBind } from '../helpers/socks-bind.js';
-import { socksAssociate } from '../helpers/udp-io.js';
-import { readBytes, waitFor } from '../helpers/socket-io.js';
-import { REP_GENERAL_FAILURE, REP_SUCCEEDED } from '../helpers/socks-replies.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { rawSocks5Connect } from '../helpers/socks/socks-dial.js';
+import { socksBind } from '../helpers/socks/socks-bind.js';
+import { socksAssociate } from '../helpers/io/udp-io.js';
+import { readBytes, waitFor } from '../helpers/io/socket-io.js';
+import { REP_GENERAL_FAILURE, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
 
 
 describe('per-tunnel limits', () => {

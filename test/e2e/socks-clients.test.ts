@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { SocksClient, type SocksProxy } from 'socks';
-import { curl } from '../helpers/curl.js';
+import { curl } from '../helpers/socks/curl.js';
 import {
   CMD_CONNECT,
   RawPeer,
@@ -16,10 +16,10 @@ import {
   socks4Request,
   socks5Request,
   userPass,
-} from '../helpers/raw-peer.js';
-import { startEchoTarget, startHttpTarget, startTarget, type Target } from '../helpers/targets.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { waitFor } from '../helpers/socket-io.js';
+} from '../helpers/socks/raw-peer.js';
+import { startEchoTarget, startHttpTarget, startTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { waitFor } from '../helpers/io/socket-io.js';
 
 const BODY = 'hello through sockbridge\n';
 

@@ -19,12 +19,12 @@ import { createLogger } from '../../common/log.js';
 import { Command } from '../../protocol/frame.js';
 import { startRelay, type Relay } from '../../server/relay.js';
 import type { StreamCounters } from '../../server/status/status-model.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import type { Target } from '../helpers/targets.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { waitClose } from '../helpers/socket-io.js';
-import { ADMIN_TOKEN, startDripTarget } from '../helpers/status-http.js';
-import { loopbackRules } from '../helpers/loopback-rules.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import type { Target } from '../helpers/targets/targets.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { waitClose } from '../helpers/io/socket-io.js';
+import { ADMIN_TOKEN, startDripTarget } from '../helpers/status/status-http.js';
+import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 
 const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

@@ -10,8 +10,8 @@ import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { SocksClient } from 'socks';
-import { waitClose, waitFor } from '../helpers/socket-io.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
+import { waitClose, waitFor } from '../helpers/io/socket-io.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 import {
   UdpInbox,
   bindUdp,
@@ -21,8 +21,8 @@ import {
   waitUdpPortClosed,
   type Association,
   type UdpEcho,
-} from '../helpers/udp-io.js';
-import { spyOnUdpRelays, type UdpRelaySpy } from '../helpers/udp-relay-spy.js';
+} from '../helpers/io/udp-io.js';
+import { spyOnUdpRelays, type UdpRelaySpy } from '../helpers/socks/udp-relay-spy.js';
 import {
   DNS_CLASS_IN,
   DNS_RCODE_NOERROR,
@@ -34,7 +34,7 @@ import {
   dnsQuery,
   parseDnsResponse,
   startDnsServer,
-} from '../helpers/dns-message.js';
+} from '../helpers/targets/dns-message.js';
 
 const LOOPBACK = '127.0.0.1';
 const LOOPBACK6 = '::1';

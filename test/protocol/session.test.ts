@@ -22,10 +22,10 @@ import {
 } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
 import { SEND_QUEUE_HIGH_WATER, StreamState, type Stream, type StreamSink } from '../../protocol/stream.js';
-import { Recorder } from '../helpers/stream-recorder.js';
-import { startSessionServer, withTimeout, type RawPeer, type SessionServer } from '../helpers/session-pair.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { Keystream, MiB, sleep } from '../helpers/bulk-data.js';
+import { Recorder } from '../helpers/tunnel/stream-recorder.js';
+import { startSessionServer, withTimeout, type RawPeer, type SessionServer } from '../helpers/tunnel/session-pair.js';
+import { waitFor } from '../helpers/io/socket-io.js';
+import { Keystream, MiB, sleep } from '../helpers/workloads/bulk-data.js';
 
 const TARGET = { host: 'example.test', port: 443 };
 const SETTLE_MS = 300;

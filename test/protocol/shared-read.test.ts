@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { SharedBufferReads } from '../../protocol/shared-read.js';
-import { Keystream, MiB, sleep } from '../helpers/bulk-data.js';
-import { waitFor } from '../helpers/socket-io.js';
+import { Keystream, MiB, sleep } from '../helpers/workloads/bulk-data.js';
+import { waitFor } from '../helpers/io/socket-io.js';
 
 const HOLD_MS = 200;
 

@@ -9,12 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { closedPort, type Target } from '../helpers/targets.js';
-import { rawSocks5Connect, socksConnect } from '../helpers/socks-dial.js';
-import { waitClose } from '../helpers/socket-io.js';
-import { CliProcess, runCli } from '../helpers/cli-process.js';
-import { ADMIN_TOKEN, basicAuth, bearer, eventually, fetchMetrics, fetchStatus, metricValue, startDripTarget } from '../helpers/status-http.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { closedPort, type Target } from '../helpers/targets/targets.js';
+import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
+import { waitClose } from '../helpers/io/socket-io.js';
+import { CliProcess, runCli } from '../helpers/processes/cli-process.js';
+import { ADMIN_TOKEN, basicAuth, bearer, eventually, fetchMetrics, fetchStatus, metricValue, startDripTarget } from '../helpers/status/status-http.js';
 import type { StatusSnapshot, StreamStatus } from '../../server/status/snapshot.js';
 
 const OPEN_CONNECT = 'sockbridge_open_streams{kind="CONNECT"}';

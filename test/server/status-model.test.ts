@@ -10,7 +10,7 @@ import { StatusModel, type StreamCounters, type TunnelCounters } from '../../ser
 import { ThroughputRing } from '../../server/status/throughput-ring.js';
 import { TokenChecker } from '../../server/tunnel/auth.js';
 import { resolveRelayConfig, ConfigError } from '../../server/config.js';
-import { eventually, metricValue } from '../helpers/status-http.js';
+import { eventually, metricValue } from '../helpers/status/status-http.js';
 
 class FakeStream implements StreamCounters {
   state = 'open';

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import type { Address } from '../../protocol/frame.js';
 import { MAX_CONTACTED_PEERS, UdpAssociation, type UdpReplyFilter } from '../../server/dialers/udp.js';
 import { DestinationPolicy } from '../../server/policy/destination-policy.js';
-import { loopbackRules } from '../helpers/loopback-rules.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { UdpInbox } from '../helpers/udp-io.js';
+import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
+import { waitFor } from '../helpers/io/socket-io.js';
+import { UdpInbox } from '../helpers/io/udp-io.js';
 
 const LOOPBACK = '127.0.0.1';
 /** The discard port: nothing listens there in the test, so filler datagrams go nowhere. */

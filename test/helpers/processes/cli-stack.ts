@@ -6,11 +6,11 @@
 import { request } from 'node:http';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import type { StatusSnapshot } from '../../server/status/snapshot.js';
+import type { StatusSnapshot } from '../../../server/status/snapshot.js';
 import { CliProcess } from './cli-process.js';
-import { LOOPBACK_ALLOW_FLAGS } from './loopback-rules.js';
-import { connectTcp } from './socket-io.js';
-import { ADMIN_TOKEN, bearer, eventually } from './status-http.js';
+import { LOOPBACK_ALLOW_FLAGS } from '../fixtures/loopback-rules.js';
+import { connectTcp } from '../io/socket-io.js';
+import { ADMIN_TOKEN, bearer, eventually } from '../status/status-http.js';
 
 export const STACK_TOKEN = 'cli-stack-token-not-secret';
 const START_WAIT_MS = 15_000;

@@ -5,7 +5,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Socket } from 'node:net';
 import { SocksClient, type SocksRemoteHost } from 'socks';
-import { within } from './socks-bind.js';
+import { within } from '../socks/socks-bind.js';
 
 export const UDP_WAIT_MS = 5_000;
 

@@ -6,9 +6,9 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { decodeFrame } from '../../protocol/codec.js';
-import { MAX_FRAME_SIZE, type Frame } from '../../protocol/frame.js';
-import { Session, type SessionOptions } from '../../protocol/session.js';
+import { decodeFrame } from '../../../protocol/codec.js';
+import { MAX_FRAME_SIZE, type Frame } from '../../../protocol/frame.js';
+import { Session, type SessionOptions } from '../../../protocol/session.js';
 
 export const WAIT_MS = 5_000;
 

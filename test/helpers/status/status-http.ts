@@ -4,8 +4,8 @@
  * snapshot and the metrics over real HTTP, and a bounded async poll.
  */
 import type { Socket } from 'node:net';
-import type { StatusSnapshot } from '../../server/status/snapshot.js';
-import { startTarget, type Target } from './targets.js';
+import type { StatusSnapshot } from '../../../server/status/snapshot.js';
+import { startTarget, type Target } from '../targets/targets.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests';
 

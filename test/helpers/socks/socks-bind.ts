@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { SocksClient, type SocksRemoteHost } from 'socks';
-import { connectTcp } from './socket-io.js';
+import { connectTcp } from '../io/socket-io.js';
 
 export const BIND_WAIT_MS = 5_000;
 

@@ -2,8 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** dist/bin/sockbridge.js, seen from dist/test/helpers/. */
-export const SOCKBRIDGE_BIN = fileURLToPath(new URL('../../bin/sockbridge.js', import.meta.url));
+/** dist/bin/sockbridge.js, seen from dist/test/helpers/processes/. */
+export const SOCKBRIDGE_BIN = fileURLToPath(new URL('../../../bin/sockbridge.js', import.meta.url));
 
 export interface Exit {
   code: number | null;

@@ -3,8 +3,8 @@
  * sends frames (or non-frames) by hand and sees every frame the relay sends and how it closed.
  */
 import WebSocket from 'ws';
-import { decodeFrame, encodeHello } from '../../protocol/codec.js';
-import { FrameType, WS_SUBPROTOCOL, type Frame } from '../../protocol/frame.js';
+import { decodeFrame, encodeHello } from '../../../protocol/codec.js';
+import { FrameType, WS_SUBPROTOCOL, type Frame } from '../../../protocol/frame.js';
 
 const WAIT_MS = 5_000;
 

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { SocksClient } from 'socks';
-import { connectTcp, readBytes } from './socket-io.js';
+import { connectTcp, readBytes } from '../io/socket-io.js';
 
 const SOCKS5 = 0x05;
 const METHOD_NO_AUTH = 0x00;

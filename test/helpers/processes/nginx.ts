@@ -7,8 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './cli-stack.js';
-import { connectTcp } from './socket-io.js';
-import { eventually } from './status-http.js';
+import { connectTcp } from '../io/socket-io.js';
+import { eventually } from '../status/status-http.js';
 
 const INSTALL_TIMEOUT_MS = 300_000;
 const START_WAIT_MS = 10_000;

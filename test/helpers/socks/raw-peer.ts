@@ -5,7 +5,7 @@
  */
 import { connect, isIPv4, isIPv6, type Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { READER_WAIT_MS, SocketReader } from './socket-reader.js';
+import { READER_WAIT_MS, SocketReader } from '../io/socket-reader.js';
 
 export const WAIT_MS = READER_WAIT_MS;
 
@@ -140,7 +140,7 @@ export function socks4Request(command: number, host: string, port: number, userI
 
 // ---- randomness for fuzz-style tests ----
 
-export { seededRandom } from './seeded-random.js';
+export { seededRandom } from '../fixtures/seeded-random.js';
 
 export function randomBuffer(random: () => number, length: number): Buffer {
   const buf = Buffer.alloc(length);

@@ -4,10 +4,10 @@
  * mid-stream; the two targets those need; and a pool running N jobs C at a time.
  */
 import type { Socket } from 'node:net';
-import { rawSocks5Connect } from './socks-dial.js';
-import { readBytes, waitClose } from './socket-io.js';
-import { startTarget, type Target } from './targets.js';
-import { REP_SUCCEEDED } from './socks-replies.js';
+import { rawSocks5Connect } from '../socks/socks-dial.js';
+import { readBytes, waitClose } from '../io/socket-io.js';
+import { startTarget, type Target } from '../targets/targets.js';
+import { REP_SUCCEEDED } from '../socks/socks-replies.js';
 
 const SOURCE_CHUNK = 64 * 1024;
 const RESET_AFTER = 16 * 1024;
