@@ -24,11 +24,12 @@ import {
   socks4Request,
   socks5Request,
 } from '../helpers/socks/raw-peer.js';
-import { waitFor } from '../helpers/io/socket-io.js';
+
 import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
 import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 import { UdpInbox, socksAssociate, startUdpEcho, type UdpEcho } from '../helpers/io/udp-io.js';
 import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const LOOPBACK = '127.0.0.1';
 const BODY = 'behind the policy\n';
@@ -56,7 +57,9 @@ function captureLogs(): { logger: Logger; lines: string[]; waitForRefusal(rule: 
   return {
     logger,
     lines,
-    waitForRefusal: (rule) => waitFor(() => refusalNaming(rule), `a relay log line "refused … ${rule}"\n${lines.join('')}`, WAIT_MS),
+    waitForRefusal: async (rule) => {
+      await waitFor(() => refusalNaming(rule), { what: () => `a relay log line "refused … ${rule}"\n${lines.join('')}`, timeoutMs: WAIT_MS });
+    },
   };
 }
 

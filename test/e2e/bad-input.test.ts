@@ -25,7 +25,7 @@ import {
 } from '../helpers/socks/raw-peer.js';
 import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
 import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
-import { Waiters } from '../helpers/io/waiters.js';
+import { Waiters } from '../helpers/io/waiting.js';
 
 const HANDSHAKE_TIMEOUT_MS = 300;
 /** How long a bad connection may take to be closed: the handshake timeout plus slack for a busy machine. */
@@ -135,7 +135,7 @@ class FrameLog {
   }
 
   until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    return this.waiters.until(condition, timeoutMs, () => `timed out waiting for ${what}; frames: ${JSON.stringify(this.frames)}`);
+    return this.waiters.until(condition, { what: () => `${what}; frames: ${JSON.stringify(this.frames)}`, timeoutMs });
   }
 }
 

@@ -12,11 +12,12 @@ import { parseTargetRule, type TargetRule } from '../../server/policy/target-rul
 import { CMD_BIND, CMD_CONNECT, RawPeer, greeting, readSocks5Reply, socks5Request, type Socks5Reply } from '../helpers/socks/raw-peer.js';
 import { SocketReader } from '../helpers/io/socket-reader.js';
 import { socksBind } from '../helpers/socks/socks-bind.js';
-import { waitFor } from '../helpers/io/socket-io.js';
+
 import { connectFrom } from '../helpers/io/tcp-ports.js';
 import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const LOOPBACK = '127.0.0.1';
 /** Other loopback addresses: all of 127.0.0.0/8 is local on Linux. */
@@ -122,7 +123,7 @@ describe('BIND refused by the rules', () => {
         appSocket.destroy();
       }
       assert.ok(logged(log, 'bind: refused a connection by policy', `deny ${DENIED_PEER} (bind)`), log.join(''));
-      await waitFor(() => [...pair.relay.sessions].every((session) => session.streams.size === 0), 'the relay to drop the stream');
+      await waitFor(() => [...pair.relay.sessions].every((session) => session.streams.size === 0), { what: 'the relay to drop the stream' });
     } finally {
       peer.destroy();
     }

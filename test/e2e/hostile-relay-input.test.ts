@@ -31,6 +31,7 @@ import { socksConnect } from '../helpers/socks/socks-dial.js';
 import { startStalledTarget, type StalledTarget } from '../helpers/targets/stalled-target.js';
 import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
 import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const BODY = 'hostile relay input: still serving\n';
 const SEED = 0x0b5e55ed;
@@ -271,8 +272,7 @@ describe('hostile input on the relay port, watched by a live tunnel', () => {
       } finally {
         for (const tunnel of tunnels) tunnel.terminate();
       }
-      const deadline = Date.now() + 3_000;
-      while (pair.relay.sessions.size > 1 && Date.now() < deadline) await sleep(20);
+      await waitFor(() => pair.relay.sessions.size <= 1, { what: 'the relay to forget every bad session', timeoutMs: 3_000 });
       assert.equal(pair.relay.sessions.size, 1, 'every bad session was forgotten');
       await assertStillServing();
       assert.equal(pair.client.tunnel.connections, 1, 'the client never reconnected');

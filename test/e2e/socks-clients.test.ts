@@ -19,7 +19,7 @@ import {
 } from '../helpers/socks/raw-peer.js';
 import { startEchoTarget, startHttpTarget, startTarget, type Target } from '../helpers/targets/targets.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
-import { waitFor } from '../helpers/io/socket-io.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const BODY = 'hello through sockbridge\n';
 
@@ -144,7 +144,7 @@ describe('curl and the socks package through one tunnel', () => {
       assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0x00]));
       const reply = await readSocks5Reply(peer);
       assert.equal(reply.reply, 0x00);
-      await waitFor(() => seen.length > before, 'the target to accept', 2_000);
+      await waitFor(() => seen.length > before, { what: 'the target to accept', timeoutMs: 2_000 });
       const target = seen[seen.length - 1];
       assert.deepEqual({ host: reply.host, port: reply.port }, { host: target.address, port: target.port });
       assert.notEqual(reply.port, 0);
@@ -164,7 +164,7 @@ describe('curl and the socks package through one tunnel', () => {
       const reply = await readSocks5Reply(peer);
       assert.equal(reply.reply, 0x00);
       assert.equal(reply.bytes[3], 0x04, 'ATYP of the bound address');
-      await waitFor(() => target6.sockets.size > before, 'the IPv6 target to accept', 2_000);
+      await waitFor(() => target6.sockets.size > before, { what: 'the IPv6 target to accept', timeoutMs: 2_000 });
       const remotes = [...target6.sockets].map((s) => `[${s.remoteAddress}]:${s.remotePort}`);
       assert.ok(remotes.includes(`[${reply.host}]:${reply.port}`), `bound [${reply.host}]:${reply.port} is one of ${remotes.join(', ')}`);
     } finally {
