@@ -13,17 +13,17 @@ import { createLogger, type LogLevel, type Logger } from '../../common/log.js';
 import { parseTargetRule, type TargetRule } from '../../server/policy/target-rule.js';
 import { CliProcess, runCli } from '../helpers/processes/cli-process.js';
 import { curl } from '../helpers/socks/curl.js';
+import { RawPeer, readSocks5Reply } from '../helpers/socks/raw-peer.js';
 import {
-  ATYP_DOMAIN,
   CMD_CONNECT,
-  RawPeer,
+  greeting,
+  METHOD_NO_AUTH,
+  methodSelection,
   SOCKS4_GRANTED,
   SOCKS4_REJECTED,
-  greeting,
-  readSocks5Reply,
   socks4Request,
   socks5Request,
-} from '../helpers/socks/raw-peer.js';
+} from '../helpers/socks/socks-encoder.js';
 
 import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
 import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
@@ -70,12 +70,6 @@ function connectionCounter(target: Target): () => number {
   return () => count;
 }
 
-/** VER CMD RSV ATYP=DOMAIN LEN NAME PORT, whatever `name` looks like (an IP literal sent as a name). */
-function socks5NameRequest(name: string, port: number): Buffer {
-  const bytes = Buffer.from(name, 'latin1');
-  return Buffer.concat([Buffer.from([0x05, CMD_CONNECT, 0x00, ATYP_DOMAIN, bytes.length]), bytes, Buffer.from([port >> 8, port & 0xff])]);
-}
-
 /**
  * A no-auth SOCKS5 CONNECT to host:port (an IP gets its ATYP, anything else goes as a name;
  * `asName` sends even an IP as a name); the REP and the open peer.
@@ -83,9 +77,9 @@ function socks5NameRequest(name: string, port: number): Buffer {
 async function socks5Connect(socksPort: number, host: string, port: number, asName = false): Promise<{ rep: number; peer: RawPeer }> {
   const peer = await RawPeer.connect(socksPort);
   try {
-    peer.write(greeting(0x00));
-    assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0x00]), 'method selection');
-    peer.write(asName ? socks5NameRequest(host, port) : socks5Request(CMD_CONNECT, host, port));
+    peer.write(greeting(METHOD_NO_AUTH));
+    assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_AUTH), 'method selection');
+    peer.write(socks5Request(CMD_CONNECT, host, port, { asName }));
     const reply = await readSocks5Reply(peer, WAIT_MS);
     return { rep: reply.reply, peer };
   } catch (err) {

@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../common/log.js';
 import { parseTargetRule, type TargetRule } from '../../server/policy/target-rule.js';
-import { CMD_BIND, CMD_CONNECT, RawPeer, greeting, readSocks5Reply, socks5Request, type Socks5Reply } from '../helpers/socks/raw-peer.js';
+import { RawPeer, readSocks5Reply, type Socks5Reply } from '../helpers/socks/raw-peer.js';
+import { CMD_BIND, CMD_CONNECT, greeting, METHOD_NO_AUTH, methodSelection, socks5Request } from '../helpers/socks/socks-encoder.js';
 import { SocketReader } from '../helpers/io/socket-reader.js';
 import { socksBind } from '../helpers/socks/socks-bind.js';
 
@@ -23,7 +24,6 @@ const LOOPBACK = '127.0.0.1';
 /** Other loopback addresses: all of 127.0.0.0/8 is local on Linux. */
 const DENIED_PEER = '127.0.0.2';
 const DENIED_EXPECTED = '127.0.0.3';
-const METHOD_NO_AUTH = 0x00;
 const FTP_DATA_PORT = 20;
 
 const bindOnly = (action: 'allow' | 'deny', target: string): TargetRule => parseTargetRule(action, target, { commands: ['bind'] });
@@ -40,7 +40,7 @@ async function rawSocks5(socksPort: number, command: number, host: string, port:
   const peer = await RawPeer.connect(socksPort);
   try {
     peer.write(greeting(METHOD_NO_AUTH));
-    assert.deepEqual([...(await peer.read(2))], [0x05, METHOD_NO_AUTH]);
+    assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_AUTH));
     peer.write(socks5Request(command, host, port));
     return { peer, first: await readSocks5Reply(peer) };
   } catch (err) {
