@@ -1,9 +1,16 @@
-/** The scenarios of one bench run, their sizes and their time limits, in running order. */
+/** The scenarios of one bench run, their sizes, time limits and pass targets, in running order. */
 import type { ScenarioName } from './messages.js';
 import { MIB } from './stats.js';
 
+/** A pass threshold for one figure: what the Target column shows, and the test of the tunnel's value. */
+export interface Target {
+  text: string;
+  /** `direct` is null for figures measured on the tunnel only. */
+  pass(direct: number | null, tunnel: number): boolean;
+}
+
 export interface ScenarioPlan {
-  /** The figure's number in the issue and in the table. */
+  /** The figure's number in the table (and in README.md). */
   id: string;
   title: string;
   scenario: ScenarioName;
@@ -14,6 +21,36 @@ export interface ScenarioPlan {
   needsOpenFiles?: number;
   /** Also run through the reference route (two plain forwarders), for scale. */
   withReference?: boolean;
+  /** Pass thresholds by the report's name for the figure; figures without one are shown for information. */
+  targets?: Readonly<Record<string, Target>>;
+}
+
+/** Shares below 1 with two decimals (0.30×), others as they are (2.5×). */
+const shareText = (share: number): string => (share < 1 ? share.toFixed(2) : String(share));
+
+/** The tunnel's figure is at least `share` times direct's (rates: higher is better). */
+function atLeastTimesDirect(share: number): Target {
+  return { text: `≥ ${shareText(share)}× direct`, pass: (direct, tunnel) => direct !== null && tunnel >= share * direct };
+}
+
+/** The tunnel's figure is at most `share` times direct's (times: lower is better). */
+function atMostTimesDirect(share: number): Target {
+  return { text: `≤ ${shareText(share)}× direct`, pass: (direct, tunnel) => direct !== null && tunnel <= share * direct };
+}
+
+/** The tunnel's figure stays at or under `limit`, in the figure's `unit`. */
+function atMost(limit: number, unit: string, label = ''): Target {
+  return { text: `${label}≤ ${limit} ${unit}`, pass: (_direct, tunnel) => tunnel <= limit };
+}
+
+/** The tunnel's figure, a fraction, stays under `limit`. */
+function shareBelow(limit: number): Target {
+  return { text: `< ${limit * 100} %`, pass: (_direct, tunnel) => tunnel < limit };
+}
+
+/** Nothing may fail: the tunnel's count is 0. */
+function none(text = '0'): Target {
+  return { text, pass: (_direct, tunnel) => tunnel === 0 };
 }
 
 export const IDLE_STREAMS = 10_000;
@@ -26,6 +63,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     withReference: true,
     params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
     timeoutMs: 100_000,
+    targets: { upload: atLeastTimesDirect(0.25), download: atLeastTimesDirect(0.25) },
   },
   {
     id: '2',
@@ -34,6 +72,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     withReference: true,
     params: { count: 1_000, warmup: 300, capMs: 30_000, perConnectTimeoutMs: 5_000 },
     timeoutMs: 45_000,
+    targets: { p50: atMostTimesDirect(2.5) },
   },
   {
     id: '3',
@@ -42,6 +81,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     withReference: true,
     params: { streams: 8, messageBytes: 64, warmupMs: 500, durationMs: 3_000 },
     timeoutMs: 20_000,
+    targets: { perSecond: atLeastTimesDirect(0.3) },
   },
   {
     id: '4',
@@ -49,6 +89,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     scenario: 'concurrent',
     params: { count: 1_000, payloadBytes: 1024, timeoutMs: 20_000 },
     timeoutMs: 60_000,
+    targets: { failures: none(), rssPerStreamKiB: atMost(64, 'KiB') },
   },
   {
     id: '5',
@@ -57,6 +98,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     params: { count: IDLE_STREAMS, batch: 500, timeoutMs: 20_000, capMs: 60_000 },
     timeoutMs: 120_000,
     needsOpenFiles: 12_000,
+    targets: { notServed: none('0 (all served)') },
   },
   {
     id: '6',
@@ -64,6 +106,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     scenario: 'stalled',
     params: { bytes: 256 * MIB, capMs: 10_000, cycles: 3, settleMs: 500 },
     timeoutMs: 100_000,
+    targets: { cost: shareBelow(0.1), rssGrowthMiB: atMost(32, 'MiB', 'bounded: ') },
   },
   {
     id: '7',

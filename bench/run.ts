@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every figure direct over loopback and through client + relay, in one
- * run, as a table with the issue's targets. Processes: this runner, one target-server
- * process, a fresh relay + client pair per scenario, and a fresh load generator per run.
+ * run, as a table with each figure's target from plan.ts. Processes: this runner, one
+ * target-server process, a fresh relay + client pair per scenario, and a fresh load
+ * generator per run.
  *
  * Environment: BENCH_ONLY=1,4 runs only those figures; BENCH_CPU_PROF=DIR writes
  * --cpu-prof profiles of every relay and client into DIR.

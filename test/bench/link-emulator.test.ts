@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { startLinkEmulator, type LinkEmulator, type LinkOptions } from '../../bench/link-emulator.js';
 import { LinkArgsError, linkArgs, parseLinkArgs } from '../../bench/link-args.js';
 import { startLinkProcess } from '../../bench/link-process.js';
-import { hashUntilEnd, keystreamDigest, KiB, MiB, sleep, writeKeystream } from '../helpers/bulk-data.js';
-import { connectTcp, readAll, readBytes, waitClose, waitFor } from '../helpers/socket-io.js';
-import { startEchoTarget, startTarget, type Target } from '../helpers/targets.js';
+import { hashUntilEnd, keystreamDigest, KiB, MiB, sleep, writeKeystream } from '../helpers/workloads/bulk-data.js';
+import { connectTcp, readAll, readBytes, waitClose } from '../helpers/io/socket-io.js';
+import { waitFor } from '../helpers/io/waiting.js';
+import { startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
 
 const EMULATOR_SCRIPT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'link-emulator.js');
 /** Node reads a socket in chunks of at most this much: the bound may be passed by one. */
@@ -138,7 +139,7 @@ describe('link emulator', () => {
     await waitClose(client, TRANSFER_TIMEOUT_MS);
     assert.ok(performance.now() - t0 >= 2 * delayMs, 'the byte went over and the reset came back');
     assert.equal((error as NodeJS.ErrnoException | null)?.code, 'ECONNRESET');
-    await waitFor(() => emulator.stats().connections === 0, 'the emulator to forget the connection');
+    await waitFor(() => emulator.stats().connections === 0, { what: 'the emulator to forget the connection' });
   });
 
   it('holds at most the in-flight bound for a receiver that never reads', async () => {

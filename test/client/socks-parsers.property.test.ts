@@ -18,7 +18,7 @@ import {
 } from '../../client/socks/parsers.js';
 import { SocksError } from '../../client/socks/errors.js';
 import { MAX_SOCKS4_DOMAIN_LENGTH, MAX_SOCKS4_USERID_LENGTH } from '../../client/socks/constants.js';
-import { cutsArb, prefixLengths } from '../helpers/chaotic-chunks.js';
+import { cutsArb, prefixLengths } from '../helpers/fixtures/chaotic-chunks.js';
 
 const NUM_RUNS = 1000;
 const MAX_RANDOM_LENGTH = 600;

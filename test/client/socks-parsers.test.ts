@@ -9,7 +9,7 @@ import {
 } from '../../client/socks/parsers.js';
 import { SocksError, SocksErrorCode } from '../../client/socks/errors.js';
 import { MAX_SOCKS4_DOMAIN_LENGTH, MAX_SOCKS4_USERID_LENGTH, ReplyCode } from '../../client/socks/constants.js';
-import { seededRandom } from '../helpers/seeded-random.js';
+import { seededRandom } from '../helpers/fixtures/seeded-random.js';
 
 type Parser = (buf: Buffer) => ParseResult<unknown>;
 

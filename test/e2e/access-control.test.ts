@@ -11,24 +11,25 @@ import { SocksClient } from 'socks';
 import { startClient, type Client } from '../../client/client.js';
 import { createLogger, type LogLevel, type Logger } from '../../common/log.js';
 import { parseTargetRule, type TargetRule } from '../../server/policy/target-rule.js';
-import { CliProcess, runCli } from '../helpers/cli-process.js';
-import { curl } from '../helpers/curl.js';
+import { CliProcess, runCli } from '../helpers/processes/cli-process.js';
+import { curl } from '../helpers/socks/curl.js';
+import { RawPeer, readSocks5Reply } from '../helpers/socks/raw-peer.js';
 import {
-  ATYP_DOMAIN,
   CMD_CONNECT,
-  RawPeer,
+  greeting,
+  METHOD_NO_AUTH,
+  methodSelection,
   SOCKS4_GRANTED,
   SOCKS4_REJECTED,
-  greeting,
-  readSocks5Reply,
   socks4Request,
   socks5Request,
-} from '../helpers/raw-peer.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { UdpInbox, socksAssociate, startUdpEcho, type UdpEcho } from '../helpers/udp-io.js';
-import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks-replies.js';
+} from '../helpers/socks/socks-encoder.js';
+
+import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { UdpInbox, socksAssociate, startUdpEcho, type UdpEcho } from '../helpers/io/udp-io.js';
+import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const LOOPBACK = '127.0.0.1';
 const BODY = 'behind the policy\n';
@@ -56,7 +57,9 @@ function captureLogs(): { logger: Logger; lines: string[]; waitForRefusal(rule: 
   return {
     logger,
     lines,
-    waitForRefusal: (rule) => waitFor(() => refusalNaming(rule), `a relay log line "refused … ${rule}"\n${lines.join('')}`, WAIT_MS),
+    waitForRefusal: async (rule) => {
+      await waitFor(() => refusalNaming(rule), { what: () => `a relay log line "refused … ${rule}"\n${lines.join('')}`, timeoutMs: WAIT_MS });
+    },
   };
 }
 
@@ -67,12 +70,6 @@ function connectionCounter(target: Target): () => number {
   return () => count;
 }
 
-/** VER CMD RSV ATYP=DOMAIN LEN NAME PORT, whatever `name` looks like (an IP literal sent as a name). */
-function socks5NameRequest(name: string, port: number): Buffer {
-  const bytes = Buffer.from(name, 'latin1');
-  return Buffer.concat([Buffer.from([0x05, CMD_CONNECT, 0x00, ATYP_DOMAIN, bytes.length]), bytes, Buffer.from([port >> 8, port & 0xff])]);
-}
-
 /**
  * A no-auth SOCKS5 CONNECT to host:port (an IP gets its ATYP, anything else goes as a name;
  * `asName` sends even an IP as a name); the REP and the open peer.
@@ -80,9 +77,9 @@ function socks5NameRequest(name: string, port: number): Buffer {
 async function socks5Connect(socksPort: number, host: string, port: number, asName = false): Promise<{ rep: number; peer: RawPeer }> {
   const peer = await RawPeer.connect(socksPort);
   try {
-    peer.write(greeting(0x00));
-    assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0x00]), 'method selection');
-    peer.write(asName ? socks5NameRequest(host, port) : socks5Request(CMD_CONNECT, host, port));
+    peer.write(greeting(METHOD_NO_AUTH));
+    assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_AUTH), 'method selection');
+    peer.write(socks5Request(CMD_CONNECT, host, port, { asName }));
     const reply = await readSocks5Reply(peer, WAIT_MS);
     return { rep: reply.reply, peer };
   } catch (err) {

@@ -8,24 +8,28 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { decodeFrame, encodeHello } from '../../protocol/codec.js';
 import { FrameType, GoAwayCode, type Frame } from '../../protocol/frame.js';
-import { curl } from '../helpers/curl.js';
+import { curl } from '../helpers/socks/curl.js';
+import { RawPeer, randomBuffer, readSocks5Reply, seededRandom, sleep } from '../helpers/socks/raw-peer.js';
+import { REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
 import {
+  CMD_BIND,
   CMD_CONNECT,
-  RawPeer,
+  CMD_UDP_ASSOCIATE,
+  greeting,
+  METHOD_NO_AUTH,
+  METHOD_USER_PASS,
+  methodSelection,
   SOCKS4_GRANTED,
   SOCKS4_REJECTED,
-  greeting,
-  randomBuffer,
-  readSocks5Reply,
-  seededRandom,
-  sleep,
+  SOCKS4_VERSION,
   socks4Request,
+  SOCKS5_VERSION,
   socks5Request,
   userPass,
-} from '../helpers/raw-peer.js';
-import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { Waiters } from '../helpers/waiters.js';
+} from '../helpers/socks/socks-encoder.js';
+import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { Waiters } from '../helpers/io/waiting.js';
 
 const HANDSHAKE_TIMEOUT_MS = 300;
 /** How long a bad connection may take to be closed: the handshake timeout plus slack for a busy machine. */
@@ -44,20 +48,20 @@ const UNSUPPORTED_COMMAND = 0x09;
  * BIND or UDP ASSOCIATE into an unknown command, which is refused before any dial.
  */
 function defuse(bytes: Buffer): Buffer {
-  const isRealCommand = (byte: number | undefined): boolean => byte === 0x01 || byte === 0x02 || byte === 0x03;
-  if (bytes[0] === 0x04 && isRealCommand(bytes[1])) bytes[1] = UNSUPPORTED_COMMAND;
-  if (bytes[0] !== 0x05 || bytes.length < 2) return bytes;
+  const isRealCommand = (byte: number | undefined): boolean => byte === CMD_CONNECT || byte === CMD_BIND || byte === CMD_UDP_ASSOCIATE;
+  if (bytes[0] === SOCKS4_VERSION && isRealCommand(bytes[1])) bytes[1] = UNSUPPORTED_COMMAND;
+  if (bytes[0] !== SOCKS5_VERSION || bytes.length < 2) return bytes;
   const methods = [...bytes.subarray(2, 2 + bytes[1])];
   let at = 2 + bytes[1];
-  if (!methods.includes(0x00)) {
-    if (!methods.includes(0x02)) return bytes; // answered 0xFF and closed
+  if (!methods.includes(METHOD_NO_AUTH)) {
+    if (!methods.includes(METHOD_USER_PASS)) return bytes; // answered 0xFF and closed
     // RFC 1929 request: VER ULEN UNAME PLEN PASSWD (any credentials pass without --socks-user)
     if (at + 1 >= bytes.length) return bytes;
     at += 2 + bytes[at + 1];
     if (at >= bytes.length) return bytes;
     at += 1 + bytes[at];
   }
-  if (bytes[at] === 0x05 && isRealCommand(bytes[at + 1])) bytes[at + 1] = UNSUPPORTED_COMMAND;
+  if (bytes[at] === SOCKS5_VERSION && isRealCommand(bytes[at + 1])) bytes[at + 1] = UNSUPPORTED_COMMAND;
   return bytes;
 }
 
@@ -135,7 +139,7 @@ class FrameLog {
   }
 
   until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    return this.waiters.until(condition, timeoutMs, () => `timed out waiting for ${what}; frames: ${JSON.stringify(this.frames)}`);
+    return this.waiters.until(condition, { what: () => `${what}; frames: ${JSON.stringify(this.frames)}`, timeoutMs });
   }
 }
 
@@ -194,9 +198,9 @@ describe('bad input at the SOCKS listener and the relay', () => {
       ['nothing at all', Buffer.alloc(0), Buffer.alloc(0)],
       ['SOCKS5 version byte only', Buffer.from([0x05]), Buffer.alloc(0)],
       ['greeting missing a method', Buffer.from([0x05, 0x02, 0x00]), Buffer.alloc(0)],
-      ['request without ATYP', Buffer.concat([greeting(0x00), Buffer.from([0x05, 0x01, 0x00])]), Buffer.from([0x05, 0x00])],
-      ['request with a cut domain', Buffer.concat([greeting(0x00), socks5Request(CMD_CONNECT, 'localhost', 80).subarray(0, 9)]), Buffer.from([0x05, 0x00])],
-      ['cut username/password', Buffer.concat([greeting(0x02), userPass('alice', 'secret').subarray(0, 9)]), Buffer.from([0x05, 0x02])],
+      ['request without ATYP', Buffer.concat([greeting(METHOD_NO_AUTH), Buffer.from([0x05, 0x01, 0x00])]), methodSelection(METHOD_NO_AUTH)],
+      ['request with a cut domain', Buffer.concat([greeting(METHOD_NO_AUTH), socks5Request(CMD_CONNECT, 'localhost', 80).subarray(0, 9)]), methodSelection(METHOD_NO_AUTH)],
+      ['cut username/password', Buffer.concat([greeting(METHOD_USER_PASS), userPass('alice', 'secret').subarray(0, 9)]), methodSelection(METHOD_USER_PASS)],
       ['SOCKS4 header cut', socks4Request(CMD_CONNECT, '127.0.0.1', 80).subarray(0, 4), Buffer.alloc(0)],
       ['SOCKS4 user id without NUL', socks4Request(CMD_CONNECT, '127.0.0.1', 80, 'user').subarray(0, 12), Buffer.alloc(0)],
       ['SOCKS4a domain cut', socks4Request(CMD_CONNECT, 'localhost', 80).subarray(0, 14), Buffer.alloc(0)],
@@ -271,9 +275,9 @@ describe('bad input at the SOCKS listener and the relay', () => {
   test('SOCKS5 handshake to a domain sent one byte per write: echo round trip', async () => {
     const peer = await RawPeer.connect(socksPort());
     try {
-      await peer.trickle(Buffer.concat([greeting(0x00), socks5Request(CMD_CONNECT, 'localhost', echo.port)]), 1);
-      assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0x00]));
-      assert.equal((await readSocks5Reply(peer)).reply, 0x00);
+      await peer.trickle(Buffer.concat([greeting(METHOD_NO_AUTH), socks5Request(CMD_CONNECT, 'localhost', echo.port)]), 1);
+      assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_AUTH));
+      assert.equal((await readSocks5Reply(peer)).reply, REP_SUCCEEDED);
       const payload = Buffer.from('slowly but surely');
       await peer.trickle(payload, 1);
       assert.deepEqual(await peer.read(payload.length), payload);
@@ -299,7 +303,7 @@ describe('bad input at the SOCKS listener and the relay', () => {
   test(`stalled handshakes are closed after the ${HANDSHAKE_TIMEOUT_MS} ms handshake timeout`, async () => {
     const stalls: Array<[string, Buffer, Buffer]> = [
       ['silent connection', Buffer.alloc(0), Buffer.alloc(0)],
-      ['after the greeting', greeting(0x00), Buffer.from([0x05, 0x00])],
+      ['after the greeting', greeting(METHOD_NO_AUTH), methodSelection(METHOD_NO_AUTH)],
       ['in the middle of a SOCKS4 request', socks4Request(CMD_CONNECT, '127.0.0.1', echo.port).subarray(0, 6), Buffer.alloc(0)],
     ];
     await Promise.all(

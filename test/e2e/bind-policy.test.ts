@@ -9,20 +9,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../common/log.js';
 import { parseTargetRule, type TargetRule } from '../../server/policy/target-rule.js';
-import { CMD_BIND, CMD_CONNECT, RawPeer, greeting, readSocks5Reply, socks5Request, type Socks5Reply } from '../helpers/raw-peer.js';
-import { SocketReader } from '../helpers/socket-reader.js';
-import { socksBind } from '../helpers/socks-bind.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { connectFrom } from '../helpers/tcp-ports.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks-replies.js';
+import { RawPeer, readSocks5Reply, type Socks5Reply } from '../helpers/socks/raw-peer.js';
+import { CMD_BIND, CMD_CONNECT, greeting, METHOD_NO_AUTH, methodSelection, socks5Request } from '../helpers/socks/socks-encoder.js';
+import { SocketReader } from '../helpers/io/socket-reader.js';
+import { socksBind } from '../helpers/socks/socks-bind.js';
+
+import { connectFrom } from '../helpers/io/tcp-ports.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const LOOPBACK = '127.0.0.1';
 /** Other loopback addresses: all of 127.0.0.0/8 is local on Linux. */
 const DENIED_PEER = '127.0.0.2';
 const DENIED_EXPECTED = '127.0.0.3';
-const METHOD_NO_AUTH = 0x00;
 const FTP_DATA_PORT = 20;
 
 const bindOnly = (action: 'allow' | 'deny', target: string): TargetRule => parseTargetRule(action, target, { commands: ['bind'] });
@@ -39,7 +40,7 @@ async function rawSocks5(socksPort: number, command: number, host: string, port:
   const peer = await RawPeer.connect(socksPort);
   try {
     peer.write(greeting(METHOD_NO_AUTH));
-    assert.deepEqual([...(await peer.read(2))], [0x05, METHOD_NO_AUTH]);
+    assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_AUTH));
     peer.write(socks5Request(command, host, port));
     return { peer, first: await readSocks5Reply(peer) };
   } catch (err) {
@@ -122,7 +123,7 @@ describe('BIND refused by the rules', () => {
         appSocket.destroy();
       }
       assert.ok(logged(log, 'bind: refused a connection by policy', `deny ${DENIED_PEER} (bind)`), log.join(''));
-      await waitFor(() => [...pair.relay.sessions].every((session) => session.streams.size === 0), 'the relay to drop the stream');
+      await waitFor(() => [...pair.relay.sessions].every((session) => session.streams.size === 0), { what: 'the relay to drop the stream' });
     } finally {
       peer.destroy();
     }

@@ -10,13 +10,15 @@ import { execFile } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { CMD_BIND, RawPeer, SOCKS4_GRANTED, SOCKS4_REJECTED, socks4Request } from '../helpers/raw-peer.js';
-import { BIND_TEARDOWN_PROBE, type BindTeardownReport } from '../helpers/bind-teardown-probe.js';
-import { SocketReader } from '../helpers/socket-reader.js';
-import { connectFrom, findFreePortRange, waitCanListen } from '../helpers/tcp-ports.js';
-import { socksBind, type BindAttempt } from '../helpers/socks-bind.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
+import { RawPeer } from '../helpers/socks/raw-peer.js';
+import { CMD_BIND, SOCKS4_GRANTED, SOCKS4_REJECTED, socks4Request } from '../helpers/socks/socks-encoder.js';
+import { BIND_TEARDOWN_PROBE, type BindTeardownReport } from '../helpers/processes/bind-teardown-probe.js';
+import { SocketReader } from '../helpers/io/socket-reader.js';
+import { connectFrom, findFreePortRange, waitCanListen } from '../helpers/io/tcp-ports.js';
+import { socksBind, type BindAttempt } from '../helpers/socks/socks-bind.js';
+
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const LOOPBACK = '127.0.0.1';
 /** A second loopback address: all of 127.0.0.0/8 is local on Linux. */
@@ -66,7 +68,7 @@ class Cleanup {
   }
   async run(): Promise<void> {
     for (const item of this.items.splice(0)) item.destroy();
-    await waitFor(() => relayStreams(this.pair) === 0 && clientStreams(this.pair) === 0, 'both sides to drop their streams', WAIT_MS);
+    await waitFor(() => relayStreams(this.pair) === 0 && clientStreams(this.pair) === 0, { what: 'both sides to drop their streams', timeoutMs: WAIT_MS });
   }
 }
 
@@ -104,7 +106,7 @@ describe('BIND through the tunnel', () => {
       bind.socket.end();
       await server.waitEnd();
       await Promise.all([client.waitClosed(), server.waitClosed()]);
-      await waitFor(() => relayStreams(pair) === 0, 'the relay to drop the stream', WAIT_MS);
+      await waitFor(() => relayStreams(pair) === 0, { what: 'the relay to drop the stream', timeoutMs: WAIT_MS });
     } finally {
       await cleanup.run();
     }
@@ -135,7 +137,7 @@ describe('BIND through the tunnel', () => {
       app.end();
       await client.waitEnd();
       await Promise.all([client.waitClosed(), server.waitClosed()]);
-      await waitFor(() => relayStreams(pair) === 0, 'the relay to drop the stream', WAIT_MS);
+      await waitFor(() => relayStreams(pair) === 0, { what: 'the relay to drop the stream', timeoutMs: WAIT_MS });
     } finally {
       await cleanup.run();
     }
@@ -152,7 +154,7 @@ describe('BIND through the tunnel', () => {
       await server.waitEnd(); // the relay closed it: FIN (this socket allows half-open, so it does not close by itself)
       assert.equal(server.unread, 0, 'the unexpected peer got no bytes');
       await new SocketReader(bind.socket).waitClosed();
-      await waitFor(() => relayStreams(pair) === 0, 'the relay to drop the stream', WAIT_MS);
+      await waitFor(() => relayStreams(pair) === 0, { what: 'the relay to drop the stream', timeoutMs: WAIT_MS });
     } finally {
       await cleanup.run();
     }
@@ -180,7 +182,7 @@ describe('BIND through the tunnel', () => {
       const app = cleanup.add(await connectFrom(announced.host, announced.port, LOOPBACK));
       await assert.rejects(bind.established(), /rejected incoming bound connection - NotAllowed/);
       await new SocketReader(app).waitEnd();
-      await waitFor(() => relayStreams(pair) === 0, 'the relay to drop the stream', WAIT_MS);
+      await waitFor(() => relayStreams(pair) === 0, { what: 'the relay to drop the stream', timeoutMs: WAIT_MS });
     } finally {
       await cleanup.run();
     }
@@ -261,7 +263,7 @@ describe('BIND through the tunnel', () => {
       const announced = await bind.bound();
       assert.equal(relayStreams(pair), 1);
       bind.socket.destroy();
-      await waitFor(() => relayStreams(pair) === 0, 'the relay to drop the abandoned BIND', WAIT_MS);
+      await waitFor(() => relayStreams(pair) === 0, { what: 'the relay to drop the abandoned BIND', timeoutMs: WAIT_MS });
       await assert.rejects(connectFrom(announced.host, announced.port, LOOPBACK), { code: 'ECONNREFUSED' });
     } finally {
       await cleanup.run();
@@ -290,7 +292,7 @@ describe(`BIND with a ${BIND_TIMEOUT_MS} ms accept timeout`, () => {
       assert.ok(Date.now() - boundAt >= BIND_TIMEOUT_MS - 50, 'not before the timeout');
       await control.waitClosed();
       await waitCanListen(announced.host, announced.port);
-      await waitFor(() => relayStreams(pair) === 0, 'the relay to drop the stream', WAIT_MS);
+      await waitFor(() => relayStreams(pair) === 0, { what: 'the relay to drop the stream', timeoutMs: WAIT_MS });
     } finally {
       await cleanup.run();
     }
@@ -332,7 +334,7 @@ describe('BIND ports and the announced address', () => {
       await assert.rejects(overflow.bound(), /Socks5 proxy rejected connection - Failure/);
 
       binds[1].close();
-      await waitFor(() => relayStreams(pair) === 3 - 1, 'the relay to drop the closed BIND', WAIT_MS);
+      await waitFor(() => relayStreams(pair) === 3 - 1, { what: 'the relay to drop the closed BIND', timeoutMs: WAIT_MS });
       const again = cleanup.bind(await socksBind(pair.socksPort, 5, { host: LOOPBACK, port: FTP_DATA_PORT }));
       assert.equal((await again.bound()).port, ports[1], 'the only free port in the range');
     } finally {
@@ -371,7 +373,7 @@ describe('BIND when the tunnel goes down', () => {
   // the handle, so the client kept the fd and its process could not exit. Run in a child
   // process so that a leak cannot hang this one.
   test('a waiting BIND gets a failure reply and the client releases its socket', async () => {
-    const probe = fileURLToPath(new URL('../helpers/bind-teardown-probe.js', import.meta.url));
+    const probe = fileURLToPath(new URL('../helpers/processes/bind-teardown-probe.js', import.meta.url));
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,

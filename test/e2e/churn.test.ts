@@ -21,11 +21,12 @@ import {
   waitStatus,
   type ClientProcess,
   type RelayProcess,
-} from '../helpers/cli-stack.js';
-import { abortMidDownload, echoOneByte, readUntilTargetReset, runPool, startResetTarget, startSourceTarget } from '../helpers/churn-streams.js';
-import { rawSocks5Connect } from '../helpers/socks-dial.js';
-import { readBytes, waitFor } from '../helpers/socket-io.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
+} from '../helpers/processes/cli-stack.js';
+import { abortMidDownload, echoOneByte, readUntilTargetReset, runPool, startResetTarget, startSourceTarget } from '../helpers/workloads/churn-streams.js';
+import { rawSocks5Connect } from '../helpers/socks/socks-dial.js';
+import { readBytes } from '../helpers/io/socket-io.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const MiB = 1024 * 1024;
 /** Both sides ping every 0.2 s and give up after 1 s of silence. */
@@ -135,7 +136,7 @@ describe('churn through relay and client processes', { skip, timeout: 150_000 },
 
     const status = await waitStatus(relay.port, 'no open stream after the churn', (s) => s.totals.streams === 0, DRAIN_WAIT_MS);
     // The relay's side of every target connection must be gone too.
-    await waitFor(() => echo.sockets.size + source.sockets.size + reset.sockets.size === 0, 'targets to see every connection closed', DRAIN_WAIT_MS);
+    await waitFor(() => echo.sockets.size + source.sockets.size + reset.sockets.size === 0, { what: 'targets to see every connection closed', timeoutMs: DRAIN_WAIT_MS });
     const fdAfter = await fdCount(relay.pid);
     const rssAfter = await rssBytes(relay.pid);
     const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
@@ -172,7 +173,7 @@ describe('churn through relay and client processes', { skip, timeout: 150_000 },
       const killedAt = Date.now();
       await waitStatus(relay.port, 'the dead tunnel dropped', (s) => s.totals.tunnels === 0 && s.totals.streams === 0, DEAD_TUNNEL_WAIT_MS);
       const droppedMs = Date.now() - killedAt;
-      await waitFor(() => source.sockets.size === 0, 'the relay to close its target connections', DEAD_TUNNEL_WAIT_MS);
+      await waitFor(() => source.sockets.size === 0, { what: 'the relay to close its target connections', timeoutMs: DEAD_TUNNEL_WAIT_MS });
       const fdAfter = await fdCount(relay.pid);
       t.diagnostic(`relay fds idle ${fdIdle}, with ${IN_FLIGHT} downloads ${fdBusy}, after SIGKILL ${fdAfter}; tunnel dropped in ${droppedMs} ms`);
       assert.ok(fdAfter <= fdIdle + FD_MARGIN, `relay fds ${fdIdle} idle, ${fdAfter} after the kill`);
@@ -192,7 +193,7 @@ describe('churn through relay and client processes', { skip, timeout: 150_000 },
       // A frozen peer leaves its TCP connection open: only the relay's keepalive can notice.
       await waitStatus(relay.port, 'the silent tunnel dropped', (s) => s.totals.tunnels === 0 && s.totals.streams === 0, DEAD_TUNNEL_WAIT_MS);
       const droppedMs = Date.now() - frozenAt;
-      await waitFor(() => source.sockets.size === 0, 'the relay to close its target connections', DEAD_TUNNEL_WAIT_MS);
+      await waitFor(() => source.sockets.size === 0, { what: 'the relay to close its target connections', timeoutMs: DEAD_TUNNEL_WAIT_MS });
       const fdAfter = await fdCount(relay.pid);
       t.diagnostic(`relay fds idle ${fdIdle}, after the frozen tunnel was dropped ${fdAfter}; dropped ${droppedMs} ms after SIGSTOP`);
       assert.ok(fdAfter <= fdIdle + FD_MARGIN, `relay fds ${fdIdle} idle, ${fdAfter} after the drop`);

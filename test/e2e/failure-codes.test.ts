@@ -6,19 +6,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startClient, type Client } from '../../client/client.js';
 import { createLogger, type LogLevel } from '../../common/log.js';
+import { RawPeer, readSocks5Reply } from '../helpers/socks/raw-peer.js';
 import {
   CMD_CONNECT,
   CMD_UDP_ASSOCIATE,
-  RawPeer,
-  SOCKS4_REJECTED,
   greeting,
-  readSocks5Reply,
+  METHOD_NO_AUTH,
+  methodSelection,
+  SOCKS4_REJECTED,
   socks4Request,
+  socks5Reply,
   socks5Request,
-} from '../helpers/raw-peer.js';
-import { startStalledTarget, type StalledTarget } from '../helpers/stalled-target.js';
-import { closedPort } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
+} from '../helpers/socks/socks-encoder.js';
+import { startStalledTarget, type StalledTarget } from '../helpers/targets/stalled-target.js';
+import { closedPort } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 
 const LOG_LEVEL = (process.env.SOCKBRIDGE_TEST_LOG_LEVEL ?? 'silent') as LogLevel;
 const DIAL_TIMEOUT_MS = 300;
@@ -32,21 +34,16 @@ const REP = {
   AddressTypeNotSupported: 0x08,
 } as const;
 
-/** VER REP RSV ATYP(IPv4) 0.0.0.0 port 0: the failure reply carries no bound address. */
-function failureReply(rep: number): Buffer {
-  return Buffer.from([0x05, rep, 0x00, 0x01, 0, 0, 0, 0, 0, 0]);
-}
-
 /** Sends a no-auth greeting and `request`; asserts the REP, that nothing follows and that the proxy closes. */
 async function expectSocks5Failure(socksPort: number, request: Buffer, rep: number, timeoutMs = 5_000): Promise<void> {
   const peer = await RawPeer.connect(socksPort);
   try {
-    peer.write(greeting(0x00));
-    assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0x00]), 'method selection');
+    peer.write(greeting(METHOD_NO_AUTH));
+    assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_AUTH), 'method selection');
     peer.write(request);
     const reply = await readSocks5Reply(peer, timeoutMs);
     assert.equal(hex(reply.reply), hex(rep), 'REP');
-    assert.deepEqual(reply.bytes, failureReply(rep));
+    assert.deepEqual(reply.bytes, socks5Reply(rep), 'a failure reply carries no bound address (0.0.0.0:0)');
     await peer.waitEnd();
     assert.equal(peer.peek().length, 0, 'nothing after the reply');
   } finally {

@@ -23,14 +23,15 @@ import {
   MAX_FRAME_SIZE,
   ReplyCode,
 } from '../../protocol/frame.js';
-import { curl } from '../helpers/curl.js';
-import { EchoHeartbeat } from '../helpers/echo-heartbeat.js';
-import { RawPeer, randomBuffer, seededRandom, sleep } from '../helpers/raw-peer.js';
-import { RawTunnel } from '../helpers/relay-raw-tunnel.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { startStalledTarget, type StalledTarget } from '../helpers/stalled-target.js';
-import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
+import { curl } from '../helpers/socks/curl.js';
+import { EchoHeartbeat } from '../helpers/workloads/echo-heartbeat.js';
+import { RawPeer, randomBuffer, seededRandom, sleep } from '../helpers/socks/raw-peer.js';
+import { RawTunnel } from '../helpers/tunnel/relay-raw-tunnel.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { startStalledTarget, type StalledTarget } from '../helpers/targets/stalled-target.js';
+import { startEchoTarget, startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const BODY = 'hostile relay input: still serving\n';
 const SEED = 0x0b5e55ed;
@@ -271,8 +272,7 @@ describe('hostile input on the relay port, watched by a live tunnel', () => {
       } finally {
         for (const tunnel of tunnels) tunnel.terminate();
       }
-      const deadline = Date.now() + 3_000;
-      while (pair.relay.sessions.size > 1 && Date.now() < deadline) await sleep(20);
+      await waitFor(() => pair.relay.sessions.size <= 1, { what: 'the relay to forget every bad session', timeoutMs: 3_000 });
       assert.equal(pair.relay.sessions.size, 1, 'every bad session was forgotten');
       await assertStillServing();
       assert.equal(pair.client.tunnel.connections, 1, 'the client never reconnected');

@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { startEchoTarget, startTarget, type Target } from '../helpers/targets.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { readBytes, waitClose, waitFor } from '../helpers/socket-io.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { readBytes, waitClose } from '../helpers/io/socket-io.js';
 import { idleSweepIntervalMs } from '../../server/tunnel/idle-sweep.js';
 import { ConfigError, RELAY_DEFAULTS, resolveRelayConfig } from '../../server/config.js';
 import { RELAY_HELP } from '../../cli/relay-command.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const MIB = 1024 * 1024;
 
@@ -125,8 +126,8 @@ describe('--max-pending-bytes', () => {
     const thirdState = watchClose(third);
     try {
       for (const socket of uploads) socket.write(payload);
-      await waitFor(() => (errors(pair)['limit-pending-bytes-per-tunnel'] ?? 0) >= 1, 'a stream to be reset over the pending limit', 20_000);
-      await waitFor(() => states.some((state) => state.closed), 'the reset stream to close at the SOCKS client');
+      await waitFor(() => (errors(pair)['limit-pending-bytes-per-tunnel'] ?? 0) >= 1, { what: 'a stream to be reset over the pending limit', timeoutMs: 20_000 });
+      await waitFor(() => states.some((state) => state.closed), { what: 'the reset stream to close at the SOCKS client' });
       assert.ok(session.pendingBytes <= LIMIT, `tunnel holds ${session.pendingBytes} pending bytes`);
 
       third.write('still here');
@@ -141,7 +142,7 @@ describe('--max-pending-bytes', () => {
       for (const socket of stalled.sockets) socket.destroy();
     }
     // Closed streams take their pending bytes with them: the running total returns to zero.
-    await waitFor(() => session.streams.size === 0, 'the streams to close on the relay');
+    await waitFor(() => session.streams.size === 0, { what: 'the streams to close on the relay' });
     assert.equal(session.pendingBytes, 0);
   });
 });

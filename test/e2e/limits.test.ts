@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { FRAME_HEADER_SIZE, FrameType, GoAwayCode, WS_SUBPROTOCOL } from '../../protocol/frame.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
-import { rawSocks5Connect } from '../helpers/socks-dial.js';
-import { socksBind } from '../helpers/socks-bind.js';
-import { socksAssociate } from '../helpers/udp-io.js';
-import { readBytes, waitFor } from '../helpers/socket-io.js';
-import { REP_GENERAL_FAILURE, REP_SUCCEEDED } from '../helpers/socks-replies.js';
-
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { rawSocks5Connect } from '../helpers/socks/socks-dial.js';
+import { socksBind } from '../helpers/socks/socks-bind.js';
+import { socksAssociate } from '../helpers/io/udp-io.js';
+import { readBytes } from '../helpers/io/socket-io.js';
+import { REP_GENERAL_FAILURE, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 describe('per-tunnel limits', () => {
   let pair: TunnelPair;
@@ -44,7 +44,7 @@ describe('per-tunnel limits', () => {
       assert.equal((await readBytes(open[0].socket, 10)).toString(), 'still here', 'open streams are untouched');
 
       open.shift()!.socket.destroy();
-      await waitFor(() => pair.relay.status.snapshot().totals.streams === 2, 'the freed stream to close on the relay');
+      await waitFor(() => pair.relay.status.snapshot().totals.streams === 2, { what: 'the freed stream to close on the relay' });
       const again = await rawSocks5Connect(pair.socksPort, echo.port);
       assert.equal(again.rep, REP_SUCCEEDED, 'a freed slot serves a new stream');
       open.push(again);
@@ -54,7 +54,7 @@ describe('per-tunnel limits', () => {
   });
 
   it('a second BIND over --max-binds is refused while the first keeps listening', async () => {
-    await waitFor(() => pair.relay.status.snapshot().totals.streams === 0, 'earlier streams to close');
+    await waitFor(() => pair.relay.status.snapshot().totals.streams === 0, { what: 'earlier streams to close' });
     const first = await socksBind(pair.socksPort, 5, { host: '0.0.0.0', port: 0 });
     try {
       await first.bound();
@@ -71,7 +71,7 @@ describe('per-tunnel limits', () => {
   });
 
   it('a second UDP ASSOCIATE over --max-udp is refused', async () => {
-    await waitFor(() => pair.relay.status.snapshot().totals.streams === 0, 'earlier streams to close');
+    await waitFor(() => pair.relay.status.snapshot().totals.streams === 0, { what: 'earlier streams to close' });
     const first = await socksAssociate(pair.socksPort, { host: '0.0.0.0', port: 0 });
     try {
       await assert.rejects(socksAssociate(pair.socksPort, { host: '0.0.0.0', port: 0 }), 'the second association is refused');

@@ -12,13 +12,14 @@ import { createLogger } from '../../common/log.js';
 import { INITIAL_STREAM_WINDOW } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
 import { startRelay, type Relay } from '../../server/relay.js';
-import { hashUntilEnd, keystreamDigest, MiB, sleep, writeKeystream } from '../helpers/bulk-data.js';
-import { parseSinkAnswer, startFirehoseTarget, startHashSinkTarget, startKeystreamSourceTarget } from '../helpers/data-targets.js';
-import { startLatencyProxy, type LatencyProxy } from '../helpers/latency-proxy.js';
-import { loopbackRules } from '../helpers/loopback-rules.js';
-import { readAll, waitFor } from '../helpers/socket-io.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { TEST_TOKEN } from '../helpers/tunnel-pair.js';
+import { hashUntilEnd, keystreamDigest, MiB, sleep, writeKeystream } from '../helpers/workloads/bulk-data.js';
+import { parseSinkAnswer, startFirehoseTarget, startHashSinkTarget, startKeystreamSourceTarget } from '../helpers/targets/data-targets.js';
+import { startLatencyProxy, type LatencyProxy } from '../helpers/links/latency-proxy.js';
+import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
+import { readAll } from '../helpers/io/socket-io.js';
+import { waitFor } from '../helpers/io/waiting.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { TEST_TOKEN } from '../helpers/tunnel/tunnel-pair.js';
 
 const ONE_WAY_DELAY_MS = 20;
 const BULK = 64 * MiB;
@@ -105,7 +106,7 @@ describe(`receive windows across a link of ${2 * ONE_WAY_DELAY_MS} ms round trip
       app.pause(); // never reads: the kernel's buffers fill, then the client's socket pushes back
       const [stalled] = [...session.streams.values()].filter((stream) => !before.has(stream.id));
       assert.ok(stalled, 'the stalled stream is open on the client');
-      await waitFor(() => stalled.pendingBytes > 0 && firehose.connections[0]?.blocked === true, 'the stream to fill and the target to be pushed back');
+      await waitFor(() => stalled.pendingBytes > 0 && firehose.connections[0]?.blocked === true, { what: 'the stream to fill and the target to be pushed back' });
       await sleep(20 * ONE_WAY_DELAY_MS); // ten round trips in which a growing window would have grown
       assert.equal(stalled.receiveWindowSize, INITIAL_STREAM_WINDOW, 'a reader that never reads earns no growth');
       assert.ok(stalled.pendingBytes <= INITIAL_STREAM_WINDOW, `it holds ${stalled.pendingBytes} bytes, within its window`);

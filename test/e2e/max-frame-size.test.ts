@@ -10,15 +10,16 @@ import assert from 'node:assert/strict';
 import { SocksClient } from 'socks';
 import { encodeData, encodeHello, encodeOpen } from '../../protocol/codec.js';
 import { Command, FRAME_HEADER_SIZE, FrameType, GoAwayCode, MIN_FRAME_SIZE_LIMIT, ReplyCode } from '../../protocol/frame.js';
-import { hashUntilEnd, keystreamDigest, MiB, writeKeystream } from '../helpers/bulk-data.js';
-import { parseSinkAnswer, startHashSinkTarget, startKeystreamSourceTarget } from '../helpers/data-targets.js';
-import { RawTunnel } from '../helpers/relay-raw-tunnel.js';
-import { readAll, readBytes, waitFor } from '../helpers/socket-io.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { socksAssociate, startUdpEcho, UdpInbox, type UdpEcho } from '../helpers/udp-io.js';
-import { spyOnUdpRelays, type UdpRelaySpy } from '../helpers/udp-relay-spy.js';
+import { hashUntilEnd, keystreamDigest, MiB, writeKeystream } from '../helpers/workloads/bulk-data.js';
+import { parseSinkAnswer, startHashSinkTarget, startKeystreamSourceTarget } from '../helpers/targets/data-targets.js';
+import { RawTunnel } from '../helpers/tunnel/relay-raw-tunnel.js';
+import { readAll, readBytes } from '../helpers/io/socket-io.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { socksAssociate, startUdpEcho, UdpInbox, type UdpEcho } from '../helpers/io/udp-io.js';
+import { spyOnUdpRelays, type UdpRelaySpy } from '../helpers/socks/udp-relay-spy.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const LIMIT = MIN_FRAME_SIZE_LIMIT;
 const BULK = 4 * MiB;
@@ -153,7 +154,7 @@ describe('--max-frame-size', () => {
     } finally {
       tunnel.terminate();
     }
-    await waitFor(() => pair.relay.status.snapshot().totals.errors['limit-frame-size'] === 1, 'the refusal to be counted');
+    await waitFor(() => pair.relay.status.snapshot().totals.errors['limit-frame-size'] === 1, { what: 'the refusal to be counted' });
     neighbour.write('still here');
     assert.equal((await readBytes(neighbour, 10)).toString(), 'still here', 'the neighbouring tunnel carries on');
     neighbour.destroy();

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startClientProcess, startRelayProcess, waitStatus, type ClientProcess, type RelayProcess } from '../helpers/cli-stack.js';
-import { curl } from '../helpers/curl.js';
-import { nginxMissing, startNginx, type Nginx } from '../helpers/nginx.js';
-import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/self-signed-cert.js';
-import { startHttpTarget, startTarget, type Target } from '../helpers/targets.js';
+import { startClientProcess, startRelayProcess, waitStatus, type ClientProcess, type RelayProcess } from '../helpers/processes/cli-stack.js';
+import { curl } from '../helpers/socks/curl.js';
+import { nginxMissing, startNginx, type Nginx } from '../helpers/processes/nginx.js';
+import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/fixtures/self-signed-cert.js';
+import { startHttpTarget, startTarget, type Target } from '../helpers/targets/targets.js';
 
 const MiB = 1024 * 1024;
 const BODY = 'through nginx and the tunnel\n';

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { createLogger, type Logger } from '../../common/log.js';
 import type { ClientConfig } from '../../client/config.js';
 import type { RelayConfig } from '../../server/config.js';
-import { curl } from '../helpers/curl.js';
-import { startHttpTarget, type Target } from '../helpers/targets.js';
-import { rawSocks5Connect } from '../helpers/socks-dial.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/self-signed-cert.js';
-import { startConnectProxy, type ConnectProxy } from '../helpers/connect-proxy.js';
-import { REP_GENERAL_FAILURE } from '../helpers/socks-replies.js';
+import { curl } from '../helpers/socks/curl.js';
+import { startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { rawSocks5Connect } from '../helpers/socks/socks-dial.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/fixtures/self-signed-cert.js';
+import { startConnectProxy, type ConnectProxy } from '../helpers/links/connect-proxy.js';
+import { REP_GENERAL_FAILURE } from '../helpers/socks/socks-replies.js';
 
 const BODY = 'hello over a tunnel that went through TLS or a proxy\n';
 /** Short: the failing cases wait this long for a tunnel that must never come. */

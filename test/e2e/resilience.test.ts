@@ -13,16 +13,17 @@ import type { ClientConfig } from '../../client/config.js';
 import { GoAwayCode } from '../../protocol/frame.js';
 import type { RelayConfig } from '../../server/config.js';
 import { startRelay, type Relay } from '../../server/relay.js';
-import { TEST_TOKEN } from '../helpers/tunnel-pair.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
-import { readBytes, waitClose, waitFor } from '../helpers/socket-io.js';
-import { rawSocks5Connect, socksConnect } from '../helpers/socks-dial.js';
-import { startFreezeProxy, type FreezeProxy } from '../helpers/freeze-proxy.js';
-import { startLatencyProxy } from '../helpers/latency-proxy.js';
-import { sleep } from '../helpers/bulk-data.js';
-import { withTimeout } from '../helpers/session-pair.js';
-import { loopbackRules } from '../helpers/loopback-rules.js';
-import { REP_GENERAL_FAILURE } from '../helpers/socks-replies.js';
+import { TEST_TOKEN } from '../helpers/tunnel/tunnel-pair.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { readBytes, waitClose } from '../helpers/io/socket-io.js';
+import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
+import { startFreezeProxy, type FreezeProxy } from '../helpers/links/freeze-proxy.js';
+import { startLatencyProxy } from '../helpers/links/latency-proxy.js';
+import { sleep } from '../helpers/workloads/bulk-data.js';
+
+import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
+import { REP_GENERAL_FAILURE } from '../helpers/socks/socks-replies.js';
+import { waitFor, withTimeout } from '../helpers/io/waiting.js';
 
 const LOG_LEVEL = (process.env.SOCKBRIDGE_TEST_LOG_LEVEL ?? 'silent') as LogLevel;
 const TUNNEL_WAIT_MS = 1_500;
@@ -88,7 +89,7 @@ describe('relay restarts', () => {
       await first.close();
       await waitClose(before, 5_000);
       assert.equal(beforeError, 'ECONNRESET', 'the stream that was open is reset, as a dropped connection would be');
-      await waitFor(() => client.tunnel.current === null, 'the client to notice', 5_000);
+      await waitFor(() => client.tunnel.current === null, { what: 'the client to notice', timeoutMs: 5_000 });
 
       // A request made while the relay is down waits for it, and succeeds once it is back.
       const requestedAt = Date.now();
@@ -119,7 +120,7 @@ describe('relay restarts', () => {
       const client = res.add(await startTestClient(first.url));
       assert.ok(await client.tunnel.getSession());
       await first.close();
-      await waitFor(() => client.tunnel.current === null, 'the client to notice', 5_000);
+      await waitFor(() => client.tunnel.current === null, { what: 'the client to notice', timeoutMs: 5_000 });
 
       const started = Date.now();
       const { rep, socket, ended } = await rawSocks5Connect(client.socksAddress.port, echo.port, TUNNEL_WAIT_MS + 5_000);
@@ -129,11 +130,11 @@ describe('relay restarts', () => {
       assert.equal(rep, REP_GENERAL_FAILURE);
       assert.ok(elapsed >= TUNNEL_WAIT_MS - 100, `failed after ${elapsed} ms, before tunnelWaitMs`);
       assert.ok(elapsed < TUNNEL_WAIT_MS + 2_000, `failed only after ${elapsed} ms`);
-      await withTimeout(ended, 'the proxy to close the refused connection');
+      await withTimeout(ended, { what: 'the proxy to close the refused connection' });
 
       // Down for a while (the backoff is capped at reconnectMaxMs), then back.
       const second = res.add(await startTestRelay(port));
-      await waitFor(() => client.tunnel.connections === 2, 'the reconnect', 5_000);
+      await waitFor(() => client.tunnel.connections === 2, { what: 'the reconnect', timeoutMs: 5_000 });
       assert.equal(second.sessions.size, 1);
       const app = res.socket(await socksConnect(client.socksAddress.port, echo.port));
       await roundTrip(app, 'back again');
@@ -170,8 +171,8 @@ describe('keepalive over a link that freezes', () => {
       clientSession.once('close', () => (clientNoticed = Date.now() - frozenAt));
       relaySession.once('close', () => (relayNoticed = Date.now() - frozenAt));
       proxy.freeze();
-      await waitFor(() => client.tunnel.current === null, 'the client to declare the tunnel dead', 5_000);
-      await waitFor(() => relay.sessions.size === 0, 'the relay to drop the session', 5_000);
+      await waitFor(() => client.tunnel.current === null, { what: 'the client to declare the tunnel dead', timeoutMs: 5_000 });
+      await waitFor(() => relay.sessions.size === 0, { what: 'the relay to drop the session', timeoutMs: 5_000 });
       t.diagnostic(`frozen link declared dead by the client after ${clientNoticed} ms, by the relay after ${relayNoticed} ms`);
       assert.ok(clientNoticed < 1_500, `the client took ${clientNoticed} ms`);
       assert.ok(relayNoticed < 1_500, `the relay took ${relayNoticed} ms`);
@@ -180,7 +181,7 @@ describe('keepalive over a link that freezes', () => {
       await waitClose(app, 5_000);
 
       proxy.thaw();
-      await waitFor(() => client.tunnel.connections === 2 && client.tunnel.current !== null, 'the client to reconnect', 5_000);
+      await waitFor(() => client.tunnel.connections === 2 && client.tunnel.current !== null, { what: 'the client to reconnect', timeoutMs: 5_000 });
       assert.equal(relay.sessions.size, 1);
       const again = res.socket(await socksConnect(client.socksAddress.port, echo.port));
       await roundTrip(again, 'after the thaw');
@@ -202,13 +203,13 @@ describe('go-away over a slow link', () => {
       assert.equal(relay.sessions.size, 1);
 
       [...relay.sessions][0].close(GoAwayCode.ShuttingDown, 'relay sends the tunnel away');
-      await waitFor(() => client.tunnel.connections >= 2, 'the reconnect', 5_000);
+      await waitFor(() => client.tunnel.connections >= 2, { what: 'the reconnect', timeoutMs: 5_000 });
       await sleep(1_500); // every reconnect attempt that is going to happen has happened by now
       assert.equal(client.tunnel.connections, 2, 'the client reconnected exactly once');
       assert.equal(relay.sessions.size, 1, 'the relay holds exactly one tunnel from this client');
 
       await client.close();
-      await waitFor(() => relay.sessions.size === 0, 'every tunnel to close with the client', 5_000);
+      await waitFor(() => relay.sessions.size === 0, { what: 'every tunnel to close with the client', timeoutMs: 5_000 });
     } finally {
       await res.closeAll();
     }

@@ -6,20 +6,28 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { SocksClient, type SocksProxy } from 'socks';
-import { curl } from '../helpers/curl.js';
+import { curl } from '../helpers/socks/curl.js';
+import { RawPeer, readSocks5Reply } from '../helpers/socks/raw-peer.js';
+import { REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
 import {
+  ATYP_IPV6,
+  AUTH_FAILURE,
+  AUTH_SUCCESS,
+  authStatus,
   CMD_CONNECT,
-  RawPeer,
-  SOCKS4_GRANTED,
   greeting,
-  readSocks5Reply,
+  METHOD_NO_ACCEPTABLE,
+  METHOD_NO_AUTH,
+  METHOD_USER_PASS,
+  methodSelection,
+  SOCKS4_GRANTED,
   socks4Request,
   socks5Request,
   userPass,
-} from '../helpers/raw-peer.js';
-import { startEchoTarget, startHttpTarget, startTarget, type Target } from '../helpers/targets.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { waitFor } from '../helpers/socket-io.js';
+} from '../helpers/socks/socks-encoder.js';
+import { startEchoTarget, startHttpTarget, startTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const BODY = 'hello through sockbridge\n';
 
@@ -140,11 +148,11 @@ describe('curl and the socks package through one tunnel', () => {
     const peer = await RawPeer.connect(pair.socksPort);
     try {
       const before = seen.length;
-      peer.write(Buffer.concat([greeting(0x00), socks5Request(CMD_CONNECT, '127.0.0.1', echo.port)]));
-      assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0x00]));
+      peer.write(Buffer.concat([greeting(METHOD_NO_AUTH), socks5Request(CMD_CONNECT, '127.0.0.1', echo.port)]));
+      assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_AUTH));
       const reply = await readSocks5Reply(peer);
-      assert.equal(reply.reply, 0x00);
-      await waitFor(() => seen.length > before, 'the target to accept', 2_000);
+      assert.equal(reply.reply, REP_SUCCEEDED);
+      await waitFor(() => seen.length > before, { what: 'the target to accept', timeoutMs: 2_000 });
       const target = seen[seen.length - 1];
       assert.deepEqual({ host: reply.host, port: reply.port }, { host: target.address, port: target.port });
       assert.notEqual(reply.port, 0);
@@ -159,12 +167,12 @@ describe('curl and the socks package through one tunnel', () => {
     const peer = await RawPeer.connect(pair.socksPort);
     try {
       const before = target6.sockets.size;
-      peer.write(Buffer.concat([greeting(0x00), socks5Request(CMD_CONNECT, '::1', target6.port)]));
+      peer.write(Buffer.concat([greeting(METHOD_NO_AUTH), socks5Request(CMD_CONNECT, '::1', target6.port)]));
       await peer.read(2);
       const reply = await readSocks5Reply(peer);
-      assert.equal(reply.reply, 0x00);
-      assert.equal(reply.bytes[3], 0x04, 'ATYP of the bound address');
-      await waitFor(() => target6.sockets.size > before, 'the IPv6 target to accept', 2_000);
+      assert.equal(reply.reply, REP_SUCCEEDED);
+      assert.equal(reply.bytes[3], ATYP_IPV6, 'ATYP of the bound address');
+      await waitFor(() => target6.sockets.size > before, { what: 'the IPv6 target to accept', timeoutMs: 2_000 });
       const remotes = [...target6.sockets].map((s) => `[${s.remoteAddress}]:${s.remotePort}`);
       assert.ok(remotes.includes(`[${reply.host}]:${reply.port}`), `bound [${reply.host}]:${reply.port} is one of ${remotes.join(', ')}`);
     } finally {
@@ -176,10 +184,10 @@ describe('curl and the socks package through one tunnel', () => {
     const peer = await RawPeer.connect(pair.socksPort);
     try {
       const payload = Buffer.from('sent before the reply arrived');
-      peer.write(Buffer.concat([greeting(0x00), socks5Request(CMD_CONNECT, '127.0.0.1', echo.port), payload]));
+      peer.write(Buffer.concat([greeting(METHOD_NO_AUTH), socks5Request(CMD_CONNECT, '127.0.0.1', echo.port), payload]));
       peer.end();
-      assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0x00]));
-      assert.equal((await readSocks5Reply(peer)).reply, 0x00);
+      assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_AUTH));
+      assert.equal((await readSocks5Reply(peer)).reply, REP_SUCCEEDED);
       assert.deepEqual(await peer.read(payload.length), payload);
       await peer.waitEnd();
       assert.equal(peer.peek().length, 0);
@@ -254,10 +262,10 @@ describe('SOCKS5 username/password (RFC 1929) when the client is configured with
       const peer = await RawPeer.connect(pair.socksPort);
       const acceptedBefore = accepted;
       try {
-        peer.write(greeting(0x00, 0x02));
-        assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0x02]));
+        peer.write(greeting(METHOD_NO_AUTH, METHOD_USER_PASS));
+        assert.deepEqual(await peer.read(2), methodSelection(METHOD_USER_PASS));
         peer.write(Buffer.concat([userPass(username, password), socks5Request(CMD_CONNECT, '127.0.0.1', echo.port)]));
-        assert.deepEqual(await peer.read(2), Buffer.from([0x01, 0x01]));
+        assert.deepEqual(await peer.read(2), authStatus(AUTH_FAILURE));
         await peer.waitEnd();
         assert.equal(peer.peek().length, 0, 'nothing after the failure status');
         assert.equal(accepted, acceptedBefore, 'the target was never dialed');
@@ -285,8 +293,8 @@ describe('SOCKS5 username/password (RFC 1929) when the client is configured with
   test('a client offering only no-auth gets method 0xFF and the connection closes', async () => {
     const peer = await RawPeer.connect(pair.socksPort);
     try {
-      peer.write(greeting(0x00));
-      assert.deepEqual(await peer.read(2), Buffer.from([0x05, 0xff]));
+      peer.write(greeting(METHOD_NO_AUTH));
+      assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_ACCEPTABLE));
       await peer.waitEnd();
       assert.equal(peer.peek().length, 0);
     } finally {
@@ -298,9 +306,9 @@ describe('SOCKS5 username/password (RFC 1929) when the client is configured with
     const peer = await RawPeer.connect(pair.socksPort);
     try {
       const payload = Buffer.from('pipelined behind the credentials');
-      peer.write(Buffer.concat([greeting(0x02), userPass(USER, PASSWORD), socks5Request(CMD_CONNECT, '127.0.0.1', echo.port), payload]));
-      assert.deepEqual(await peer.read(4), Buffer.from([0x05, 0x02, 0x01, 0x00]));
-      assert.equal((await readSocks5Reply(peer)).reply, 0x00);
+      peer.write(Buffer.concat([greeting(METHOD_USER_PASS), userPass(USER, PASSWORD), socks5Request(CMD_CONNECT, '127.0.0.1', echo.port), payload]));
+      assert.deepEqual(await peer.read(4), Buffer.concat([methodSelection(METHOD_USER_PASS), authStatus(AUTH_SUCCESS)]));
+      assert.equal((await readSocks5Reply(peer)).reply, REP_SUCCEEDED);
       assert.deepEqual(await peer.read(payload.length), payload);
     } finally {
       peer.destroy();

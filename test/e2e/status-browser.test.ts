@@ -19,12 +19,13 @@ import { createLogger } from '../../common/log.js';
 import { Command } from '../../protocol/frame.js';
 import { startRelay, type Relay } from '../../server/relay.js';
 import type { StreamCounters } from '../../server/status/status-model.js';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import type { Target } from '../helpers/targets.js';
-import { socksConnect } from '../helpers/socks-dial.js';
-import { waitClose } from '../helpers/socket-io.js';
-import { ADMIN_TOKEN, startDripTarget } from '../helpers/status-http.js';
-import { loopbackRules } from '../helpers/loopback-rules.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import type { Target } from '../helpers/targets/targets.js';
+import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { waitClose } from '../helpers/io/socket-io.js';
+import { ADMIN_TOKEN, startDripTarget } from '../helpers/status/status-http.js';
+import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -155,13 +156,11 @@ describe('status page in a real browser', async () => {
     assert.equal(await row.locator('td[data-col="kind"]').textContent(), 'CONNECT');
     const down = row.locator('td[data-col="down"]');
     const first = parseBytes((await down.textContent()) ?? '');
-    const deadline = Date.now() + WAIT_MS;
-    let latest = first;
-    while (latest <= first && Date.now() < deadline) {
-      await page.waitForTimeout(250);
-      latest = parseBytes((await down.textContent()) ?? '');
-    }
-    assert.ok(latest > first, `byte count stayed at ${first}`);
+    await waitFor(async () => parseBytes((await down.textContent()) ?? '') > first, {
+      what: `the byte count to grow past ${first}`,
+      timeoutMs: WAIT_MS,
+      intervalMs: 250,
+    });
 
     await page.locator('input[type="search"]').fill('');
     await page.screenshot({ path: `${OUTPUT_DIR}status-page-laptop.png`, fullPage: true });

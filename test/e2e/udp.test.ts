@@ -10,8 +10,8 @@ import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { SocksClient } from 'socks';
-import { waitClose, waitFor } from '../helpers/socket-io.js';
-import { startPair, type TunnelPair } from '../helpers/tunnel-pair.js';
+import { waitClose } from '../helpers/io/socket-io.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 import {
   UdpInbox,
   bindUdp,
@@ -21,8 +21,8 @@ import {
   waitUdpPortClosed,
   type Association,
   type UdpEcho,
-} from '../helpers/udp-io.js';
-import { spyOnUdpRelays, type UdpRelaySpy } from '../helpers/udp-relay-spy.js';
+} from '../helpers/io/udp-io.js';
+import { spyOnUdpRelays, type UdpRelaySpy } from '../helpers/socks/udp-relay-spy.js';
 import {
   DNS_CLASS_IN,
   DNS_RCODE_NOERROR,
@@ -34,7 +34,8 @@ import {
   dnsQuery,
   parseDnsResponse,
   startDnsServer,
-} from '../helpers/dns-message.js';
+} from '../helpers/targets/dns-message.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const LOOPBACK = '127.0.0.1';
 const LOOPBACK6 = '::1';
@@ -263,7 +264,7 @@ describe('the lifetime of a UDP association', () => {
         assert.equal(relayStreams(pair), 1);
 
         closing.close(control);
-        await waitFor(() => relayStreams(pair) === 0, 'the relay to drop the association stream', DROP_MS);
+        await waitFor(() => relayStreams(pair) === 0, { what: 'the relay to drop the association stream', timeoutMs: DROP_MS });
         const echoedBefore = echo.count;
         await app.send(SocksClient.createUDPFrame({ remoteHost: target, data: Buffer.from('after') }), association.relay.port, association.relay.host);
         await app.expectSilence(SILENCE_MS);
@@ -298,7 +299,7 @@ describe('the lifetime of a UDP association', () => {
       const quietSince = Date.now();
       await waitClose(control, WAIT_MS);
       assert.ok(Date.now() - quietSince >= IDLE_MS - 50, 'not before the idle timeout');
-      await waitFor(() => relayStreams(pair) === 0, 'the relay to drop the association stream', WAIT_MS);
+      await waitFor(() => relayStreams(pair) === 0, { what: 'the relay to drop the association stream', timeoutMs: WAIT_MS });
     } finally {
       control?.destroy();
       app.close();

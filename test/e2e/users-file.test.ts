@@ -18,11 +18,11 @@ import { createLogger, type LogLevel } from '../../common/log.js';
 import { WS_SUBPROTOCOL } from '../../protocol/frame.js';
 import { startRelay, type Relay } from '../../server/relay.js';
 import { parseUsersFile } from '../../server/tunnel/users-file.js';
-import { CliProcess, runCli, SOCKBRIDGE_BIN } from '../helpers/cli-process.js';
-import { readBytes } from '../helpers/socket-io.js';
-import { rawSocks5Connect, socksConnect } from '../helpers/socks-dial.js';
-import { startEchoTarget, type Target } from '../helpers/targets.js';
-import { REP_GENERAL_FAILURE, REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks-replies.js';
+import { CliProcess, runCli, SOCKBRIDGE_BIN } from '../helpers/processes/cli-process.js';
+import { readBytes } from '../helpers/io/socket-io.js';
+import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { REP_GENERAL_FAILURE, REP_NOT_ALLOWED, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
 
 const ALICE_TOKEN = 'alice-secret-token-7f3a';
 const BOB_TOKEN = 'bob-secret-token-91c2';

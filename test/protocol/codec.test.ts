@@ -19,7 +19,7 @@ import {
   ResetCode,
   type Frame,
 } from '../../protocol/frame.js';
-import { seededRandom } from '../helpers/seeded-random.js';
+import { seededRandom } from '../helpers/fixtures/seeded-random.js';
 
 interface Fixture {
   name: string;

@@ -10,9 +10,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { encodeGoAway, encodeHello } from '../../protocol/codec.js';
 import { FrameType, GoAwayCode } from '../../protocol/frame.js';
 import { Session } from '../../protocol/session.js';
-import { sleep } from '../helpers/bulk-data.js';
-import { startSessionServer, withTimeout, type SessionServer } from '../helpers/session-pair.js';
-import { waitFor } from '../helpers/socket-io.js';
+import { sleep } from '../helpers/workloads/bulk-data.js';
+import { startSessionServer, type SessionServer } from '../helpers/tunnel/session-pair.js';
+import { waitFor, withTimeout } from '../helpers/io/waiting.js';
 
 describe('HELLO exchange edges', () => {
   let server: SessionServer;
@@ -35,7 +35,7 @@ describe('HELLO exchange edges', () => {
       const client = await new Promise<Session>((resolve) =>
         ws.once('open', () => resolve(new Session(ws, { role: 'client', keepaliveIntervalMs: 15_000, keepaliveTimeoutMs: 30_000 }))),
       );
-      await waitFor(() => client.isClosed, 'the session to end'); // it may end in the same tick as 'open'
+      await waitFor(() => client.isClosed, { what: 'the session to end' }); // it may end in the same tick as 'open'
       assert.deepEqual(client.closeInfo, { code: GoAwayCode.UnsupportedVersion, reason: 'peer speaks versions 1-2, we speak 3-3', byPeer: true });
       await assert.rejects(client.ready);
     } finally {
@@ -49,9 +49,9 @@ describe('HELLO exchange edges', () => {
     await sleep(1_100); // past the keepalive's first ticks
     assert.equal(peer.frames.length, 0, "no PING (or anything else) before HELLO");
     peer.ws.send(encodeHello(1, 2));
-    await waitFor(() => peer.frames.length > 0, "the relay's HELLO");
+    await waitFor(() => peer.frames.length > 0, { what: "the relay's HELLO" });
     assert.equal(peer.frames[0].type, FrameType.Hello);
     peer.ws.close();
-    await withTimeout(peer.closed, 'the close');
+    await withTimeout(peer.closed, { what: 'the close' });
   });
 });

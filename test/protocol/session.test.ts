@@ -23,10 +23,11 @@ import {
 } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
 import { SEND_QUEUE_HIGH_WATER, StreamState, type Stream, type StreamSink } from '../../protocol/stream.js';
-import { Recorder } from '../helpers/stream-recorder.js';
-import { startSessionServer, withTimeout, type RawPeer, type SessionServer } from '../helpers/session-pair.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { Keystream, MiB, sleep } from '../helpers/bulk-data.js';
+import { Recorder } from '../helpers/tunnel/stream-recorder.js';
+import { startSessionServer, type RawPeer, type SessionServer } from '../helpers/tunnel/session-pair.js';
+
+import { Keystream, MiB, sleep } from '../helpers/workloads/bulk-data.js';
+import { waitFor, withTimeout } from '../helpers/io/waiting.js';
 
 const TARGET = { host: 'example.test', port: 443 };
 const SETTLE_MS = 300;
@@ -39,7 +40,7 @@ async function openPair(client: Session, relay: Session, reply: ReplyCode = Repl
   const { stream, result } = client.openStream(Command.Connect, TARGET);
   const [relayStream, command, address] = (await opened) as [Stream, Command, typeof TARGET];
   relay.answerOpen(relayStream, reply, { host: '10.1.2.3', port: 4321 });
-  const outcome = await withTimeout(result, 'OPEN_RESULT');
+  const outcome = await withTimeout(result, { what: 'OPEN_RESULT' });
   return { clientStream: stream, relayStream, command, address, outcome };
 }
 
@@ -73,7 +74,7 @@ describe('Session over a real WebSocket', () => {
     assert.equal(relayStream.state, StreamState.Open);
     assert.equal(clientStream.id % 2, 1, 'client stream ids are odd');
     clientStream.reset(ResetCode.Aborted, 'done');
-    await waitFor(() => relay.streams.size === 0, 'the relay to drop the stream');
+    await waitFor(() => relay.streams.size === 0, { what: 'the relay to drop the stream' });
   });
 
   it('OPEN answered with a failure: the reply reaches the client and the stream is closed on both sides', async () => {
@@ -91,7 +92,7 @@ describe('Session over a real WebSocket', () => {
     const sink = new Recorder(relayStream, { autoConsume: false });
     const payload = new Keystream('window').next(4 * MiB);
     clientStream.write(payload);
-    await waitFor(() => sink.bytes >= INITIAL_STREAM_WINDOW, 'the first window');
+    await waitFor(() => sink.bytes >= INITIAL_STREAM_WINDOW, { what: 'the first window' });
     await sleep(SETTLE_MS);
     assert.equal(sink.bytes, INITIAL_STREAM_WINDOW, 'not one byte beyond the window');
     assert.equal(relay.isClosed, false);
@@ -101,18 +102,18 @@ describe('Session over a real WebSocket', () => {
     await sleep(SETTLE_MS);
     assert.equal(sink.bytes, INITIAL_STREAM_WINDOW, 'credit below a quarter of a window is not returned yet');
     relayStream.consumed(1);
-    await waitFor(() => sink.bytes === INITIAL_STREAM_WINDOW * 1.25, 'the returned quarter window');
+    await waitFor(() => sink.bytes === INITIAL_STREAM_WINDOW * 1.25, { what: 'the returned quarter window' });
     await sleep(SETTLE_MS);
     assert.equal(sink.bytes, INITIAL_STREAM_WINDOW * 1.25, 'exactly the returned credit arrived');
 
     // From now on the sink consumes as it goes, and everything arrives intact.
     sink.autoConsume = true;
     relayStream.consumed(INITIAL_STREAM_WINDOW * 1.25);
-    await waitFor(() => sink.bytes === payload.length, 'all 4 MiB');
+    await waitFor(() => sink.bytes === payload.length, { what: 'all 4 MiB' });
     assert.ok(sink.data.equals(payload));
     clientStream.end();
     relayStream.end();
-    await waitFor(() => sink.closed, 'the stream to close');
+    await waitFor(() => sink.closed, { what: 'the stream to close' });
   });
 
   it('write() returns false at SEND_QUEUE_HIGH_WATER and onDrain fires once credit lets the queue drain', async () => {
@@ -121,24 +122,24 @@ describe('Session over a real WebSocket', () => {
     const sender = new Recorder(clientStream, { autoConsume: true });
     // The window may be larger than the wire takes in one turn: let all of it arrive first.
     clientStream.write(Buffer.alloc(INITIAL_STREAM_WINDOW, 1));
-    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW, 'the whole first window');
+    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW, { what: 'the whole first window' });
     const drainsBefore = sender.drains;
     assert.equal(clientStream.write(Buffer.alloc(SEND_QUEUE_HIGH_WATER - 1, 2)), true, 'just below the high-water mark');
     assert.equal(clientStream.write(Buffer.alloc(1, 3)), false, 'at the high-water mark the source must pause');
     await sleep(SETTLE_MS);
     assert.equal(sender.drains, drainsBefore, 'no drain while there is no credit');
     relayStream.consumed(INITIAL_STREAM_WINDOW);
-    await waitFor(() => sender.drains === drainsBefore + 1, 'onDrain');
-    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW + SEND_QUEUE_HIGH_WATER, 'the queued bytes');
+    await waitFor(() => sender.drains === drainsBefore + 1, { what: 'onDrain' });
+    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW + SEND_QUEUE_HIGH_WATER, { what: 'the queued bytes' });
     clientStream.reset(ResetCode.Aborted, 'done');
-    await waitFor(() => receiver.closed, 'the reset');
+    await waitFor(() => receiver.closed, { what: 'the reset' });
   });
 
   it('writeBorrowed: bytes that wait for credit are kept as written, though the caller reuses its buffer at once', async () => {
     const { clientStream, relayStream } = await openPair(client, relay);
     const receiver = new Recorder(relayStream, { autoConsume: false });
     clientStream.write(Buffer.alloc(INITIAL_STREAM_WINDOW, 1)); // uses up the credit
-    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW, 'the whole first window');
+    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW, { what: 'the whole first window' });
     const reused = Buffer.alloc(MAX_DATA_PAYLOAD);
     const expected: Buffer[] = [];
     // Full reads are kept in pool buffers, short ones in copies of their own size: both must survive.
@@ -152,10 +153,10 @@ describe('Session over a real WebSocket', () => {
     const borrowed = Buffer.concat(expected);
     relayStream.consumed(INITIAL_STREAM_WINDOW);
     receiver.autoConsume = true;
-    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW + borrowed.length, 'the borrowed bytes');
+    await waitFor(() => receiver.bytes === INITIAL_STREAM_WINDOW + borrowed.length, { what: 'the borrowed bytes' });
     assert.ok(receiver.data.subarray(INITIAL_STREAM_WINDOW).equals(borrowed), 'each queued chunk arrives as it was written');
     clientStream.reset(ResetCode.Aborted, 'done');
-    await waitFor(() => receiver.closed, 'the reset');
+    await waitFor(() => receiver.closed, { what: 'the reset' });
   });
 
   it('FIN each way: data before FIN arrives, each side keeps sending after the other FIN, closed after both', async () => {
@@ -165,7 +166,7 @@ describe('Session over a real WebSocket', () => {
 
     clientStream.write(Buffer.from('request'));
     clientStream.end();
-    await waitFor(() => atRelay.ended, 'the client FIN at the relay');
+    await waitFor(() => atRelay.ended, { what: 'the client FIN at the relay' });
     assert.equal(atRelay.data.toString(), 'request');
     assert.equal(clientStream.state, StreamState.HalfClosedLocal);
     assert.equal(relayStream.state, StreamState.HalfClosedRemote);
@@ -173,7 +174,7 @@ describe('Session over a real WebSocket', () => {
 
     relayStream.write(Buffer.from('response'));
     relayStream.end();
-    await waitFor(() => atClient.ended && atClient.closed && atRelay.closed, 'both ends to close');
+    await waitFor(() => atClient.ended && atClient.closed && atRelay.closed, { what: 'both ends to close' });
     assert.equal(atClient.data.toString(), 'response');
     assert.equal(atRelay.data.toString(), 'request', 'nothing was sent after FIN');
     assert.equal(atClient.closeInfo, null, 'an orderly close');
@@ -194,7 +195,7 @@ describe('Session over a real WebSocket', () => {
       local.reset(ResetCode.PeerReset, 'target reset the connection');
       local.reset(ResetCode.Aborted, 'second reset is a no-op');
       assert.deepEqual(localRecorder.closeInfo, { code: ResetCode.PeerReset, reason: 'target reset the connection', byPeer: false });
-      await waitFor(() => remoteRecorder.closed, 'the reset at the peer');
+      await waitFor(() => remoteRecorder.closed, { what: 'the reset at the peer' });
       assert.deepEqual(remoteRecorder.closeInfo, { code: ResetCode.PeerReset, reason: 'target reset the connection', byPeer: true });
       assert.equal(remote.state, StreamState.Closed);
       assert.equal(client.isClosed || relay.isClosed, false, 'a stream reset leaves the session up');
@@ -224,7 +225,7 @@ describe('Session over a real WebSocket', () => {
     pair.client.close(GoAwayCode.Normal, 'bye');
     pair.client.close(GoAwayCode.InternalError, 'again');
     assert.deepEqual(pair.client.closeInfo, { code: GoAwayCode.Normal, reason: 'bye', byPeer: false });
-    await waitFor(() => pair.relay.isClosed, 'the relay session to close');
+    await waitFor(() => pair.relay.isClosed, { what: 'the relay session to close' });
     pair.relay.close();
     pair.relay.close();
     await sleep(SETTLE_MS);
@@ -268,7 +269,7 @@ describe('Session protocol violations from a raw peer', () => {
   const helloPeer = async (): Promise<RawPeer> => {
     const peer = await server.connectRaw();
     peer.ws.send(encodeHello(1, 1));
-    await waitFor(() => peer.frames.length > 0, "the relay's HELLO");
+    await waitFor(() => peer.frames.length > 0, { what: "the relay's HELLO" });
     assert.deepEqual(peer.frames[0], { type: FrameType.Hello, streamId: 0, minVersion: 1, maxVersion: 1 });
     return peer;
   };
@@ -340,17 +341,17 @@ describe('Session protocol violations from a raw peer', () => {
   it('HELLO: the relay answers with the highest version both speak', async () => {
     const peer = await server.connectRaw();
     peer.ws.send(encodeHello(1, 9));
-    await waitFor(() => peer.frames.length > 0, "the relay's HELLO");
+    await waitFor(() => peer.frames.length > 0, { what: "the relay's HELLO" });
     assert.deepEqual(peer.frames[0], { type: FrameType.Hello, streamId: 0, minVersion: 2, maxVersion: 2 });
     assert.equal(await peer.relay.ready, 2);
     peer.ws.close();
-    await withTimeout(peer.closed, 'the close');
+    await withTimeout(peer.closed, { what: 'the close' });
   });
 
   it('HELLO ranges that do not overlap end the session with go-away UnsupportedVersion naming both', async () => {
     const peer = await server.connectRaw();
     peer.ws.send(encodeHello(3, 4));
-    await withTimeout(peer.closed, 'the relay to close the WebSocket');
+    await withTimeout(peer.closed, { what: 'the relay to close the WebSocket' });
     assert.equal(peer.relay.closeInfo?.code, GoAwayCode.UnsupportedVersion);
     await assert.rejects(peer.relay.ready);
     const goAway = peer.frames.find((frame: Frame) => frame.type === FrameType.GoAway);
@@ -364,15 +365,15 @@ describe('Session protocol violations from a raw peer', () => {
   it('version 2 lets a window grow past MAX_STREAM_WINDOW up to MAX_STREAM_WINDOW_V2, and not one byte further', async () => {
     const peer = await server.connectRaw();
     peer.ws.send(encodeHello(1, 2));
-    await waitFor(() => peer.frames.length > 0, "the relay's HELLO");
+    await waitFor(() => peer.frames.length > 0, { what: "the relay's HELLO" });
     assert.deepEqual(peer.frames[0], { type: FrameType.Hello, streamId: 0, minVersion: 2, maxVersion: 2 });
     peer.ws.send(encodeOpen(1, Command.Connect, TARGET));
     peer.ws.send(encodeWindowUpdate(1, MAX_STREAM_WINDOW_V2 - INITIAL_STREAM_WINDOW)); // exactly the maximum: allowed
     peer.ws.send(encodePing(false, 7));
-    await waitFor(() => peer.frames.some((frame: Frame) => frame.type === FrameType.Ping && frame.ack && frame.opaque === 7), 'the answer to a ping sent after the update');
+    await waitFor(() => peer.frames.some((frame: Frame) => frame.type === FrameType.Ping && frame.ack && frame.opaque === 7), { what: 'the answer to a ping sent after the update' });
     assert.equal(peer.relay.isClosed, false, 'a version-2 window of MAX_STREAM_WINDOW_V2 is allowed');
     peer.ws.send(encodeWindowUpdate(1, 1));
-    await withTimeout(peer.closed, 'the relay to close the WebSocket');
+    await withTimeout(peer.closed, { what: 'the relay to close the WebSocket' });
     assert.match(peer.relay.closeInfo?.reason ?? '', /ERR_WINDOW_OVERFLOW/);
   });
 
@@ -380,7 +381,7 @@ describe('Session protocol violations from a raw peer', () => {
     it(`${violation.name} ends the session with go-away ProtocolError (${violation.code})`, async () => {
       const peer = violation.hello ? await helloPeer() : await server.connectRaw();
       violation.send(peer);
-      await withTimeout(peer.closed, 'the relay to close the WebSocket');
+      await withTimeout(peer.closed, { what: 'the relay to close the WebSocket' });
       const info = peer.relay.closeInfo;
       assert.ok(info, 'the relay session is closed');
       assert.equal(info.code, GoAwayCode.ProtocolError);
@@ -394,11 +395,11 @@ describe('Session protocol violations from a raw peer', () => {
       // The session next door is unaffected and still moves data.
       assert.equal(healthy.client.isClosed || healthy.relay.isClosed, false);
       const { stream, result } = healthy.client.openStream(Command.Connect, TARGET);
-      assert.equal((await withTimeout(result, 'OPEN_RESULT')).reply, ReplyCode.Succeeded);
+      assert.equal((await withTimeout(result, { what: 'OPEN_RESULT' })).reply, ReplyCode.Succeeded);
       const back = new Recorder(stream, { autoConsume: true });
       stream.write(Buffer.from(violation.name));
       stream.end();
-      await waitFor(() => back.closed, 'the echo stream to finish');
+      await waitFor(() => back.closed, { what: 'the echo stream to finish' });
       assert.equal(back.data.toString(), violation.name);
       assert.equal(back.closeInfo, null);
     });

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { SharedBufferReads } from '../../protocol/shared-read.js';
-import { Keystream, MiB, sleep } from '../helpers/bulk-data.js';
-import { waitFor } from '../helpers/socket-io.js';
+import { Keystream, MiB, sleep } from '../helpers/workloads/bulk-data.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const HOLD_MS = 200;
 
@@ -50,7 +50,7 @@ describe('SharedBufferReads', () => {
       await sleep(HOLD_MS); // the first read lands with no sink: held, and reading pauses
       assert.ok(socket.bytesRead > 0 && socket.bytesRead <= 64 * 1024, `one read held, then paused (read ${socket.bytesRead})`);
       const got = collect(socket, reads);
-      await waitFor(() => got.bytes() === payload.length, 'all 4 MiB');
+      await waitFor(() => got.bytes() === payload.length, { what: 'all 4 MiB' });
       assert.ok(Buffer.concat(got.chunks).equals(payload));
     } finally {
       socket.destroy();
@@ -68,7 +68,7 @@ describe('SharedBufferReads', () => {
     try {
       const gotA = collect(socketA, readsA);
       const gotB = collect(socketB, readsB);
-      await waitFor(() => gotA.bytes() === first.length && gotB.bytes() === second.length, 'both payloads');
+      await waitFor(() => gotA.bytes() === first.length && gotB.bytes() === second.length, { what: 'both payloads' });
       assert.ok(Buffer.concat(gotA.chunks).equals(first));
       assert.ok(Buffer.concat(gotB.chunks).equals(second));
     } finally {
@@ -87,7 +87,7 @@ describe('SharedBufferReads', () => {
     try {
       let open = true;
       const got = collect(socket, reads, () => open);
-      await waitFor(() => got.bytes() > 0, 'a first read');
+      await waitFor(() => got.bytes() > 0, { what: 'a first read' });
       open = false;
       const atPause = got.bytes();
       await sleep(HOLD_MS);
@@ -97,7 +97,7 @@ describe('SharedBufferReads', () => {
       assert.equal(got.bytes(), paused, 'nothing more while paused');
       open = true;
       socket.resume();
-      await waitFor(() => got.bytes() === payload.length, 'the rest after resume');
+      await waitFor(() => got.bytes() === payload.length, { what: 'the rest after resume' });
       assert.ok(Buffer.concat(got.chunks).equals(payload));
     } finally {
       socket.destroy();

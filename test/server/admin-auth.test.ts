@@ -9,7 +9,7 @@ import { createApp } from '../../server/app.js';
 import { presentedAdminToken } from '../../server/routes/admin-auth.js';
 import { StatusModel } from '../../server/status/status-model.js';
 import { createLogger } from '../../common/log.js';
-import { ADMIN_TOKEN, basicAuth, bearer } from '../helpers/status-http.js';
+import { ADMIN_TOKEN, basicAuth, bearer } from '../helpers/status/status-http.js';
 
 const PROTECTED = ['/', '/api/status', '/api/events', '/metrics', '/assets/status.js'];
 const logger = createLogger('test', 'silent');

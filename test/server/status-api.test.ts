@@ -9,13 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel-pair.js';
-import { closedPort, type Target } from '../helpers/targets.js';
-import { rawSocks5Connect, socksConnect } from '../helpers/socks-dial.js';
-import { waitClose } from '../helpers/socket-io.js';
-import { CliProcess, runCli } from '../helpers/cli-process.js';
-import { ADMIN_TOKEN, basicAuth, bearer, eventually, fetchMetrics, fetchStatus, metricValue, startDripTarget } from '../helpers/status-http.js';
+import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { closedPort, type Target } from '../helpers/targets/targets.js';
+import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
+import { waitClose } from '../helpers/io/socket-io.js';
+import { CliProcess, runCli } from '../helpers/processes/cli-process.js';
+import { ADMIN_TOKEN, basicAuth, bearer, fetchMetrics, fetchStatus, metricValue, startDripTarget } from '../helpers/status/status-http.js';
 import type { StatusSnapshot, StreamStatus } from '../../server/status/snapshot.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const OPEN_CONNECT = 'sockbridge_open_streams{kind="CONNECT"}';
 
@@ -49,20 +50,20 @@ describe('status API and metrics through a real tunnel', () => {
     let received = 0;
     socket.on('data', (chunk: Buffer) => (received += chunk.length));
 
-    const first = await eventually(async () => {
+    const first = await waitFor(async () => {
       const stream = streamTo(await fetchStatus(base), target.port);
       return stream && stream.bytesDown > 0 ? stream : undefined;
-    }, 'the stream with some bytes');
+    }, { what: 'the stream with some bytes' });
     assert.equal(first.kind, 'CONNECT');
     assert.equal(first.resolved, `127.0.0.1:${target.port}`);
     assert.equal(first.state, 'open');
     assert.equal(first.tunnel, before.tunnels[0].id);
     assert.ok(first.ageMs >= 0);
 
-    const later = await eventually(async () => {
+    const later = await waitFor(async () => {
       const stream = streamTo(await fetchStatus(base), target.port);
       return stream && stream.bytesDown > first.bytesDown + 32 * 1024 && stream.rateDown > 0 ? stream : undefined;
-    }, 'the byte count and rate to grow');
+    }, { what: 'the byte count and rate to grow' });
     assert.ok(later.bytesDown > first.bytesDown);
 
     const snap = await fetchStatus(base);
@@ -77,15 +78,15 @@ describe('status API and metrics through a real tunnel', () => {
     const bytesDown = metricValue(metrics, 'sockbridge_bytes_total{direction="down"}') ?? 0;
     assert.ok(bytesDown >= later.bytesDown, `metric ${bytesDown} vs stream ${later.bytesDown}`);
     assert.ok((metricValue(metrics, 'sockbridge_dial_duration_seconds_count{outcome="succeeded"}') ?? 0) >= 1);
-    const moreBytes = await eventually(async () => {
+    const moreBytes = await waitFor(async () => {
       const value = metricValue(await fetchMetrics(base), 'sockbridge_bytes_total{direction="down"}') ?? 0;
       return value > bytesDown ? value : undefined;
-    }, 'the bytes metric to grow');
+    }, { what: 'the bytes metric to grow' });
     assert.ok(moreBytes > bytesDown);
 
     socket.destroy();
     await waitClose(socket);
-    await eventually(async () => (streamTo(await fetchStatus(base), target.port) ? undefined : true), 'the stream to go away');
+    await waitFor(async () => (streamTo(await fetchStatus(base), target.port) ? undefined : true), { what: 'the stream to go away' });
     const afterClose = await fetchMetrics(base);
     assert.equal(metricValue(afterClose, OPEN_CONNECT), 0);
     assert.ok((metricValue(afterClose, 'sockbridge_stream_opens_total{kind="CONNECT"}') ?? 0) >= 1);
@@ -97,10 +98,10 @@ describe('status API and metrics through a real tunnel', () => {
     const { rep, socket } = await rawSocks5Connect(pair.socksPort, port);
     socket.destroy();
     assert.equal(rep, 0x05);
-    const snap = await eventually(async () => {
+    const snap = await waitFor(async () => {
       const s = await fetchStatus(base);
       return (s.totals.errors.ECONNREFUSED ?? 0) >= 1 ? s : undefined;
-    }, 'the refusal to be counted');
+    }, { what: 'the refusal to be counted' });
     assert.equal(streamTo(snap, port), undefined);
     const metrics = await fetchMetrics(base);
     assert.ok((metricValue(metrics, 'sockbridge_stream_open_failures_total{kind="CONNECT",reply_code="0x05",reply="connection_refused"}') ?? 0) >= 1);
@@ -118,10 +119,10 @@ describe('status API and metrics through a real tunnel', () => {
       ws.on('open', () => reject(new Error('a wrong token opened a tunnel')));
     });
     assert.equal(status, 401);
-    const snap = await eventually(async () => {
+    const snap = await waitFor(async () => {
       const s = await fetchStatus(base);
       return (s.totals.errors['unauthorized-tunnel'] ?? 0) >= 1 ? s : undefined;
-    }, 'the refused tunnel to be counted');
+    }, { what: 'the refused tunnel to be counted' });
     const everything = JSON.stringify(snap) + (await fetchMetrics(base));
     assert.ok(!everything.includes(TEST_TOKEN), 'the tunnel token leaked');
     assert.ok(!everything.includes(ADMIN_TOKEN), 'the admin token leaked');
@@ -155,7 +156,7 @@ describe('status API and metrics through a real tunnel', () => {
       controller.abort();
     }
     // The relay lets go of the listener once the client has gone.
-    await eventually(() => (pair.relay.status.listenerCount('tick') === 0 ? true : undefined), 'the event stream to be released', 5_000);
+    await waitFor(() => (pair.relay.status.listenerCount('tick') === 0 ? true : undefined), { what: 'the event stream to be released', timeoutMs: 5_000 });
   });
 
   it('answers 401 over HTTP without the admin token, and keeps /healthz open', async () => {
@@ -188,7 +189,7 @@ describe('status routes from the command line', () => {
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<status-app>/);
       const snap = await fetchStatus(url, password);
-      await eventually(async () => ((await fetchStatus(url, password)).totals.tunnels === 1 ? true : undefined), 'the demo tunnel');
+      await waitFor(async () => ((await fetchStatus(url, password)).totals.tunnels === 1 ? true : undefined), { what: 'the demo tunnel' });
       assert.equal(snap.version.length > 0, true);
       assert.ok(!demo.stderr.includes(password), 'the admin token appeared in the log');
     } finally {

@@ -10,7 +10,8 @@ import { StatusModel, type StreamCounters, type TunnelCounters } from '../../ser
 import { ThroughputRing } from '../../server/status/throughput-ring.js';
 import { TokenChecker } from '../../server/tunnel/auth.js';
 import { resolveRelayConfig, ConfigError } from '../../server/config.js';
-import { eventually, metricValue } from '../helpers/status-http.js';
+import { metricValue } from '../helpers/status/status-http.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 class FakeStream implements StreamCounters {
   state = 'open';
@@ -104,7 +105,7 @@ describe('status model', () => {
       stream.bytesSent += 1000;
     }, 10);
     try {
-      await eventually(() => (ticks.length >= 3 ? true : undefined), 'three ticks', 5_000);
+      await waitFor(() => (ticks.length >= 3 ? true : undefined), { what: 'three ticks', timeoutMs: 5_000 });
     } finally {
       clearInterval(feed);
     }

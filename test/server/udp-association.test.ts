@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import type { Address } from '../../protocol/frame.js';
 import { MAX_CONTACTED_PEERS, UdpAssociation, type UdpReplyFilter } from '../../server/dialers/udp.js';
 import { DestinationPolicy } from '../../server/policy/destination-policy.js';
-import { loopbackRules } from '../helpers/loopback-rules.js';
-import { waitFor } from '../helpers/socket-io.js';
-import { UdpInbox } from '../helpers/udp-io.js';
+import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
+
+import { UdpInbox } from '../helpers/io/udp-io.js';
+import { waitFor } from '../helpers/io/waiting.js';
 
 const LOOPBACK = '127.0.0.1';
 /** The discard port: nothing listens there in the test, so filler datagrams go nowhere. */
@@ -58,7 +59,7 @@ describe('UdpAssociation reply filter', () => {
       await peer.next();
       await replyFrom(stranger, bound, 'from a stranger');
       await replyFrom(peer, bound, 'from the peer');
-      await waitFor(() => replies.length === 1 && foreign.length === 1, 'one reply and one foreign datagram');
+      await waitFor(() => replies.length === 1 && foreign.length === 1, { what: 'one reply and one foreign datagram' });
       assert.deepEqual(replies, [{ source: { host: LOOPBACK, port: peer.port }, text: 'from the peer' }]);
       assert.deepEqual(foreign, [{ host: LOOPBACK, port: stranger.port }]);
       assert.equal(association.foreignRepliesDropped, 1);
@@ -83,7 +84,7 @@ describe('UdpAssociation reply filter', () => {
       await newest.next();
       await replyFrom(oldest, bound, 'oldest');
       await replyFrom(newest, bound, 'newest');
-      await waitFor(() => replies.length + foreign.length === 2, 'both answers handled');
+      await waitFor(() => replies.length + foreign.length === 2, { what: 'both answers handled' });
       assert.deepEqual(replies.map((r) => r.text), ['newest']);
       assert.deepEqual(foreign, [{ host: LOOPBACK, port: oldest.port }]);
     } finally {
@@ -99,7 +100,7 @@ describe('UdpAssociation reply filter', () => {
     try {
       const bound = await association.start();
       await replyFrom(stranger, bound, 'hello from anywhere');
-      await waitFor(() => replies.length === 1, 'the reply');
+      await waitFor(() => replies.length === 1, { what: 'the reply' });
       assert.deepEqual(replies, [{ source: { host: LOOPBACK, port: stranger.port }, text: 'hello from anywhere' }]);
       assert.equal(foreign.length, 0);
     } finally {

@@ -1,7 +1,6 @@
 /** Small promise helpers over real sockets, each bounded in time. */
 import { connect, type Socket } from 'node:net';
-
-export const DEFAULT_WAIT_MS = 10_000;
+import { DEFAULT_WAIT_MS, withTimeout } from './waiting.js';
 
 export function connectTcp(port: number, host = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -41,36 +40,19 @@ export function readBytes(socket: Socket, length: number, timeoutMs = DEFAULT_WA
 
 /** Reads everything until the peer ends (or closes) the socket. */
 export function readAll(socket: Socket, timeoutMs = DEFAULT_WAIT_MS): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => reject(new Error('timed out waiting for end')), timeoutMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks));
-    };
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<Buffer>((resolve) => {
+    const done = (): void => resolve(Buffer.concat(chunks));
     socket.once('end', done);
     socket.once('close', done);
   });
+  return withTimeout(ended, { what: 'the end of the stream', timeoutMs });
 }
 
 /** Resolves when the socket closes (either side), or rejects after the timeout. */
 export function waitClose(socket: Socket, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
   if (socket.destroyed) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** Polls `condition` every 20 ms until true, or fails after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return withTimeout(closed, { what: 'the socket to close', timeoutMs });
 }

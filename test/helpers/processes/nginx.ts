@@ -7,8 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './cli-stack.js';
-import { connectTcp } from './socket-io.js';
-import { eventually } from './status-http.js';
+import { connectTcp } from '../io/socket-io.js';
+import { waitFor } from '../io/waiting.js';
 
 const INSTALL_TIMEOUT_MS = 300_000;
 const START_WAIT_MS = 10_000;
@@ -109,14 +109,13 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     await rm(prefix, { recursive: true, force: true });
   };
   try {
-    await eventually(
+    await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}:\n${output}`);
         (await connectTcp(port)).destroy();
         return true;
       },
-      'nginx to listen',
-      START_WAIT_MS,
+      { what: 'nginx to listen', timeoutMs: START_WAIT_MS },
     );
   } catch (err) {
     await stop();

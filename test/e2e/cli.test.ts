@@ -6,10 +6,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { CliProcess, runCli } from './helpers/cli-process.js';
-import { curl } from './helpers/curl.js';
-import { startHttpTarget, type Target } from './helpers/targets.js';
-import { LOOPBACK_ALLOW_FLAGS } from './helpers/loopback-rules.js';
+import { CliProcess, runCli } from '../helpers/processes/cli-process.js';
+import { curl } from '../helpers/socks/curl.js';
+import { startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { LOOPBACK_ALLOW_FLAGS } from '../helpers/fixtures/loopback-rules.js';
 
 const EXIT_USAGE = 2;
 /** A process start loads the whole program; on a loaded CI machine that can take seconds. */

@@ -1,11 +1,11 @@
 /**
  * Helpers for the status page's tests: a target that drips bytes at a steady pace (so a
  * stream stays open and its counters grow), admin-authenticated requests, the status
- * snapshot and the metrics over real HTTP, and a bounded async poll.
+ * snapshot and the metrics over real HTTP.
  */
 import type { Socket } from 'node:net';
-import type { StatusSnapshot } from '../../server/status/snapshot.js';
-import { startTarget, type Target } from './targets.js';
+import type { StatusSnapshot } from '../../../server/status/snapshot.js';
+import { startTarget, type Target } from '../targets/targets.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests';
 
@@ -47,20 +47,4 @@ export function metricValue(text: string, sample: string): number | null {
     if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
   }
   return null;
-}
-
-/** Polls `probe` every 50 ms until it returns something other than undefined; fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

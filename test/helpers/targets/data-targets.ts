@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { startTarget, type Target } from './targets.js';
-import { Keystream } from './bulk-data.js';
+import { Keystream } from '../workloads/bulk-data.js';
 
 const SOURCE_CHUNK = 64 * 1024;
 

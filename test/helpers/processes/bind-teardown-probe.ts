@@ -5,9 +5,9 @@
  * the SOCKS client saw and the TCP handles still open after everything was closed, then
  * exits. Imported or run without the variable (as `node --test dist/test/` does) it does nothing.
  */
-import { socksBind } from './socks-bind.js';
-import { SocketReader } from './socket-reader.js';
-import { startPair } from './tunnel-pair.js';
+import { socksBind } from '../socks/socks-bind.js';
+import { SocketReader } from '../io/socket-reader.js';
+import { startPair } from '../tunnel/tunnel-pair.js';
 
 export const BIND_TEARDOWN_PROBE = 'bind-teardown';
 const SETTLE_MS = 300;

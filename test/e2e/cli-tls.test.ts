@@ -5,12 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CliProcess, runCli } from './helpers/cli-process.js';
-import { curl } from './helpers/curl.js';
-import { startHttpTarget, type Target } from './helpers/targets.js';
-import { LOOPBACK_ALLOW_FLAGS } from './helpers/loopback-rules.js';
-import { makeSelfSignedCert, opensslMissing, type TestCert } from './helpers/self-signed-cert.js';
-import { startConnectProxy } from './helpers/connect-proxy.js';
+import { CliProcess, runCli } from '../helpers/processes/cli-process.js';
+import { curl } from '../helpers/socks/curl.js';
+import { startHttpTarget, type Target } from '../helpers/targets/targets.js';
+import { LOOPBACK_ALLOW_FLAGS } from '../helpers/fixtures/loopback-rules.js';
+import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/fixtures/self-signed-cert.js';
+import { startConnectProxy } from '../helpers/links/connect-proxy.js';
 
 const EXIT_USAGE = 2;
 const START_WAIT_MS = 15_000;

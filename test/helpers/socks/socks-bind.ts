@@ -5,7 +5,8 @@
  */
 import type { Socket } from 'node:net';
 import { SocksClient, type SocksRemoteHost } from 'socks';
-import { connectTcp } from './socket-io.js';
+import { connectTcp } from '../io/socket-io.js';
+import { withTimeout } from '../io/waiting.js';
 
 export const BIND_WAIT_MS = 5_000;
 
@@ -48,17 +49,8 @@ export async function socksBind(socksPort: number, type: 4 | 5, destination: { h
   client.connect(socket);
   return {
     socket,
-    bound: (timeoutMs = BIND_WAIT_MS) => within(bound, timeoutMs, 'the first BIND reply'),
-    established: (timeoutMs = BIND_WAIT_MS) => within(established, timeoutMs, 'the second BIND reply'),
+    bound: (timeoutMs = BIND_WAIT_MS) => withTimeout(bound, { what: 'the first BIND reply', timeoutMs }),
+    established: (timeoutMs = BIND_WAIT_MS) => withTimeout(established, { what: 'the second BIND reply', timeoutMs }),
     close: () => socket.destroy(),
   };
-}
-
-/** `promise`, or a rejection naming `what` after `timeoutMs`. */
-export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

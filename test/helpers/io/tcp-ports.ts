@@ -3,6 +3,7 @@
  * address, checking whether a port is free to listen on, and finding a free port range.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { waitFor } from './waiting.js';
 
 const PROBE_INTERVAL_MS = 20;
 const RANGE_ATTEMPTS = 50;
@@ -28,11 +29,7 @@ export function canListen(host: string, port: number): Promise<boolean> {
 }
 
 export async function waitCanListen(host: string, port: number, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await canListen(host, port))) {
-    if (Date.now() > deadline) throw new Error(`port ${host}:${port} still held after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
-  }
+  await waitFor(() => canListen(host, port), { what: `port ${host}:${port} to be free`, timeoutMs, intervalMs: PROBE_INTERVAL_MS });
 }
 
 /** `count` consecutive ports free on `host` right now (held while checking, then released). */

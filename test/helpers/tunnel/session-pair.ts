@@ -6,9 +6,10 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { decodeFrame } from '../../protocol/codec.js';
-import { MAX_FRAME_SIZE, type Frame } from '../../protocol/frame.js';
-import { Session, type SessionOptions } from '../../protocol/session.js';
+import { decodeFrame } from '../../../protocol/codec.js';
+import { MAX_FRAME_SIZE, type Frame } from '../../../protocol/frame.js';
+import { Session, type SessionOptions } from '../../../protocol/session.js';
+import { withTimeout } from '../io/waiting.js';
 
 export const WAIT_MS = 5_000;
 
@@ -64,7 +65,7 @@ export async function startSessionServer(relayKeepalive: Keepalive = QUIET_KEEPA
       const { ws, relay: relayPromise } = await dial();
       const client = new Session(ws, { role: 'client', ...keepalive });
       const relay = await relayPromise;
-      await withTimeout(Promise.all([client.ready, relay.ready]), 'HELLO exchange');
+      await withTimeout(Promise.all([client.ready, relay.ready]), { what: 'HELLO exchange', timeoutMs: WAIT_MS });
       return { client, relay };
     },
     async connectRaw() {
@@ -81,17 +82,4 @@ export async function startSessionServer(relayKeepalive: Keepalive = QUIET_KEEPA
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-/** Rejects when `promise` has not settled within `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

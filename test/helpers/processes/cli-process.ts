@@ -1,9 +1,10 @@
 /** The real `sockbridge` command as a child process, with its output collected and bounded waits. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Waiters, withTimeout } from '../io/waiting.js';
 
-/** dist/bin/sockbridge.js, seen from dist/test/helpers/. */
-export const SOCKBRIDGE_BIN = fileURLToPath(new URL('../../bin/sockbridge.js', import.meta.url));
+/** dist/bin/sockbridge.js, seen from dist/test/helpers/processes/. */
+export const SOCKBRIDGE_BIN = fileURLToPath(new URL('../../../bin/sockbridge.js', import.meta.url));
 
 export interface Exit {
   code: number | null;
@@ -16,22 +17,22 @@ export class CliProcess {
   stderr = '';
   readonly exited: Promise<Exit>;
   private exitInfo: Exit | null = null;
-  private readonly listeners = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   constructor(args: string[], env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [SOCKBRIDGE_BIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       this.stdout += text;
-      this.notify();
+      this.waiters.wake();
     });
     this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
       this.stderr += text;
-      this.notify();
+      this.waiters.wake();
     });
     this.exited = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
         this.exitInfo = { code, signal };
-        this.notify();
+        this.waiters.wake();
         resolve(this.exitInfo);
       });
     });
@@ -43,35 +44,17 @@ export class CliProcess {
   }
 
   /** Waits until `pattern` matches stdout or stderr; rejects if the process exits first or on timeout. */
-  waitFor(pattern: RegExp, timeoutMs = 5_000): Promise<RegExpMatchArray> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const match = this.stdout.match(pattern) ?? this.stderr.match(pattern);
-        if (match) return done(() => resolve(match));
-        if (this.exitInfo) done(() => reject(new Error(`exited (${JSON.stringify(this.exitInfo)}) before printing ${pattern}:\n${this.output}`)));
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${this.output}`))), timeoutMs);
-      const done = (settle: () => void): void => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        settle();
-      };
-      this.listeners.add(check);
-      check();
-    });
+  async waitFor(pattern: RegExp, timeoutMs = 5_000): Promise<RegExpMatchArray> {
+    let match: RegExpMatchArray | null = null;
+    const matchedOrExited = (): boolean => (match = this.stdout.match(pattern) ?? this.stderr.match(pattern)) !== null || this.exitInfo !== null;
+    await this.waiters.until(matchedOrExited, { what: () => `${pattern}:\n${this.output}`, timeoutMs });
+    if (!match) throw new Error(`exited (${JSON.stringify(this.exitInfo)}) before printing ${pattern}:\n${this.output}`);
+    return match;
   }
 
   /** Waits for the exit; rejects after `timeoutMs`. */
-  async waitExit(timeoutMs = 5_000): Promise<Exit> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  waitExit(timeoutMs = 5_000): Promise<Exit> {
+    return withTimeout(this.exited, { what: () => `the process to exit:\n${this.output}`, timeoutMs });
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -83,10 +66,6 @@ export class CliProcess {
     if (this.exitInfo !== null) return;
     this.child.kill('SIGKILL');
     await this.waitExit(5_000).catch(() => {});
-  }
-
-  private notify(): void {
-    for (const listener of [...this.listeners]) listener();
   }
 }
 

@@ -1,5 +1,5 @@
 /** A StreamSink for protocol tests that records what a stream delivers. */
-import type { Stream, StreamCloseInfo, StreamSink } from '../../protocol/stream.js';
+import type { Stream, StreamCloseInfo, StreamSink } from '../../../protocol/stream.js';
 
 /** A sink that records everything; it calls consumed() only when told to. */
 export class Recorder implements StreamSink {

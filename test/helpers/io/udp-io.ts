@@ -5,7 +5,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Socket } from 'node:net';
 import { SocksClient, type SocksRemoteHost } from 'socks';
-import { within } from './socks-bind.js';
+import { Waiters, waitFor, withTimeout } from './waiting.js';
 
 export const UDP_WAIT_MS = 5_000;
 
@@ -17,7 +17,7 @@ export interface UdpMessage {
 /** A UDP socket bound on `host` (port 0) that keeps every datagram it receives until read. */
 export class UdpInbox {
   private readonly queue: UdpMessage[] = [];
-  private waker: (() => void) | null = null;
+  private readonly waiters = new Waiters();
   /** Datagrams received in total (read or not). */
   count = 0;
 
@@ -25,7 +25,7 @@ export class UdpInbox {
     socket.on('message', (data, from) => {
       this.count += 1;
       this.queue.push({ data, from });
-      this.waker?.();
+      this.waiters.wake();
     });
     socket.on('error', () => {});
   }
@@ -44,9 +44,7 @@ export class UdpInbox {
 
   /** The next datagram; rejects after `timeoutMs`. */
   async next(timeoutMs = UDP_WAIT_MS): Promise<UdpMessage> {
-    const first = this.queue.shift();
-    if (first) return first;
-    await within(new Promise<void>((resolve) => (this.waker = resolve)), timeoutMs, 'a datagram').finally(() => (this.waker = null));
+    await this.waiters.until(() => this.queue.length > 0, { what: 'a datagram', timeoutMs });
     return this.queue.shift()!;
   }
 
@@ -133,7 +131,7 @@ export async function socksAssociate(
     client.once('error', reject);
   });
   client.connect();
-  return within(established, timeoutMs, 'the UDP ASSOCIATE reply');
+  return withTimeout(established, { what: 'the UDP ASSOCIATE reply', timeoutMs });
 }
 
 /**
@@ -141,15 +139,11 @@ export async function socksAssociate(
  * ICMP port-unreachable as ECONNREFUSED (Linux). Rejects if it stays open for `timeoutMs`.
  */
 export async function waitUdpPortClosed(host: string, port: number, timeoutMs = UDP_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await udpPortRefuses(host, port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`UDP port ${host}:${port} still open after ${timeoutMs} ms`);
+  await waitFor(() => udpPortRefuses(host, port), { what: `UDP port ${host}:${port} to close`, timeoutMs, intervalMs: UDP_PROBE_INTERVAL_MS });
 }
 
 const PROBE_ANSWER_MS = 200;
+const UDP_PROBE_INTERVAL_MS = 50;
 
 /** True when a probe datagram to host:port draws ECONNREFUSED within a moment. */
 function udpPortRefuses(host: string, port: number): Promise<boolean> {

@@ -1,10 +1,10 @@
 /** A relay and a client on 127.0.0.1 ephemeral ports, in this process, for tests. */
-import { createLogger, type LogLevel } from '../../common/log.js';
-import { startClient, type Client } from '../../client/client.js';
-import type { ClientConfig } from '../../client/config.js';
-import type { RelayConfig } from '../../server/config.js';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { loopbackRules } from './loopback-rules.js';
+import { createLogger, type LogLevel } from '../../../common/log.js';
+import { startClient, type Client } from '../../../client/client.js';
+import type { ClientConfig } from '../../../client/config.js';
+import type { RelayConfig } from '../../../server/config.js';
+import { startRelay, type Relay } from '../../../server/relay.js';
+import { loopbackRules } from '../fixtures/loopback-rules.js';
 
 export const TEST_TOKEN = 'test-token-not-secret';
 

@@ -4,7 +4,7 @@
  * trip, so a test can say the stream "noticed nothing" during an episode elsewhere.
  */
 import type { Socket } from 'node:net';
-import { readBytes } from './socket-io.js';
+import { readBytes } from '../io/socket-io.js';
 
 export interface HeartbeatReport {
   roundTrips: number;

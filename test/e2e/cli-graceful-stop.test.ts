@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CliProcess } from './helpers/cli-process.js';
-import { LOOPBACK_ALLOW_FLAGS } from './helpers/loopback-rules.js';
-import { rawSocks5Connect } from './helpers/socks-dial.js';
-import { readBytes, waitClose } from './helpers/socket-io.js';
-import { startEchoTarget, type Target } from './helpers/targets.js';
-import { REP_GENERAL_FAILURE, REP_SUCCEEDED } from './helpers/socks-replies.js';
+import { CliProcess } from '../helpers/processes/cli-process.js';
+import { LOOPBACK_ALLOW_FLAGS } from '../helpers/fixtures/loopback-rules.js';
+import { rawSocks5Connect } from '../helpers/socks/socks-dial.js';
+import { readBytes, waitClose } from '../helpers/io/socket-io.js';
+import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
+import { REP_GENERAL_FAILURE, REP_SUCCEEDED } from '../helpers/socks/socks-replies.js';
 
 const TOKEN = 'graceful-stop-token';
 const START_WAIT_MS = 10_000;

@@ -3,7 +3,7 @@
  * awaited in any order without losing bytes. RawPeer builds on it for sockets it dials.
  */
 import type { Socket } from 'node:net';
-import { Waiters } from './waiters.js';
+import { Waiters } from './waiting.js';
 
 export const READER_WAIT_MS = 5_000;
 
@@ -76,6 +76,6 @@ export class SocketReader {
   }
 
   private until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-    return this.waiters.until(condition, timeoutMs, () => `timed out after ${timeoutMs} ms waiting for ${what} (have ${this.peek().toString('hex') || 'nothing'})`);
+    return this.waiters.until(condition, { what: () => `${what} (have ${this.peek().toString('hex') || 'nothing'})`, timeoutMs });
   }
 }

@@ -5,13 +5,9 @@
  */
 import type { Socket } from 'node:net';
 import { SocksClient } from 'socks';
-import { connectTcp, readBytes } from './socket-io.js';
+import { connectTcp, readBytes } from '../io/socket-io.js';
+import { CMD_CONNECT, greeting, METHOD_NO_AUTH, methodSelection, SOCKS5_VERSION, socks5Request } from './socks-encoder.js';
 
-const SOCKS5 = 0x05;
-const METHOD_NO_AUTH = 0x00;
-const CMD_CONNECT = 0x01;
-const ATYP_IPV4 = 0x01;
-const RSV = 0x00;
 /** VER REP RSV ATYP + IPv4 address + port, the shape of every reply this client sends. */
 const SOCKS5_IPV4_REPLY_LENGTH = 10;
 
@@ -54,13 +50,12 @@ export async function rawSocks5Connect(socksPort: number, port: number, timeoutM
     socket.once('close', resolve);
   });
   try {
-    socket.write(Buffer.from([SOCKS5, 1, METHOD_NO_AUTH]));
+    socket.write(greeting(METHOD_NO_AUTH));
     const selection = await readBytes(socket, 2, timeoutMs);
-    if (selection[0] !== SOCKS5 || selection[1] !== METHOD_NO_AUTH) throw new Error(`method selection ${selection.toString('hex')}`);
-    const request = Buffer.from([SOCKS5, CMD_CONNECT, RSV, ATYP_IPV4, 127, 0, 0, 1, port >> 8, port & 0xff]);
-    socket.write(request);
+    if (!selection.equals(methodSelection(METHOD_NO_AUTH))) throw new Error(`method selection ${selection.toString('hex')}`);
+    socket.write(socks5Request(CMD_CONNECT, '127.0.0.1', port));
     const reply = await readBytes(socket, SOCKS5_IPV4_REPLY_LENGTH, timeoutMs);
-    if (reply[0] !== SOCKS5) throw new Error(`reply version ${reply[0]}`);
+    if (reply[0] !== SOCKS5_VERSION) throw new Error(`reply version ${reply[0]}`);
     return { rep: reply[1], socket, ended };
   } catch (err) {
     socket.destroy();

@@ -3,7 +3,7 @@
  * relay is created inside a SOCKS connection and nothing else holds it. Wraps the static
  * factory and puts it back on restore().
  */
-import { UdpRelay } from '../../client/socks/udp-relay.js';
+import { UdpRelay } from '../../../client/socks/udp-relay.js';
 
 export interface UdpRelaySpy {
   readonly relays: UdpRelay[];

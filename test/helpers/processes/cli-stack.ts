@@ -6,11 +6,12 @@
 import { request } from 'node:http';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import type { StatusSnapshot } from '../../server/status/snapshot.js';
+import type { StatusSnapshot } from '../../../server/status/snapshot.js';
 import { CliProcess } from './cli-process.js';
-import { LOOPBACK_ALLOW_FLAGS } from './loopback-rules.js';
-import { connectTcp } from './socket-io.js';
-import { ADMIN_TOKEN, bearer, eventually } from './status-http.js';
+import { LOOPBACK_ALLOW_FLAGS } from '../fixtures/loopback-rules.js';
+import { connectTcp } from '../io/socket-io.js';
+import { ADMIN_TOKEN, bearer } from '../status/status-http.js';
+import { waitFor } from '../io/waiting.js';
 
 export const STACK_TOKEN = 'cli-stack-token-not-secret';
 const START_WAIT_MS = 15_000;
@@ -68,7 +69,7 @@ export async function startRelayProcess(extra: string[] = []): Promise<RelayProc
   const args = ['relay', '--listen', `127.0.0.1:${port}`, '--token', STACK_TOKEN, '--admin-token', ADMIN_TOKEN, ...LOOPBACK_ALLOW_FLAGS, '--log-level', 'warn', ...extra];
   const proc = new CliProcess(args);
   try {
-    await eventually(() => (proc.child.exitCode === null ? relayStatus(port).then(() => true) : Promise.reject(new Error(proc.output))), 'the relay to answer', START_WAIT_MS);
+    await waitFor(() => (proc.child.exitCode === null ? relayStatus(port).then(() => true) : Promise.reject(new Error(proc.output))), { what: 'the relay to answer', timeoutMs: START_WAIT_MS });
   } catch (err) {
     await proc.stop();
     throw err;
@@ -86,15 +87,14 @@ export async function startClientProcess(relayUrl: string, extra: string[] = [])
   const socksPort = await freePort();
   const proc = new CliProcess(['client', '--relay', relayUrl, '--token', STACK_TOKEN, '--socks', `127.0.0.1:${socksPort}`, '--log-level', 'warn', ...extra]);
   try {
-    await eventually(
+    await waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`client exited:\n${proc.output}`);
         const socket = await connectTcp(socksPort);
         socket.destroy();
         return true;
       },
-      'the SOCKS listener',
-      START_WAIT_MS,
+      { what: 'the SOCKS listener', timeoutMs: START_WAIT_MS },
     );
   } catch (err) {
     await proc.stop();
@@ -105,10 +105,10 @@ export async function startClientProcess(relayUrl: string, extra: string[] = [])
 
 /** Waits until the relay's /api/status satisfies `check`; returns that snapshot. */
 export function waitStatus(port: number, what: string, check: (status: StatusSnapshot) => boolean, timeoutMs = 10_000): Promise<StatusSnapshot> {
-  return eventually(async () => {
+  return waitFor(async () => {
     const status = await relayStatus(port);
     return check(status) ? status : undefined;
-  }, what, timeoutMs);
+  }, { what, timeoutMs });
 }
 
 /** The relay's V8 heap in use, in bytes: prom-client's nodejs_heap_size_used_bytes on /metrics. */

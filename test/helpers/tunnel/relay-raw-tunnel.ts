@@ -3,8 +3,9 @@
  * sends frames (or non-frames) by hand and sees every frame the relay sends and how it closed.
  */
 import WebSocket from 'ws';
-import { decodeFrame, encodeHello } from '../../protocol/codec.js';
-import { FrameType, WS_SUBPROTOCOL, type Frame } from '../../protocol/frame.js';
+import { decodeFrame, encodeHello } from '../../../protocol/codec.js';
+import { FrameType, WS_SUBPROTOCOL, type Frame } from '../../../protocol/frame.js';
+import { Waiters, withTimeout } from '../io/waiting.js';
 
 const WAIT_MS = 5_000;
 
@@ -12,17 +13,17 @@ export class RawTunnel {
   readonly frames: Frame[] = [];
   /** Set once the WebSocket closed: the close code the relay sent (1006 when none). */
   closeCode: number | null = null;
-  private readonly wakers = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) this.frames.push(decodeFrame(data as Buffer));
-      this.wake();
+      this.waiters.wake();
     });
     ws.on('error', () => {}); // 'close' follows
     ws.on('close', (code) => {
       this.closeCode = code;
-      this.wake();
+      this.waiters.wake();
     });
   }
 
@@ -31,17 +32,11 @@ export class RawTunnel {
     // No maxPayload limit on our side: we are the one sending oversized messages.
     const ws = new WebSocket(url, [WS_SUBPROTOCOL], { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
     const tunnel = new RawTunnel(ws);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('tunnel upgrade: no answer')), WAIT_MS);
-      ws.once('open', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      ws.once('unexpected-response', (_req, res) => {
-        clearTimeout(timer);
-        reject(new Error(`tunnel upgrade answered ${res.statusCode}`));
-      });
+    const upgraded = new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`tunnel upgrade answered ${res.statusCode}`)));
     });
+    await withTimeout(upgraded, { what: 'the tunnel upgrade', timeoutMs: WAIT_MS });
     ws.send(hello);
     await tunnel.until(() => tunnel.frames.some((frame) => frame.type === FrameType.Hello), "the relay's HELLO");
     return tunnel;
@@ -52,27 +47,11 @@ export class RawTunnel {
   }
 
   until(condition: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.wakers.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.wakers.delete(check);
-        reject(new Error(`timed out waiting for ${what}; frames: ${JSON.stringify(this.frames.map((f) => f.type))}, close ${this.closeCode}`));
-      }, timeoutMs);
-      this.wakers.add(check);
-    });
+    const state = (): string => `frames: ${JSON.stringify(this.frames.map((f) => f.type))}, close ${this.closeCode}`;
+    return this.waiters.until(condition, { what: () => `${what}; ${state()}`, timeoutMs });
   }
 
   terminate(): void {
     this.ws.terminate();
-  }
-
-  private wake(): void {
-    for (const waker of [...this.wakers]) waker();
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Socket as UdpSocket } from 'node:dgram';
 import ipaddr from 'ipaddr.js';
-import { bindUdp } from './udp-io.js';
+import { bindUdp } from '../io/udp-io.js';
 
 export const DNS_HEADER_LENGTH = 12;
 const DNS_FLAG_QR = 0x8000;

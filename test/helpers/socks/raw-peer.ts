@@ -1,11 +1,12 @@
 /**
- * A hand-driven TCP peer for SOCKS tests, plus encoders for the messages a SOCKS client
- * sends, written independently of the product's encoders (RFC 1928, RFC 1929, SOCKS4/4a).
- * Everything received is kept, so a read can never miss bytes that arrived early.
+ * A hand-driven TCP peer for SOCKS tests and a reader for the SOCKS5 replies it receives
+ * (the bytes it sends come from socks-encoder.ts). Everything received is kept, so a read
+ * can never miss bytes that arrived early.
  */
-import { connect, isIPv4, isIPv6, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { READER_WAIT_MS, SocketReader } from './socket-reader.js';
+import { READER_WAIT_MS, SocketReader } from '../io/socket-reader.js';
+import { ATYP_DOMAIN, ATYP_IPV4, ATYP_IPV6, SOCKS5_VERSION } from './socks-encoder.js';
 
 export const WAIT_MS = READER_WAIT_MS;
 
@@ -52,45 +53,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// ---- SOCKS5 (RFC 1928) and RFC 1929 ----
-
-export const ATYP_IPV4 = 0x01;
-export const ATYP_DOMAIN = 0x03;
-export const ATYP_IPV6 = 0x04;
-
-export const CMD_CONNECT = 0x01;
-export const CMD_BIND = 0x02;
-export const CMD_UDP_ASSOCIATE = 0x03;
-
-/** VER NMETHODS METHODS */
-export function greeting(...methods: number[]): Buffer {
-  return Buffer.from([0x05, methods.length, ...methods]);
-}
-
-/** RFC 1929: VER(1) ULEN UNAME PLEN PASSWD */
-export function userPass(username: string, password: string): Buffer {
-  const user = Buffer.from(username, 'utf8');
-  const pass = Buffer.from(password, 'utf8');
-  return Buffer.concat([Buffer.from([0x01, user.length]), user, Buffer.from([pass.length]), pass]);
-}
-
-/** ATYP ADDR PORT, the ATYP chosen from the host's form. */
-export function socks5Address(host: string, port: number): Buffer {
-  const portBytes = Buffer.alloc(2);
-  portBytes.writeUInt16BE(port);
-  if (isIPv4(host) || isIPv6(host)) {
-    const bytes = ipaddr.parse(host).toByteArray();
-    return Buffer.concat([Buffer.from([isIPv4(host) ? ATYP_IPV4 : ATYP_IPV6, ...bytes]), portBytes]);
-  }
-  const name = Buffer.from(host, 'latin1');
-  return Buffer.concat([Buffer.from([ATYP_DOMAIN, name.length]), name, portBytes]);
-}
-
-/** VER CMD RSV ATYP DST.ADDR DST.PORT */
-export function socks5Request(command: number, host: string, port: number): Buffer {
-  return Buffer.concat([Buffer.from([0x05, command, 0x00]), socks5Address(host, port)]);
-}
-
 export interface Socks5Reply {
   reply: number;
   host: string;
@@ -101,7 +63,7 @@ export interface Socks5Reply {
 /** Reads one SOCKS5 reply (VER REP RSV ATYP BND.ADDR BND.PORT), whatever its address type. */
 export async function readSocks5Reply(peer: RawPeer, timeoutMs = WAIT_MS): Promise<Socks5Reply> {
   const head = await peer.read(4, timeoutMs);
-  if (head[0] !== 0x05) throw new Error(`reply version 0x${head[0].toString(16)} (${head.toString('hex')})`);
+  if (head[0] !== SOCKS5_VERSION) throw new Error(`reply version 0x${head[0].toString(16)} (${head.toString('hex')})`);
   let host: string;
   let rest: Buffer;
   if (head[3] === ATYP_IPV4) {
@@ -120,27 +82,9 @@ export async function readSocks5Reply(peer: RawPeer, timeoutMs = WAIT_MS): Promi
   return { reply: head[1], host, port: rest.readUInt16BE(rest.length - 2), bytes: Buffer.concat([head, rest]) };
 }
 
-// ---- SOCKS4 / 4a ----
-
-export const SOCKS4_GRANTED = 90;
-export const SOCKS4_REJECTED = 91;
-
-/** VN CD DSTPORT DSTIP USERID NUL [DOMAIN NUL]; a domain makes it SOCKS4a (DSTIP 0.0.0.1). */
-export function socks4Request(command: number, host: string, port: number, userId = ''): Buffer {
-  const head = Buffer.alloc(8);
-  head[0] = 0x04;
-  head[1] = command;
-  head.writeUInt16BE(port, 2);
-  const isDomain = !isIPv4(host);
-  Buffer.from(isDomain ? [0, 0, 0, 1] : ipaddr.parse(host).toByteArray()).copy(head, 4);
-  const parts = [head, Buffer.from(userId, 'utf8'), Buffer.of(0)];
-  if (isDomain) parts.push(Buffer.from(host, 'latin1'), Buffer.of(0));
-  return Buffer.concat(parts);
-}
-
 // ---- randomness for fuzz-style tests ----
 
-export { seededRandom } from './seeded-random.js';
+export { seededRandom } from '../fixtures/seeded-random.js';
 
 export function randomBuffer(random: () => number, length: number): Buffer {
   const buf = Buffer.alloc(length);

@@ -4,10 +4,11 @@
  * mid-stream; the two targets those need; and a pool running N jobs C at a time.
  */
 import type { Socket } from 'node:net';
-import { rawSocks5Connect } from './socks-dial.js';
-import { readBytes, waitClose } from './socket-io.js';
-import { startTarget, type Target } from './targets.js';
-import { REP_SUCCEEDED } from './socks-replies.js';
+import { rawSocks5Connect } from '../socks/socks-dial.js';
+import { readBytes, waitClose } from '../io/socket-io.js';
+import { startTarget, type Target } from '../targets/targets.js';
+import { REP_SUCCEEDED } from '../socks/socks-replies.js';
+import { withTimeout } from '../io/waiting.js';
 
 const SOURCE_CHUNK = 64 * 1024;
 const RESET_AFTER = 16 * 1024;
@@ -62,7 +63,7 @@ export async function readUntilTargetReset(socksPort: number, resetPort: number)
   socket.resume();
   socket.write(Buffer.from([0x3f]));
   try {
-    await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('stream not ended after the target reset')), STREAM_WAIT_MS).unref())]);
+    await withTimeout(ended, { what: 'the stream to end after the target reset', timeoutMs: STREAM_WAIT_MS });
   } finally {
     socket.destroy();
   }
