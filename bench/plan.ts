@@ -1,6 +1,10 @@
 /** The scenarios of one bench run, their sizes, time limits and pass targets, in running order. */
 import type { ScenarioName } from './messages.js';
 import { MIB } from './stats.js';
+import type { LinkSettings } from './wan-routes.js';
+
+const WAN_PARAMS = { durationMs: 8_000, sampleMs: 100, windowMs: 500, finalMs: 2_000, parallel: 8, warmupMs: 1_000, settleMs: 1_000 };
+const GIGABIT_BYTES_PER_SECOND = 125_000_000;
 
 /** A pass threshold for one figure: what the Target column shows, and the test of the tunnel's value. */
 export interface Target {
@@ -23,6 +27,8 @@ export interface ScenarioPlan {
   withReference?: boolean;
   /** Pass thresholds by the report's name for the figure; figures without one are shown for information. */
   targets?: Readonly<Record<string, Target>>;
+  /** An emulated long link between client and relay; the reference then crosses the same link, and takes the direct column. */
+  link?: LinkSettings;
 }
 
 /** Shares below 1 with two decimals (0.30×), others as they are (2.5×). */
@@ -31,6 +37,11 @@ const shareText = (share: number): string => (share < 1 ? share.toFixed(2) : Str
 /** The tunnel's figure is at least `share` times direct's (rates: higher is better). */
 function atLeastTimesDirect(share: number): Target {
   return { text: `≥ ${shareText(share)}× direct`, pass: (direct, tunnel) => direct !== null && tunnel >= share * direct };
+}
+
+/** Across an emulated link the direct column holds plain TCP over the same link: at least `share` times that. */
+function atLeastTimesPlainTcp(share: number): Target {
+  return { text: `≥ ${shareText(share)}× plain TCP`, pass: (direct, tunnel) => direct !== null && tunnel >= share * direct };
 }
 
 /** The tunnel's figure is at most `share` times direct's (times: lower is better). */
@@ -121,5 +132,33 @@ export const PLANS: readonly ScenarioPlan[] = [
     scenario: 'bind',
     params: { count: 200, warmup: 50, capMs: 15_000, perBindTimeoutMs: 5_000 },
     timeoutMs: 25_000,
+  },
+  {
+    id: '9',
+    title: 'across a 50 ms, 1 Gbit/s link: one stream down and up, 8 down at once',
+    scenario: 'wan',
+    link: { delayMs: 25, rateBytesPerSecond: GIGABIT_BYTES_PER_SECOND, maxInflightBytes: 32 * MIB },
+    params: WAN_PARAMS,
+    timeoutMs: 60_000,
+    targets: { download: atLeastTimesPlainTcp(0.9), upload: atLeastTimesPlainTcp(0.9) },
+  },
+  {
+    id: '10',
+    title: 'across a 150 ms, 1 Gbit/s link: one stream down and up, 8 down at once',
+    scenario: 'wan',
+    link: { delayMs: 75, rateBytesPerSecond: GIGABIT_BYTES_PER_SECOND, maxInflightBytes: 32 * MIB },
+    params: WAN_PARAMS,
+    timeoutMs: 60_000,
+    targets: { download: atLeastTimesPlainTcp(0.9), upload: atLeastTimesPlainTcp(0.9) },
+  },
+  {
+    id: '11',
+    title: 'stalled reader across the 50 ms link',
+    scenario: 'stalled',
+    link: { delayMs: 25, rateBytesPerSecond: GIGABIT_BYTES_PER_SECOND, maxInflightBytes: 32 * MIB },
+    params: { bytes: 128 * MIB, capMs: 8_000, cycles: 3, settleMs: 1_000 },
+    timeoutMs: 120_000,
+    // The RSS bound is the default --window-budget: growth is all a stalled stream could add.
+    targets: { cost: shareBelow(0.1), rssGrowthMiB: atMost(64, 'MiB', 'within the budget: ') },
   },
 ];

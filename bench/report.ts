@@ -12,6 +12,7 @@ import type { LatencyResult } from './scenarios/latency.js';
 import type { RoundTripResult } from './scenarios/roundtrips.js';
 import type { StalledResult } from './scenarios/stalled.js';
 import type { UdpResult, UdpSizeResult } from './scenarios/udp.js';
+import { describeRamp, type WanResult } from './scenarios/wan.js';
 import { compact, fixed } from './stats.js';
 import type { Row } from './table.js';
 
@@ -304,8 +305,57 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
       ];
     });
   },
-  // Placeholder so the 'wan' scenario type-checks; its figures are the lead's to wire (see bench/scenarios/wan.ts).
-  wan: () => [],
+  wan(o, notes) {
+    // Across a link, the direct column holds plain TCP over the same link (run.ts).
+    const id = o.plan.id;
+    for (const [mode, run] of [['plain TCP', o.direct], ['tunnel', o.tunnel]] as const) {
+      const r = resultOf<WanResult>(run);
+      if (!r) continue;
+      notes.push(`#${id} ${mode}: down ${describeRamp(r.download)}; up ${describeRamp(r.upload)}`);
+      notes.push(`#${id} ${mode}: ${r.parallel.streams} streams: ${describeRamp(r.parallel)}; each ${r.parallel.perStreamMeanMibps.map(compact).join(' / ')} MiB/s`);
+    }
+    if (o.tunnel?.ok) notes.push(`#${id} tunnel RSS: before ${describeRss(o.tunnel.checkpoints.before)}; after ${describeRss(o.tunnel.checkpoints.after)}; peak ${describeRss(o.tunnel.peak ?? undefined)}`);
+    const mibps = (v: number): string => `${compact(v)} MiB/s`;
+    const seconds = (v: number): string => `${fixed(v / 1000, 2)} s`;
+    const rate = (figure: string, f: (r: WanResult) => number, target?: string): Metric => ({
+      figure,
+      direct: pick<WanResult>(o.direct, f),
+      tunnel: pick<WanResult>(o.tunnel, f),
+      format: mibps,
+      ratio: true,
+      ...(target ? { target: targetOf(o.plan, target) } : REPORT_ONLY),
+    });
+    const window = (figure: string, side: 'relay' | 'client'): Metric => ({
+      figure,
+      direct: null,
+      tunnel: o.tunnel?.ok ? (o.tunnel.windows?.[side] ?? NaN) / (KIB_PER_MIB * KIB_PER_MIB) : NaN,
+      format: compact,
+      ...REPORT_ONLY,
+    });
+    const reach = (figure: string, f: (r: WanResult) => number | null): Metric => ({
+      figure,
+      direct: pick<WanResult>(o.direct, (r) => f(r) ?? NaN),
+      tunnel: pick<WanResult>(o.tunnel, (r) => f(r) ?? NaN),
+      format: seconds,
+      ...REPORT_ONLY,
+    });
+    return [
+      rate('1 stream down, final (direct: plain TCP across the link)', (r) => r.download.finalMibps, 'download'),
+      rate('1 stream up, final', (r) => r.upload.finalMibps, 'upload'),
+      reach('1 stream down, time to 90 % of final', (r) => r.download.timeTo90Ms),
+      reach('1 stream up, time to 90 % of final', (r) => r.upload.timeTo90Ms),
+      rate(`${o.plan.params.parallel} streams down, total final`, (r) => r.parallel.finalMibps),
+      window('largest window, client side: downloads (MiB)', 'client'),
+      window('largest window, relay side: uploads (MiB)', 'relay'),
+      {
+        figure: 'relay+client RSS, peak (MiB)',
+        direct: null,
+        tunnel: pick<WanResult>(o.tunnel, (_r, run) => (run.peak?.totalKiB ?? NaN) / KIB_PER_MIB),
+        format: compact,
+        ...REPORT_ONLY,
+      },
+    ];
+  },
   bind(o, notes) {
     const id = o.plan.id;
     const count = o.plan.params.count;

@@ -16,10 +16,11 @@ import { PLANS, type ScenarioPlan } from './plan.js';
 import { loadAverage, sampleMachineLoad } from './machine.js';
 import { installExitHandlers, startNode, type Managed } from './processes.js';
 import { buildReport, type PlanOutcome } from './report.js';
-import { runScenario, type RunOptions, type RunOutcome } from './runner.js';
+import { runScenario, type RunOptions, type RunOutcome, type WindowsReached } from './runner.js';
 import type { Route } from './route.js';
 import { cliPath, startStack, type Stack } from './stack.js';
 import { startForwarderChain } from './forwarder-chain.js';
+import { linkToRelay, startReferenceAcrossLink } from './wan-routes.js';
 import { renderTable } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,7 @@ const distDir = join(here, '..');
 const LOADGEN = join(here, 'loadgen.js');
 const TARGETS = join(here, 'targets.js');
 const FORWARDER = join(here, 'forwarder.js');
+const LINK_EMULATOR = join(here, 'link-emulator.js');
 const TARGETS_START_MS = 10_000;
 const QUIET_SAMPLE_MS = 1_000;
 /** Above this share of all CPUs busy before we start, the report carries a warning. */
@@ -62,6 +64,19 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
     return { plan, direct: null, tunnel: null, reference: null, skipped };
   }
   const common = { loadgenScript: LOADGEN, scenario: plan.scenario, ports, params: plan.params, timeoutMs: plan.timeoutMs };
+  const { link } = plan;
+  if (link) {
+    // Across a link the yardstick is plain TCP over the same link, not loopback: it takes the direct column.
+    const acrossLink = await runThrough(plan, 'reference across the link', common, 'the link emulator', async () => {
+      const reference = await startReferenceAcrossLink(LINK_EMULATOR, link, [ports.echo, ports.sink, ports.source]);
+      return { route: reference.route, stack: null, stop: () => reference.stop() };
+    });
+    const tunnel = await runThrough(plan, 'tunnel', common, 'relay + link + client', async () => {
+      const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir: null, label: `${plan.id}-${plan.scenario}`, between: linkToRelay(LINK_EMULATOR, link) });
+      return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop() };
+    });
+    return { plan, direct: acrossLink, tunnel, reference: null, skipped: null };
+  }
   log(`#${plan.id} ${plan.title}: direct`);
   const direct = await runScenario({ ...common, route: { mode: 'direct' }, stack: null, progress: (t) => log(`  #${plan.id} direct: ${t}`) });
   logOutcome(plan, 'direct', direct);
@@ -105,11 +120,21 @@ async function runThrough(
     } finally {
       await started.stop();
     }
+    if (outcome.ok && started.stack) outcome = { ...outcome, windows: windowsReached(started.stack) };
   } catch (err) {
     outcome = { ok: false, reason: `could not start ${whatStarts}: ${(err as Error).message}`, seconds: 0 };
   }
   logOutcome(plan, mode, outcome);
   return outcome;
+}
+
+/** The relay's 'tunnel closed' and the client's 'tunnel down' lines say how far the tunnel's windows grew. */
+function windowsReached(stack: Stack): WindowsReached {
+  const largest = (tail: string): number | null => {
+    const values = [...tail.matchAll(/largestWindow=(\d+)/g)].map((match) => Number(match[1]));
+    return values.length > 0 ? Math.max(...values) : null;
+  };
+  return { relay: largest(stack.relay.tail()), client: largest(stack.client.tail()) };
 }
 
 function logOutcome(plan: ScenarioPlan, mode: string, outcome: RunOutcome): void {

@@ -24,8 +24,16 @@ export interface CpuUse {
 }
 
 export type RunOutcome =
-  | { ok: true; result: unknown; checkpoints: Record<string, RssPoint>; peak: RssPoint | null; cpu: CpuUse | null; seconds: number }
+  | { ok: true; result: unknown; checkpoints: Record<string, RssPoint>; peak: RssPoint | null; cpu: CpuUse | null; seconds: number; windows?: WindowsReached }
   | { ok: false; reason: string; seconds: number };
+
+/** The largest receive window each side's tunnel reached, from their closing log lines (null: not logged). */
+export interface WindowsReached {
+  /** What the relay receives: uploads. */
+  relay: number | null;
+  /** What the client receives: downloads. */
+  client: number | null;
+}
 
 export interface RunOptions {
   loadgenScript: string;
