@@ -265,7 +265,7 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
       notes.push(`#${id} tunnel RSS: before A ${describeRss(c['before-stall'])}; A stalled ${describeRss(c.stalled)}; ${pause} s later ${describeRss(c['stalled-later'])}; after the last B ${describeRss(c['stalled-end'])}; peak ${describeRss(o.tunnel.peak ?? undefined)}`);
     }
     return [
-      { figure: 'B 256 MiB download alone, median (MB/s)', ...inBothModes<StalledResult>(o, (r) => r.soloMbps), format: compact, ratio: true },
+      { figure: `B ${o.plan.params.bytes / (KIB_PER_MIB * KIB_PER_MIB)} MiB download alone, median (MB/s)`, ...inBothModes<StalledResult>(o, (r) => r.soloMbps), format: compact, ratio: true },
       { figure: 'B with A stalled, median (MB/s)', ...inBothModes<StalledResult>(o, (r) => r.withStallMbps), format: compact, ratio: true },
       { figure: "B's throughput lost to stalled A", ...inBothModes<StalledResult>(o, (r) => r.cost), format: percent, target: targetOf(o.plan, 'cost') },
       {
