@@ -13,6 +13,8 @@ const TICK_MS = 250;
 export const PROBE_INTERVAL_MS = 250;
 /** Weight of a new sample in the smoothed round-trip time (RFC 6298's alpha). */
 const RTT_SMOOTHING = 1 / 8;
+/** The path's round trip is the least of this many recent samples (about 4 s of them while busy). */
+const PATH_RTT_SAMPLES = 16;
 
 export interface KeepaliveOptions {
   intervalMs: number;
@@ -29,6 +31,12 @@ export interface KeepaliveOptions {
 export class Keepalive {
   /** Smoothed round-trip time in ms (null until the first answer). */
   smoothedRttMs: number | null = null;
+  /**
+   * The least of the recent samples: the path's own round trip, without the queues in front of
+   * it (a PING waits behind what the WebSocket already buffers, up to half a MiB of DATA).
+   */
+  pathRttMs: number | null = null;
+  private readonly recentSamples: number[] = [];
   private lastReceivedAt = Date.now();
   private lastPingSentAt = -Infinity;
   private pingSeq = 0;
@@ -57,6 +65,9 @@ export class Keepalive {
     this.awaitingAnswer = false;
     const ms = performance.now() - this.lastPingSentAt;
     this.smoothedRttMs = this.smoothedRttMs === null ? ms : this.smoothedRttMs + RTT_SMOOTHING * (ms - this.smoothedRttMs);
+    this.recentSamples.push(ms);
+    if (this.recentSamples.length > PATH_RTT_SAMPLES) this.recentSamples.shift();
+    this.pathRttMs = Math.min(...this.recentSamples);
     this.options.onRtt(ms);
   }
 

@@ -1,8 +1,10 @@
 /**
  * One stream's receive window, tuned to the path: it starts at the initial window and
- * doubles when the local side consumed the last half window within about two round trips,
- * so a fast reader across a long link gets the bandwidth-delay product while a slow or
- * stalled one never earns more than it can take (the rule quic-go's flow controller uses).
+ * doubles when the local side consumed the last half window within about two round trips
+ * of the path, so a fast reader across a long link gets the bandwidth-delay product while a
+ * slow or stalled one never earns more than it can take (the rule quic-go's flow controller
+ * uses). The round trip is the path's (the least recent sample), not one inflated by the
+ * queues in front of it, so on a short path windows stay small.
  * Credit goes back once a quarter of the window is consumed, so the sender is never idle
  * waiting for an update. Growth beyond the initial window comes out of the session's
  * WindowBudget; to give memory back the window shrinks by withholding credit, never below
@@ -17,7 +19,7 @@ export interface WindowSettings {
   /** The largest window one stream may reach: this side's cap, and what the peer accepts. */
   maxWindow(): number;
   readonly budget: WindowBudget;
-  /** Smoothed round-trip time of the session in ms; null until measured (no growth before). */
+  /** The path's round-trip time in ms (the least recent sample); null until measured (no growth before). */
   rttMs(): number | null;
   /** Milliseconds, monotonic; injected for tests. */
   now(): number;

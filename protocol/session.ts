@@ -175,7 +175,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       initial: INITIAL_STREAM_WINDOW,
       maxWindow: () => Math.min(maxStreamWindow, this.peerMaxCredit),
       budget: this.windowBudget,
-      rttMs: () => this.keepalive.smoothedRttMs,
+      rttMs: () => this.keepalive.pathRttMs,
       now: () => performance.now(),
     };
     this.ready = new Promise((resolve, reject) => {
@@ -211,9 +211,14 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     return this.closeInfo !== null;
   }
 
-  /** The smoothed round-trip time the receive windows grow by, in ms (null until measured). */
+  /** The smoothed round-trip time, in ms (null until measured). */
   get smoothedRttMs(): number | null {
     return this.keepalive.smoothedRttMs;
+  }
+
+  /** The path's round trip the receive windows grow by: the least recent sample, in ms. */
+  get pathRttMs(): number | null {
+    return this.keepalive.pathRttMs;
   }
 
   /** The most credit the peer accepts per stream: version 2 lets windows grow to the path. */

@@ -51,14 +51,20 @@ class Peer {
   }
 }
 
-/** Moves `total` bytes: send a chunk, consume it `msPerChunk` later. */
+/**
+ * Moves `total` bytes as across a path whose round trip is longer than the window lasts: the
+ * peer sends all the credit it has, then the reader takes it chunk by chunk, `msPerChunk` apart.
+ */
 function transfer(h: Harness, peer: Peer, total: number, msPerChunk: number): void {
   for (let moved = 0; moved < total; ) {
-    const sent = peer.send(CHUNK);
-    assert.ok(sent > 0, 'a consuming reader never leaves the sender without credit');
-    h.clock.now += msPerChunk;
-    peer.consume(sent);
-    moved += sent;
+    const burst: number[] = [];
+    for (let sent = peer.send(CHUNK); sent > 0; sent = peer.send(CHUNK)) burst.push(sent);
+    assert.ok(burst.length > 0, 'a consuming reader never leaves the sender without credit');
+    for (const sent of burst) {
+      h.clock.now += msPerChunk;
+      peer.consume(sent);
+      moved += sent;
+    }
   }
 }
 
