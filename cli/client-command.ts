@@ -2,6 +2,7 @@ import { createLogger } from '../common/log.js';
 import { TUNNEL_PATH } from '../protocol/frame.js';
 import { startClient } from '../client/client.js';
 import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
+import { FAST_OPEN_MODES, type FastOpenMode } from '../client/fast-open.js';
 import { readFlagFile } from './tls-flags.js';
 import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
@@ -26,6 +27,10 @@ Options:
                               with a pin the chain is not checked, so a self-signed cert works
   --http-proxy URL            reach the relay through an HTTP proxy with CONNECT:
                               http://[user:pass@]host:port
+  --fast-open MODE            auto (default): answer a CONNECT at once for a destination the relay
+                              dialed in the last 10 minutes, and send the first bytes with the
+                              OPEN; always: answer every CONNECT at once; never: always wait for
+                              the relay's dial (true error codes every time)
   --window-budget BYTES       how far the tunnel's stream windows may grow, together, beyond their
                               initial 1 MiB each (default 67108864, 64 MiB)
   --max-stream-window BYTES   the largest window one stream may grow to (default 33554432, 32 MiB)
@@ -49,6 +54,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     ca: { type: 'string' },
     fingerprint: { type: 'string' },
     'http-proxy': { type: 'string' },
+    'fast-open': { type: 'string' },
     'window-budget': { type: 'string' },
     'max-stream-window': { type: 'string' },
   });
@@ -75,6 +81,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     ca: flags.ca === undefined ? null : readFlagFile('--ca', flags.ca as string),
     fingerprint: (flags.fingerprint as string | undefined) ?? null,
     httpProxy: (flags['http-proxy'] as string | undefined) ?? null,
+    fastOpen: fastOpenFlag(flags['fast-open'] as string | undefined),
     windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, CLIENT_DEFAULTS.windowBudget),
     maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, CLIENT_DEFAULTS.maxStreamWindow),
     logger,
@@ -90,4 +97,10 @@ function credentialsFlag(value: string | undefined): SocksCredentials | null {
   const colon = value.indexOf(':');
   if (colon <= 0) throw new UsageError('--socks-user: expected USER:PASS');
   return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+}
+
+function fastOpenFlag(value: string | undefined): FastOpenMode {
+  if (value === undefined) return CLIENT_DEFAULTS.fastOpen;
+  if (!(FAST_OPEN_MODES as readonly string[]).includes(value)) throw new UsageError(`--fast-open: "${value}" is not one of ${FAST_OPEN_MODES.join(', ')}`);
+  return value as FastOpenMode;
 }

@@ -3,6 +3,7 @@ import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import type { Address } from '../protocol/frame.js';
 import { resolveClientConfig, type ClientConfig } from './config.js';
+import { DestinationMemory } from './fast-open.js';
 import { startSocksServer } from './socks/server.js';
 import { Tunnel } from './tunnel.js';
 
@@ -23,6 +24,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     socksUser: config.socksUser,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     udpIdleTimeoutMs: config.udpIdleTimeoutMs,
+    fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() },
     logger,
   });
   tunnel.start();

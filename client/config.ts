@@ -4,6 +4,7 @@ import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../
 import type { Logger } from '../common/log.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
+import { FAST_OPEN_MODES, type FastOpenMode } from './fast-open.js';
 import { normalizeFingerprint } from './relay-transport.js';
 
 export interface SocksCredentials {
@@ -35,6 +36,8 @@ export interface ClientConfig extends WindowConfig {
   fingerprint: string | null;
   /** --http-proxy: http://[user:pass@]host:port, reached with CONNECT. */
   httpProxy: string | null;
+  /** --fast-open: when a CONNECT is answered before the relay has dialed (client/fast-open.ts). */
+  fastOpen: FastOpenMode;
   logger?: Logger;
 }
 
@@ -51,6 +54,7 @@ export const CLIENT_DEFAULTS = {
   ca: null,
   fingerprint: null,
   httpProxy: null,
+  fastOpen: 'auto',
   ...WINDOW_DEFAULTS,
 } as const;
 
@@ -71,6 +75,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
   checkWindowConfig(config);
+  if (!FAST_OPEN_MODES.includes(config.fastOpen)) throw new ConfigError('--fast-open', `expected ${FAST_OPEN_MODES.join(', ')}, got "${String(config.fastOpen)}"`);
   if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {
     throw new ConfigError('--reconnect', 'need 0 < minimum ≤ maximum reconnect delay');
   }

@@ -10,9 +10,10 @@ import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
-import type { Session } from '../../protocol/session.js';
+import type { OpenResult, Session } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { SocksCredentials } from '../config.js';
+import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
 import type { Tunnel } from '../tunnel.js';
 import { AuthMethod, SOCKS_VERSION_4, SOCKS_VERSION_5, Socks4Reply, UserPassStatus } from './constants.js';
 import { SocksError } from './errors.js';
@@ -49,6 +50,8 @@ export interface ConnectionDeps {
   handshakeTimeoutMs: number;
   /** A UDP association with no datagram either way for this long is closed. */
   udpIdleTimeoutMs: number;
+  /** Which CONNECTs are answered before the relay's dial, and the destinations it dialed before. */
+  fastOpen: { mode: FastOpenMode; memory: DestinationMemory };
   logger: Logger;
 }
 
@@ -180,7 +183,13 @@ export class SocksConnection {
     const { stream, result } = session.openStream(command, target);
     this.stream = stream;
     if (command === Command.Connect && early.length > 0) stream.write(early);
+    const fastBound = command === Command.Connect ? this.fastOpenBound(target) : null;
+    if (fastBound) {
+      this.relayBeforeDial(stream, result, target, fastBound);
+      return;
+    }
     const { reply, bound } = await result;
+    if (reply === ReplyCode.Succeeded && command === Command.Connect) this.deps.fastOpen.memory.remember(target, bound);
     if (this.state !== ConnectionState.Connecting) return;
     if (reply !== ReplyCode.Succeeded) {
       this.fail(`relay could not serve ${COMMAND_NAMES[command]} ${destination} (reply 0x${reply.toString(16).padStart(2, '0')})`, reply);
@@ -191,12 +200,50 @@ export class SocksConnection {
       await this.associate(session, stream, target);
       return;
     }
-    this.state = ConnectionState.Relaying;
-    this.socket.write(this.reply(ReplyCode.Succeeded, bound));
     // BIND's second reply must reach the application before the peer's first bytes: a callback, not a promise.
     if (command === Command.Bind) stream.onBindResult = (bindReply, peer) => this.answerBind(bindReply, peer);
+    this.joinSocket(stream, this.reply(ReplyCode.Succeeded, bound), command === Command.Bind ? early : null);
+  }
+
+  /** The bound address to answer with before the dial, or null to wait for the relay (--fast-open). */
+  private fastOpenBound(target: Address): Address | null {
+    const { mode, memory } = this.deps.fastOpen;
+    if (mode === 'never') return null;
+    const remembered = memory.recall(target);
+    return remembered ?? (mode === 'always' ? UNSPECIFIED_ADDRESS : null);
+  }
+
+  /**
+   * Fast open: success now, and the application's bytes follow the OPEN within the stream's
+   * window. If the relay then fails the dial, the stream closes, which resets the SOCKS
+   * connection (socket-bridge), and the destination is forgotten, so the next request waits
+   * for the true reply.
+   */
+  private relayBeforeDial(stream: Stream, result: Promise<OpenResult>, target: Address, bound: Address): void {
+    this.joinSocket(stream, this.reply(ReplyCode.Succeeded, bound));
+    void result.then(({ reply, bound: dialed }) => {
+      if (!stream.openResult) return; // the application or the session ended the stream first
+      const { memory } = this.deps.fastOpen;
+      if (reply === ReplyCode.Succeeded) {
+        memory.remember(target, dialed);
+        return;
+      }
+      memory.forget(target);
+      const dest = formatHostPort(target);
+      this.deps.logger.info('fast open failed: the relay could not connect, so the SOCKS connection was reset and the destination forgotten', {
+        peer: this.peer,
+        dest,
+        reply: `0x${reply.toString(16).padStart(2, '0')}`,
+      });
+    });
+  }
+
+  /** From now on the socket and the stream carry each other's bytes; `reply` goes first, then `early` bytes not yet sent. */
+  private joinSocket(stream: Stream, reply: Buffer, early: Buffer | null = null): void {
+    this.state = ConnectionState.Relaying;
+    this.socket.write(reply);
     bridgeSocket(stream, this.socket);
-    if (command === Command.Bind && early.length > 0) stream.write(early);
+    if (early && early.length > 0) stream.write(early);
     // A FIN that arrived with nothing left to read already fired 'end' while we were paused
     // (Node emits it even on a paused socket), so the bridge would never hear of it.
     if (this.socket.readableEnded) stream.end();

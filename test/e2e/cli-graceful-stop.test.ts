@@ -26,7 +26,7 @@ describe('graceful stop of the relay', () => {
   async function startStack(grace: string): Promise<{ relay: CliProcess; client: CliProcess; socksPort: number }> {
     const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--token', TOKEN, '--grace', grace, ...LOOPBACK_ALLOW_FLAGS]);
     const [, address] = await relay.waitFor(/relay listening address=(\S+)/, START_WAIT_MS);
-    const client = new CliProcess(['client', '--socks', '127.0.0.1:0', '--relay', `ws://${address}/tunnel`, '--token', TOKEN, '--tunnel-wait', '1']);
+    const client = new CliProcess(['client', '--socks', '127.0.0.1:0', '--relay', `ws://${address}/tunnel`, '--token', TOKEN, '--tunnel-wait', '1', '--fast-open', 'never']); // refusals as SOCKS replies
     const [, socks] = await client.waitFor(/SOCKS listening address=\S+:(\d+)/, START_WAIT_MS);
     await client.waitFor(/tunnel up/, START_WAIT_MS);
     return { relay, client, socksPort: Number(socks) };

@@ -20,7 +20,8 @@ describe('per-tunnel limits', () => {
   let echo: Target;
   before(async () => {
     echo = await startEchoTarget();
-    pair = await startPair({ relay: { maxStreamsPerTunnel: 3, maxBindsPerTunnel: 1, maxUdpPerTunnel: 1 } });
+    // A refusal reaches the application as a SOCKS reply only when the reply waits for the relay (no fast open).
+    pair = await startPair({ relay: { maxStreamsPerTunnel: 3, maxBindsPerTunnel: 1, maxUdpPerTunnel: 1 }, client: { fastOpen: 'never' } });
   });
   after(async () => {
     await pair.close();

@@ -65,7 +65,8 @@ function upgradeStatus(url: string, token: string): Promise<number> {
 }
 
 async function clientFor(relayUrl: string, token: string, started: Array<{ close(): Promise<void> }>): Promise<Client> {
-  const client = await startClient({ relayUrl, token, socks: { host: '127.0.0.1', port: 0 }, logger: createLogger('client', LOG_LEVEL) });
+  // Limits are seen as SOCKS replies only when the reply waits for the relay (no fast open).
+  const client = await startClient({ relayUrl, token, socks: { host: '127.0.0.1', port: 0 }, fastOpen: 'never', logger: createLogger('client', LOG_LEVEL) });
   started.push(client);
   await client.tunnel.getSession();
   return client;
