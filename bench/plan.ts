@@ -133,32 +133,34 @@ export const PLANS: readonly ScenarioPlan[] = [
     params: { count: 200, warmup: 50, capMs: 15_000, perBindTimeoutMs: 5_000 },
     timeoutMs: 25_000,
   },
-  {
-    id: '9',
-    title: 'across a 50 ms, 1 Gbit/s link: one stream down and up, 8 down at once',
-    scenario: 'wan',
-    link: { delayMs: 25, rateBytesPerSecond: GIGABIT_BYTES_PER_SECOND, maxInflightBytes: 32 * MIB },
-    params: WAN_PARAMS,
-    timeoutMs: 60_000,
-    targets: { download: atLeastTimesPlainTcp(0.9), upload: atLeastTimesPlainTcp(0.9) },
-  },
-  {
-    id: '10',
-    title: 'across a 150 ms, 1 Gbit/s link: one stream down and up, 8 down at once',
-    scenario: 'wan',
-    link: { delayMs: 75, rateBytesPerSecond: GIGABIT_BYTES_PER_SECOND, maxInflightBytes: 32 * MIB },
-    params: WAN_PARAMS,
-    timeoutMs: 60_000,
-    targets: { download: atLeastTimesPlainTcp(0.9), upload: atLeastTimesPlainTcp(0.9) },
-  },
+  wanPlan('9', 50),
+  wanPlan('10', 150),
   {
     id: '11',
     title: 'stalled reader across the 50 ms link',
     scenario: 'stalled',
-    link: { delayMs: 25, rateBytesPerSecond: GIGABIT_BYTES_PER_SECOND, maxInflightBytes: 32 * MIB },
+    link: gigabitLink(50),
     params: { bytes: 128 * MIB, capMs: 8_000, cycles: 3, settleMs: 1_000 },
     timeoutMs: 120_000,
     // The RSS bound is the default --window-budget: growth is all a stalled stream could add.
     targets: { cost: shareBelow(0.1), rssGrowthMiB: atMost(64, 'MiB', 'within the budget: ') },
   },
 ];
+
+/** A 1 Gbit/s emulated link of `rttMs` round trip, holding up to 32 MiB each way (Linux's largest TCP windows). */
+function gigabitLink(rttMs: number): LinkSettings {
+  return { delayMs: rttMs / 2, rateBytesPerSecond: GIGABIT_BYTES_PER_SECOND, maxInflightBytes: 32 * MIB };
+}
+
+/** One stream down and up, then 8 down, across a 1 Gbit/s link of `rttMs`, against plain TCP across the same link. */
+function wanPlan(id: string, rttMs: number): ScenarioPlan {
+  return {
+    id,
+    title: `across a ${rttMs} ms, 1 Gbit/s link: one stream down and up, ${WAN_PARAMS.parallel} down at once`,
+    scenario: 'wan',
+    link: gigabitLink(rttMs),
+    params: WAN_PARAMS,
+    timeoutMs: 60_000,
+    targets: { download: atLeastTimesPlainTcp(0.9), upload: atLeastTimesPlainTcp(0.9) },
+  };
+}

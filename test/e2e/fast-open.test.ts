@@ -71,6 +71,21 @@ async function replyIfAny(reply: Promise<Socks5Reply>): Promise<Socks5Reply | nu
   return Promise.race([reply, sleep(NO_REPLY_WAIT_MS).then(() => null)]);
 }
 
+/** With the link frozen, a CONNECT to `port` gets no reply; once it thaws, success: the reply waited for the dial. */
+async function assertAnsweredAfterDial(pair: FastOpenPair, port: number): Promise<void> {
+  pair.link.freeze();
+  const peer = await requestConnect(pair, port);
+  try {
+    const reply = readSocks5Reply(peer);
+    assert.equal(await replyIfAny(reply), null, 'no reply while the relay cannot be reached');
+    pair.link.thaw();
+    assert.equal((await reply).reply, REP_SUCCEEDED);
+  } finally {
+    pair.link.thaw();
+    peer.destroy();
+  }
+}
+
 /** One CONNECT through an unfrozen link, echoing a byte: the relay dials it, so the client learns it. Returns the reply. */
 async function learn(pair: FastOpenPair, port: number): Promise<Socks5Reply> {
   const peer = await requestConnect(pair, port);
@@ -98,17 +113,7 @@ describe('--fast-open auto (the default)', () => {
   });
 
   it('a destination seen for the first time is answered only after the relay has dialed', async () => {
-    pair.link.freeze();
-    const peer = await requestConnect(pair, echo.port);
-    try {
-      const reply = readSocks5Reply(peer);
-      assert.equal(await replyIfAny(reply), null, 'no reply while the relay cannot be reached');
-      pair.link.thaw();
-      assert.equal((await reply).reply, REP_SUCCEEDED);
-    } finally {
-      pair.link.thaw();
-      peer.destroy();
-    }
+    await assertAnsweredAfterDial(pair, echo.port);
   });
 
   it('a destination the relay dialed before is answered at once, and 64 KiB sent behind the reply arrive intact', async () => {
@@ -165,16 +170,7 @@ describe('--fast-open never and always', () => {
     const pair = await startFastOpenPair('never');
     try {
       await learn(pair, echo.port);
-      pair.link.freeze();
-      const peer = await requestConnect(pair, echo.port);
-      try {
-        const reply = readSocks5Reply(peer);
-        assert.equal(await replyIfAny(reply), null, 'no reply while the relay cannot be reached');
-        pair.link.thaw();
-        assert.equal((await reply).reply, REP_SUCCEEDED);
-      } finally {
-        peer.destroy();
-      }
+      await assertAnsweredAfterDial(pair, echo.port);
     } finally {
       await pair.close();
     }
