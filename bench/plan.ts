@@ -5,6 +5,8 @@ import type { LinkSettings } from './wan-routes.js';
 
 const WAN_PARAMS = { durationMs: 8_000, sampleMs: 100, windowMs: 500, finalMs: 2_000, parallel: 8, warmupMs: 1_000, settleMs: 1_000 };
 const GIGABIT_BYTES_PER_SECOND = 125_000_000;
+/** Sequential connects across a 50 ms link: a few warm-ups teach the client the destination. */
+const CONNECT_ACROSS_LINK_PARAMS = { count: 40, warmup: 5, capMs: 20_000, perConnectTimeoutMs: 5_000 };
 
 /** A pass threshold for one figure: what the Target column shows, and the test of the tunnel's value. */
 export interface Target {
@@ -27,6 +29,8 @@ export interface ScenarioPlan {
   withReference?: boolean;
   /** Pass thresholds by the report's name for the figure; figures without one are shown for information. */
   targets?: Readonly<Record<string, Target>>;
+  /** More flags for the sockbridge client under test. */
+  clientArgs?: readonly string[];
   /** An emulated long link between client and relay; the reference then crosses the same link, and takes the direct column. */
   link?: LinkSettings;
 }
@@ -135,6 +139,26 @@ export const PLANS: readonly ScenarioPlan[] = [
   },
   wanPlan('9', 50),
   wanPlan('10', 150),
+  {
+    id: '12',
+    title: 'connect + 1-byte echo across the 50 ms link to a destination seen before (fast open)',
+    scenario: 'latency',
+    link: gigabitLink(50),
+    params: CONNECT_ACROSS_LINK_PARAMS,
+    timeoutMs: 60_000,
+    // One round trip (50 ms) with 15 % to spare, plus about 2 ms of loopback cost.
+    targets: { p50: atMost(60, 'ms') },
+  },
+  {
+    id: '13',
+    title: 'connect + 1-byte echo across the 50 ms link, replies after the dial (--fast-open never: first contact)',
+    scenario: 'latency',
+    link: gigabitLink(50),
+    clientArgs: ['--fast-open', 'never'],
+    params: CONNECT_ACROSS_LINK_PARAMS,
+    timeoutMs: 60_000,
+    targets: { p50: atMost(120, 'ms', 'two round trips: ') },
+  },
   {
     id: '11',
     title: 'stalled reader across the 50 ms link',

@@ -189,7 +189,7 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
   latency(o, notes) {
     const id = o.plan.id;
     forEachResult<LatencyResult>(o, (mode, r) => {
-      if (r.failures > 0) notes.push(`#${id} ${mode}: ${r.failures} of 1000 connects failed (${r.errors || 'ran out of time'})`);
+      if (r.failures > 0) notes.push(`#${id} ${mode}: ${r.failures} of ${o.plan.params.count} connects failed (${r.errors || 'ran out of time'})`);
       notes.push(`#${id} ${mode}: p90 ${compact(r.p90Ms)} ms, max ${compact(r.maxMs)} ms`);
     });
     const cpu = tunnelCpuPer<LatencyResult>(o, (r) => r.attempted + o.plan.params.warmup, 0);
@@ -199,7 +199,7 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     return [
       { figure: 'Connect + 1 B echo, p50 (ms)', ...inBothModes<LatencyResult>(o, (r) => r.p50Ms), format: compact, ratio: true, target: targetOf(o.plan, 'p50') },
       { figure: 'Connect + 1 B echo, p99 (ms)', ...inBothModes<LatencyResult>(o, (r) => r.p99Ms), format: compact, ratio: true },
-      { figure: 'Connect failures (of 1000)', ...inBothModes<LatencyResult>(o, (r) => r.failures), format: int },
+      { figure: `Connect failures (of ${o.plan.params.count})`, ...inBothModes<LatencyResult>(o, (r) => r.failures), format: int },
     ];
   },
   roundtrips(o, notes) {

@@ -72,7 +72,7 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
       return { route: reference.route, stack: null, stop: () => reference.stop() };
     });
     const tunnel = await runThrough(plan, 'tunnel', common, 'relay + link + client', async () => {
-      const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir: null, label: `${plan.id}-${plan.scenario}`, between: linkToRelay(LINK_EMULATOR, link) });
+      const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir: null, label: `${plan.id}-${plan.scenario}`, between: linkToRelay(LINK_EMULATOR, link), clientArgs: plan.clientArgs });
       return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop() };
     });
     return { plan, direct: acrossLink, tunnel, reference: null, skipped: null };
@@ -83,7 +83,7 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
 
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
   const tunnel = await runThrough(plan, 'tunnel', common, 'relay + client', async () => {
-    const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}` });
+    const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}`, clientArgs: plan.clientArgs });
     return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop() };
   });
   // The same scenario through two plain forwarders: what any two-process Node relay costs at least.

@@ -27,6 +27,8 @@ export interface StackOptions {
   label: string;
   /** Something to put between client and relay (the link emulator): given the relay's port, what the client dials instead. */
   between?: (relayPort: number) => Promise<StackMiddle>;
+  /** More flags for the client (e.g. --fast-open never). */
+  clientArgs?: readonly string[];
 }
 
 export interface StackMiddle {
@@ -48,7 +50,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     client = startNode(
       'client',
       options.cli,
-      ['client', '--relay', `ws://127.0.0.1:${middle?.port ?? relayPort}/tunnel`, '--token', token, '--socks', '127.0.0.1:0'],
+      ['client', '--relay', `ws://127.0.0.1:${middle?.port ?? relayPort}/tunnel`, '--token', token, '--socks', '127.0.0.1:0', ...(options.clientArgs ?? [])],
       profile('client'),
     );
     const [, socksHost, socksPort] = await client.waitForLine(/SOCKS listening address=([\d.]+):(\d+)/, START_TIMEOUT_MS);
