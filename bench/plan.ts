@@ -29,6 +29,8 @@ export interface ScenarioPlan {
   withReference?: boolean;
   /** Pass thresholds by the report's name for the figure; figures without one are shown for information. */
   targets?: Readonly<Record<string, Target>>;
+  /** Run the tunnel over wss:// (a self-signed certificate, pinned with --fingerprint). */
+  tls?: boolean;
   /** More flags for the sockbridge client under test. */
   clientArgs?: readonly string[];
   /** An emulated long link between client and relay; the reference then crosses the same link, and takes the direct column. */
@@ -76,6 +78,15 @@ export const PLANS: readonly ScenarioPlan[] = [
     title: 'single-stream bulk throughput',
     scenario: 'bulk',
     withReference: true,
+    params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
+    timeoutMs: 100_000,
+    targets: { upload: atLeastTimesDirect(0.25), download: atLeastTimesDirect(0.25) },
+  },
+  {
+    id: '1s',
+    title: 'single-stream bulk throughput over wss:// (TLS, a pinned self-signed certificate)',
+    scenario: 'bulk',
+    tls: true,
     params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
     timeoutMs: 100_000,
     targets: { upload: atLeastTimesDirect(0.25), download: atLeastTimesDirect(0.25) },

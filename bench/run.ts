@@ -20,6 +20,7 @@ import { runScenario, type RunOptions, type RunOutcome, type WindowsReached } fr
 import type { Route } from './route.js';
 import { cliPath, startStack, type Stack } from './stack.js';
 import { startForwarderChain } from './forwarder-chain.js';
+import { makeBenchCert } from './tls-cert.js';
 import { linkToRelay, startReferenceAcrossLink } from './wan-routes.js';
 import { renderTable } from './table.js';
 
@@ -83,8 +84,14 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
 
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
   const tunnel = await runThrough(plan, 'tunnel', common, 'relay + client', async () => {
-    const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}`, clientArgs: plan.clientArgs });
-    return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop() };
+    const tls = plan.tls ? await makeBenchCert() : undefined;
+    try {
+      const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}`, clientArgs: plan.clientArgs, tls });
+      return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop().finally(() => tls?.remove()) };
+    } catch (err) {
+      await tls?.remove();
+      throw err;
+    }
   });
   // The same scenario through two plain forwarders: what any two-process Node relay costs at least.
   const reference = !plan.withReference

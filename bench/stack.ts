@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startNode, type Managed } from './processes.js';
 import type { HostPort } from './socks5.js';
+import type { BenchCert } from './tls-cert.js';
 
 export interface Stack {
   relay: Managed;
@@ -29,6 +30,8 @@ export interface StackOptions {
   between?: (relayPort: number) => Promise<StackMiddle>;
   /** More flags for the client (e.g. --fast-open never). */
   clientArgs?: readonly string[];
+  /** Serve wss:// with this certificate; the client pins it with --fingerprint. */
+  tls?: BenchCert;
 }
 
 export interface StackMiddle {
@@ -41,7 +44,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const token = randomBytes(16).toString('hex');
   const profile = (who: string): string[] =>
     options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${options.label}-${who}.cpuprofile`] : [];
-  const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8'], profile('relay'));
+  const tlsArgs = options.tls ? ['--tls-cert', options.tls.certFile, '--tls-key', options.tls.keyFile] : [];
+  const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8', ...tlsArgs], profile('relay'));
   let client: Managed | null = null;
   let middle: StackMiddle | null = null;
   try {
@@ -50,7 +54,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     client = startNode(
       'client',
       options.cli,
-      ['client', '--relay', `ws://127.0.0.1:${middle?.port ?? relayPort}/tunnel`, '--token', token, '--socks', '127.0.0.1:0', ...(options.clientArgs ?? [])],
+      [
+        'client',
+        '--relay',
+        `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${middle?.port ?? relayPort}/tunnel`,
+        ...(options.tls ? ['--fingerprint', options.tls.fingerprint] : []),
+        '--token',
+        token,
+        '--socks',
+        '127.0.0.1:0',
+        ...(options.clientArgs ?? []),
+      ],
       profile('client'),
     );
     const [, socksHost, socksPort] = await client.waitForLine(/SOCKS listening address=([\d.]+):(\d+)/, START_TIMEOUT_MS);

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { Logger } from '../common/log.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
+import { maskingFor } from './ws-mask.js';
 import type { ClientConfig } from './config.js';
 import { certificateHint, needsOwnTransport, openRelayTransport } from './relay-transport.js';
 
@@ -83,6 +84,7 @@ export class Tunnel {
       perMessageDeflate: false,
       maxPayload: MAX_FRAME_SIZE,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      ...maskingFor(this.config.relayUrl),
       ...(this.config.ca !== null ? { ca: this.config.ca } : {}),
       ...(transportSocket !== null ? { createConnection: () => transportSocket } : {}),
     });
