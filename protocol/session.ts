@@ -44,45 +44,28 @@ import { Keepalive } from './keepalive.js';
 import type { WindowSettings } from './receive-window.js';
 import { Stream, type StreamOwner } from './stream.js';
 import { WindowBudget } from './window-budget.js';
+import {
+  DEFAULT_MAX_STREAM_WINDOW,
+  DEFAULT_WINDOW_BUDGET,
+  type OpenResult,
+  type SessionCloseInfo,
+  type SessionEvents,
+  type SessionOptions,
+} from './session-options.js';
 
-export type SessionRole = 'client' | 'relay';
+export {
+  DEFAULT_KEEPALIVE_INTERVAL_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_STREAM_WINDOW,
+  DEFAULT_WINDOW_BUDGET,
+  type Corkable,
+  type OpenResult,
+  type SessionCloseInfo,
+  type SessionEvents,
+  type SessionOptions,
+  type SessionRole,
+} from './session-options.js';
 
-export interface SessionOptions {
-  role: SessionRole;
-  /** How often to ping the peer. */
-  keepaliveIntervalMs: number;
-  /** Silence after which the link is declared dead. */
-  keepaliveTimeoutMs: number;
-  /** DATA is handed to the WebSocket only while less than this is buffered, so control frames wait at most this long. */
-  sendHighWater?: number;
-  /**
-   * The TCP socket under the WebSocket. When given, frames sent in one event-loop turn are
-   * corked into one write: many small frames (acks, echoes, window updates) cost one syscall.
-   * The uncork waits for setImmediate, not nextTick, so that frames answering several socket
-   * reads of the same poll phase (8 streams' echoes, a burst of datagrams) share the write.
-   */
-  transport?: Corkable;
-  /**
-   * The largest frame this side accepts (MIN_FRAME_SIZE_LIMIT to MAX_FRAME_SIZE; default MAX_FRAME_SIZE).
-   * Announced in HELLO; a larger message from the peer ends the session with ERR_FRAME_TOO_LARGE.
-   */
-  maxFrameSize?: number;
-  /** Bytes the streams' receive windows may grow by, together, beyond their initial windows (default 64 MiB). */
-  windowBudget?: number;
-  /** The largest receive window one stream may reach (default 32 MiB; a version-1 peer caps it at MAX_STREAM_WINDOW). */
-  maxStreamWindow?: number;
-}
-
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
-export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
-export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
-export const DEFAULT_WINDOW_BUDGET = 64 * 1024 * 1024;
-/** Above the bandwidth-delay product of 1 Gbit/s across 150 ms (18.75 MB), since credit comes back in steps. */
-export const DEFAULT_MAX_STREAM_WINDOW = 32 * 1024 * 1024;
 const DEFAULT_SEND_HIGH_WATER = 512 * 1024;
 const CORK_FRAMES_BELOW = 16 * 1024;
 const CLOSE_GRACE_MS = 1_000;
@@ -90,29 +73,6 @@ const WS_CLOSE_NORMAL = 1000;
 const FIRST_CLIENT_STREAM_ID = 1;
 const STREAM_ID_STEP = 2;
 const MAX_STREAM_ID = 0xffff_ffff;
-
-export interface OpenResult {
-  reply: ReplyCode;
-  bound: Address;
-}
-
-export interface SessionCloseInfo {
-  code: GoAwayCode;
-  reason: string;
-  /** True when the peer said go-away, false when this side ended the session or the link died. */
-  byPeer: boolean;
-  /** The ProtocolError's code when this side ended the session over one (e.g. ERR_FRAME_TOO_LARGE). */
-  errorCode?: ProtocolErrorCode;
-}
-
-export interface SessionEvents {
-  /** Relay side: the client asked for a stream; answer with session.answerOpen(). */
-  open: [stream: Stream, command: Command, address: Address];
-  /** The session is over; every stream has been closed. */
-  close: [info: SessionCloseInfo];
-  /** A keepalive round trip completed. */
-  rtt: [ms: number];
-}
 
 export class Session extends EventEmitter<SessionEvents> implements StreamOwner {
   readonly streams = new Map<number, Stream>();
