@@ -27,6 +27,8 @@ export interface ScenarioPlan {
   needsOpenFiles?: number;
   /** Also run through the reference route (two plain forwarders), for scale. */
   withReference?: boolean;
+  /** Also run through the naive one-WebSocket-per-stream tunnel (naive-tunnel.ts), for scale. */
+  withNaiveTunnel?: boolean;
   /** Pass thresholds by the report's name for the figure; figures without one are shown for information. */
   targets?: Readonly<Record<string, Target>>;
   /** Run the tunnel over wss:// (a self-signed certificate, pinned with --fingerprint). */
@@ -78,6 +80,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     title: 'single-stream bulk throughput',
     scenario: 'bulk',
     withReference: true,
+    withNaiveTunnel: true,
     params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
     timeoutMs: 100_000,
     targets: { upload: atLeastTimesDirect(0.25), download: atLeastTimesDirect(0.25) },

@@ -22,6 +22,8 @@ export interface PlanOutcome {
   tunnel: RunOutcome | null;
   /** Through two plain forwarders (forwarder-chain.ts), for scale; null when not run. */
   reference: RunOutcome | null;
+  /** Through the naive one-WebSocket-per-stream tunnel (naive-tunnel.ts), for scale; absent when not run. */
+  naive?: RunOutcome | null;
   /** Why the scenario did not run at all. */
   skipped: string | null;
 }
@@ -180,6 +182,8 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     const up = referenceVsDirect<BulkResult>(o, (r) => r.upload.mbps, mbps);
     const down = referenceVsDirect<BulkResult>(o, (r) => r.download.mbps, mbps);
     if (up && down) notes.push(`#${id} ${REFERENCE}: upload ${up}, download ${down}`);
+    const naive = resultOf<BulkResult>(o.naive ?? null);
+    if (naive) notes.push(`#${id} naive tunnel, one WebSocket per stream (ws + bufferutil + pipe()): upload ${mbps(naive.upload.mbps)}, download ${mbps(naive.download.mbps)}`);
     const repeats = (o.plan.params as unknown as BulkParams).repeats;
     return [
       { figure: `Bulk upload, 1 stream, best of ${repeats} (MB/s)`, ...inBothModes<BulkResult>(o, (r) => r.upload.mbps), format: compact, ratio: true, target: targetOf(o.plan, 'upload') },

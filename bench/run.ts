@@ -21,6 +21,7 @@ import type { Route } from './route.js';
 import { cliPath, startStack, type Stack } from './stack.js';
 import { startForwarderChain } from './forwarder-chain.js';
 import { makeBenchCert } from './tls-cert.js';
+import { startNaiveTunnel } from './naive-route.js';
 import { linkToRelay, startReferenceAcrossLink } from './wan-routes.js';
 import { renderTable } from './table.js';
 
@@ -29,6 +30,7 @@ const distDir = join(here, '..');
 const LOADGEN = join(here, 'loadgen.js');
 const TARGETS = join(here, 'targets.js');
 const FORWARDER = join(here, 'forwarder.js');
+const NAIVE_TUNNEL = join(here, 'naive-tunnel.js');
 const LINK_EMULATOR = join(here, 'link-emulator.js');
 const TARGETS_START_MS = 10_000;
 const QUIET_SAMPLE_MS = 1_000;
@@ -100,7 +102,13 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
         const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
         return { route: { mode: 'forwarded', entries: chain.entries }, stack: null, stop: () => chain.stop() };
       });
-  return { plan, direct, tunnel, reference, skipped: null };
+  const naive = !plan.withNaiveTunnel
+    ? null
+    : await runThrough(plan, 'naive tunnel', common, 'the naive tunnel', async () => {
+        const naiveTunnel = await startNaiveTunnel(NAIVE_TUNNEL);
+        return { route: { mode: 'tunnel', socks: naiveTunnel.socks }, stack: null, stop: () => naiveTunnel.stop() };
+      });
+  return { plan, direct, tunnel, reference, naive, skipped: null };
 }
 
 /** A route that needs processes of its own: the route, the relay + client under test (or null), and how to stop them. */
