@@ -18,12 +18,14 @@ import { startLatencyProxy, type LatencyProxy } from '../helpers/links/latency-p
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { readAll } from '../helpers/io/socket-io.js';
 import { waitFor } from '../helpers/io/waiting.js';
-import { socksConnect } from '../helpers/socks/socks-dial.js';
+import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
 import { TEST_TOKEN } from '../helpers/tunnel/tunnel-pair.js';
 
 const ONE_WAY_DELAY_MS = 20;
 const BULK = 64 * MiB;
 const BULK_TIMEOUT_MS = 60_000;
+/** What one socket read in Node takes at most. */
+const NODE_READ_BYTES = 64 * 1024;
 
 describe(`receive windows across a link of ${2 * ONE_WAY_DELAY_MS} ms round trip`, () => {
   let relay: Relay;
@@ -101,15 +103,21 @@ describe(`receive windows across a link of ${2 * ONE_WAY_DELAY_MS} ms round trip
     try {
       const session = await clientSession();
       const before = new Set(session.streams.keys());
-      const app = await dial(firehose.port);
-      await new Promise((resolve) => setImmediate(resolve)); // the socks package resumes the socket once
-      app.pause(); // never reads: the kernel's buffers fill, then the client's socket pushes back
+      // By hand, not through the socks package, which resumes the socket after handing it over.
+      const { rep, socket: app } = await rawSocks5Connect(client.socksAddress.port, firehose.port);
+      app.pause(); // at once, in the same turn: never reads, the kernel's buffers fill, then the client's socket pushes back
+      sockets.push(app);
+      assert.equal(rep, 0x00, 'CONNECT succeeded');
+      const readBeforePause = app.bytesRead;
       const [stalled] = [...session.streams.values()].filter((stream) => !before.has(stream.id));
       assert.ok(stalled, 'the stalled stream is open on the client');
       await waitFor(() => stalled.pendingBytes > 0 && firehose.connections[0]?.blocked === true, { what: 'the stream to fill and the target to be pushed back' });
       await sleep(20 * ONE_WAY_DELAY_MS); // ten round trips in which a growing window would have grown
       assert.equal(stalled.receiveWindowSize, INITIAL_STREAM_WINDOW, 'a reader that never reads earns no growth');
       assert.ok(stalled.pendingBytes <= INITIAL_STREAM_WINDOW, `it holds ${stalled.pendingBytes} bytes, within its window`);
+      // A paused socket still takes a read or two (64 KiB each) into Node's own buffer, and no more.
+      const readWhilePaused = app.bytesRead - readBeforePause;
+      assert.ok(readWhilePaused <= 2 * NODE_READ_BYTES, `the application read nothing (${readWhilePaused} bytes sit in Node's read buffer)`);
     } finally {
       firehose.stop();
       await firehose.close();
