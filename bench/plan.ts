@@ -74,6 +74,13 @@ function none(text = '0'): Target {
 
 export const IDLE_STREAMS = 10_000;
 
+/** Figures 1 and 1s: the same transfers, over ws:// and over wss://. */
+const BULK = {
+  params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
+  timeoutMs: 100_000,
+  targets: { upload: atLeastTimesDirect(0.25), download: atLeastTimesDirect(0.25) },
+};
+
 export const PLANS: readonly ScenarioPlan[] = [
   {
     id: '1',
@@ -81,18 +88,14 @@ export const PLANS: readonly ScenarioPlan[] = [
     scenario: 'bulk',
     withReference: true,
     withNaiveTunnel: true,
-    params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
-    timeoutMs: 100_000,
-    targets: { upload: atLeastTimesDirect(0.25), download: atLeastTimesDirect(0.25) },
+    ...BULK,
   },
   {
     id: '1s',
     title: 'single-stream bulk throughput over wss:// (TLS, a pinned self-signed certificate)',
     scenario: 'bulk',
     tls: true,
-    params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
-    timeoutMs: 100_000,
-    targets: { upload: atLeastTimesDirect(0.25), download: atLeastTimesDirect(0.25) },
+    ...BULK,
   },
   {
     id: '2',
