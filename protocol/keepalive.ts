@@ -11,8 +11,6 @@
 const TICK_MS = 250;
 /** The shortest gap between two round-trip probes while the session is busy: a few a second at most. */
 export const PROBE_INTERVAL_MS = 250;
-/** Weight of a new sample in the smoothed round-trip time (RFC 6298's alpha). */
-const RTT_SMOOTHING = 1 / 8;
 /** The path's round trip is the least of this many recent samples (about 4 s of them while busy). */
 const PATH_RTT_SAMPLES = 16;
 
@@ -29,8 +27,6 @@ export interface KeepaliveOptions {
 }
 
 export class Keepalive {
-  /** Smoothed round-trip time in ms (null until the first answer). */
-  smoothedRttMs: number | null = null;
   /**
    * The least of the recent samples: the path's own round trip, without the queues in front of
    * it (a PING waits behind what the WebSocket already buffers, up to half a MiB of DATA).
@@ -64,7 +60,6 @@ export class Keepalive {
     if (opaque !== this.pingSeq || !this.awaitingAnswer) return;
     this.awaitingAnswer = false;
     const ms = performance.now() - this.lastPingSentAt;
-    this.smoothedRttMs = this.smoothedRttMs === null ? ms : this.smoothedRttMs + RTT_SMOOTHING * (ms - this.smoothedRttMs);
     this.recentSamples.push(ms);
     if (this.recentSamples.length > PATH_RTT_SAMPLES) this.recentSamples.shift();
     this.pathRttMs = Math.min(...this.recentSamples);

@@ -3,7 +3,7 @@
  * doubles when the local side consumed the last half window within about two round trips
  * of the path, so a fast reader across a long link gets the bandwidth-delay product while a
  * slow or stalled one never earns more than it can take (the rule quic-go's flow controller
- * uses). The round trip is the path's (the least recent sample), not one inflated by the
+ * uses). The round trip is the path's (the smallest of the recent samples), not one inflated by the
  * queues in front of it, so on a short path windows stay small.
  * Credit goes back once a quarter of the window is consumed, so the sender is never idle
  * waiting for an update. Growth beyond the initial window comes out of the session's
@@ -19,7 +19,7 @@ export interface WindowSettings {
   /** The largest window one stream may reach: this side's cap, and what the peer accepts. */
   maxWindow(): number;
   readonly budget: WindowBudget;
-  /** The path's round-trip time in ms (the least recent sample); null until measured (no growth before). */
+  /** The path's round-trip time in ms (the smallest of the recent samples); null until measured (no growth before). */
   rttMs(): number | null;
   /** Milliseconds, monotonic; injected for tests. */
   now(): number;

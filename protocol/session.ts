@@ -171,16 +171,6 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     return this.closeInfo !== null;
   }
 
-  /** The smoothed round-trip time, in ms (null until measured). */
-  get smoothedRttMs(): number | null {
-    return this.keepalive.smoothedRttMs;
-  }
-
-  /** The path's round trip the receive windows grow by: the least recent sample, in ms. */
-  get pathRttMs(): number | null {
-    return this.keepalive.pathRttMs;
-  }
-
   /** The most credit the peer accepts per stream: version 2 lets windows grow to the path. */
   private get peerMaxCredit(): number {
     return this.version >= PROTOCOL_VERSION_LARGE_WINDOWS ? MAX_STREAM_WINDOW_V2 : MAX_STREAM_WINDOW;

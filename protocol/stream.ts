@@ -225,9 +225,9 @@ export class Stream {
 
   receiveData(payload: Buffer): void {
     if (this.remoteEnded) throw new ProtocolError(ProtocolErrorCode.DataAfterFin, `DATA after FIN on stream ${this.id}`);
-    const credit = this.receiveWindow.credit;
     if (!this.receiveWindow.accept(payload.length)) {
-      throw new ProtocolError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${credit} of credit`);
+      // A refused frame changes nothing, so the credit read here is what the peer overran.
+      throw new ProtocolError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${this.receiveWindow.credit} of credit`);
     }
     this.bytesReceived += payload.length;
     this.owner.pendingChanged?.(payload.length);
