@@ -13,6 +13,12 @@ const TICK_MS = 250;
 export const PROBE_INTERVAL_MS = 250;
 /** The path's round trip is the least of this many recent samples (about 4 s of them while busy). */
 const PATH_RTT_SAMPLES = 16;
+/**
+ * Probes sent back to back when the session starts. The first round trip of a fresh process is
+ * slowed by its cold code (a few ms even on loopback); the ones right after it show the path
+ * itself, and the windows must not grow on a round trip the path doesn't have.
+ */
+const STARTUP_PROBES = 4;
 
 export interface KeepaliveOptions {
   intervalMs: number;
@@ -38,6 +44,7 @@ export class Keepalive {
   private pingSeq = 0;
   /** The ping in flight is still unanswered. */
   private awaitingAnswer = false;
+  private startupProbesLeft = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly options: KeepaliveOptions) {
@@ -50,8 +57,9 @@ export class Keepalive {
     this.lastReceivedAt = Date.now();
   }
 
-  /** Measures the round trip now (the session has just started, so windows have a figure soon). */
+  /** Measures the round trip now, a few times over (the session has just started, so windows have a figure soon). */
   probe(): void {
+    this.startupProbesLeft = STARTUP_PROBES - 1;
     this.sendPing(performance.now());
   }
 
@@ -64,6 +72,10 @@ export class Keepalive {
     if (this.recentSamples.length > PATH_RTT_SAMPLES) this.recentSamples.shift();
     this.pathRttMs = Math.min(...this.recentSamples);
     this.options.onRtt(ms);
+    if (this.startupProbesLeft > 0) {
+      this.startupProbesLeft -= 1;
+      this.sendPing(performance.now());
+    }
   }
 
   stop(): void {

@@ -3,7 +3,8 @@
  * API and the page can never disagree. Gauges and byte counters are read at scrape time;
  * opens, failures and dial latency are counted as they happen.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectNodeMetrics } from './node-metrics.js';
 import type { StreamKind } from './snapshot.js';
 
 export const STREAM_KINDS: readonly StreamKind[] = ['CONNECT', 'BIND', 'UDP'];
@@ -29,7 +30,7 @@ export class RelayMetrics {
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    collectNodeMetrics(this.registry);
     registerLiveMetrics(source, registers);
     this.tunnelsOpened = new Counter({ name: 'sockbridge_tunnels_opened_total', help: 'Tunnels accepted since start.', registers });
     this.streamsOpened = new Counter({ name: 'sockbridge_stream_opens_total', help: 'Streams the clients asked to open, by kind.', labelNames: ['kind'], registers });

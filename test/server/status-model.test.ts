@@ -145,6 +145,15 @@ describe('status model', () => {
     assert.match(text, /^process_cpu_user_seconds_total /m); // prom-client's process metrics
   });
 
+  it("serves prom-client's Node metrics but not GC durations, whose observer costs the data path full collections", async () => {
+    model = new StatusModel();
+    const text = await model.metrics.registry.metrics();
+    for (const name of ['process_resident_memory_bytes', 'process_open_fds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_heap_space_size_used_bytes', 'nodejs_version_info']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `${name} on /metrics`);
+    }
+    assert.doesNotMatch(text, /nodejs_gc_duration_seconds/);
+  });
+
   it('reports bytes as a counter that only grows, even as tunnels come and go', async () => {
     model = new StatusModel();
     const c = counters();
