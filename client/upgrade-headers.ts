@@ -16,6 +16,9 @@ const HOST_VALUE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]+|\[[0-9A-Fa-f:.]+\])(?::\d{
 const DNS_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 const MAX_DNS_NAME = 253;
 
+/** A value echoed in an error, quoted and escaped: a CR or LF in it must not break the one-line message. */
+const quote = (text: string): string => JSON.stringify(text);
+
 /** Headers sockbridge sets itself, or that would break the upgrade, and why --header may not. */
 const RESERVED_HEADERS: ReadonlyMap<string, string> = new Map([
   ['host', 'set it with --host'],
@@ -38,7 +41,7 @@ function reservedReason(name: string): string | null {
 /** One --header value, 'Name: value', split and checked; the value is trimmed of spaces and tabs. */
 export function parseHeaderFlag(flagValue: string): { name: string; value: string } {
   const colon = flagValue.indexOf(':');
-  if (colon < 0) throw new ConfigError('--header', `expected 'Name: value', got "${flagValue}"`);
+  if (colon < 0) throw new ConfigError('--header', `expected 'Name: value', got ${quote(flagValue)}`);
   const name = flagValue.slice(0, colon);
   const value = flagValue.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
   checkHeader(name, value);
@@ -51,7 +54,7 @@ export function parseHeaderFlags(flagValues: readonly string[]): Record<string, 
   for (const flagValue of flagValues) {
     const { name, value } = parseHeaderFlag(flagValue);
     if (Object.keys(headers).some((seen) => seen.toLowerCase() === name.toLowerCase())) {
-      throw new ConfigError('--header', `"${name}" is given twice`);
+      throw new ConfigError('--header', `${quote(name)} is given twice`);
     }
     headers[name] = value;
   }
@@ -64,22 +67,22 @@ export function checkHeaders(headers: Readonly<Record<string, string>>): void {
 }
 
 function checkHeader(name: string, value: string): void {
-  if (!TOKEN.test(name)) throw new ConfigError('--header', `"${name}" is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
+  if (!TOKEN.test(name)) throw new ConfigError('--header', `${quote(name)} is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
   const reason = reservedReason(name);
-  if (reason !== null) throw new ConfigError('--header', `"${name}" cannot be set with --header: ${reason}`);
-  if (!FIELD_VALUE.test(value)) throw new ConfigError('--header', `the value of "${name}" holds a control character (CR, LF, NUL…)`);
+  if (reason !== null) throw new ConfigError('--header', `${quote(name)} cannot be set with --header: ${reason}`);
+  if (!FIELD_VALUE.test(value)) throw new ConfigError('--header', `the value of ${quote(name)} holds a control character (CR, LF, NUL…)`);
 }
 
 /** --host: a host name or IP, with an optional port, as a Host header carries it. */
 export function checkHostFlag(host: string): void {
-  if (!HOST_VALUE.test(host)) throw new ConfigError('--host', `expected a host name with an optional :PORT (as a Host header carries it), got "${host}"`);
+  if (!HOST_VALUE.test(host)) throw new ConfigError('--host', `expected a host name with an optional :PORT (as a Host header carries it), got ${quote(host)}`);
 }
 
 /** --sni: a DNS name. SNI cannot carry an IP address (RFC 6066 §3). */
 export function checkSniFlag(sni: string): void {
   const name = sni.endsWith('.') ? sni.slice(0, -1) : sni;
-  if (isIP(name.replace(/^\[|\]$/g, '')) !== 0) throw new ConfigError('--sni', `"${sni}" is an IP address, which SNI cannot carry (RFC 6066 §3): give a host name, or leave --sni out`);
+  if (isIP(name.replace(/^\[|\]$/g, '')) !== 0) throw new ConfigError('--sni', `${quote(sni)} is an IP address, which SNI cannot carry (RFC 6066 §3): give a host name, or leave --sni out`);
   if (name.length === 0 || name.length > MAX_DNS_NAME || !name.split('.').every((label) => DNS_LABEL.test(label))) {
-    throw new ConfigError('--sni', `"${sni}" is not a DNS host name`);
+    throw new ConfigError('--sni', `${quote(sni)} is not a DNS host name`);
   }
 }
