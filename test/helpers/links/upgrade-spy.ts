@@ -1,9 +1,10 @@
 /**
  * A TLS-terminating front for a plain ws:// relay, as a CDN edge would be: it records each
  * connection's SNI (the server name on the TLS socket) and its upgrade request's headers,
- * then passes the bytes on to the relay unchanged, both ways.
+ * then passes the bytes on to the relay unchanged, both ways. Without a certificate it is a
+ * plain TCP front, to stand between a reverse proxy and the relay and show what reached it.
  */
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 
 export interface SeenConnection {
@@ -39,8 +40,15 @@ function parseHead(head: string): { requestLine: string; headers: Record<string,
   return { requestLine, headers };
 }
 
-/** Listens on 127.0.0.1 with `cert`/`key`; passes every connection on to 127.0.0.1:`upstreamPort`. */
-export async function startUpgradeSpy(options: { cert: Buffer; key: Buffer; upstreamPort: number }): Promise<UpgradeSpy> {
+export interface UpgradeSpyOptions {
+  /** With both, the spy serves TLS; without, plain TCP. */
+  cert?: Buffer;
+  key?: Buffer;
+  upstreamPort: number;
+}
+
+/** Listens on 127.0.0.1; passes every connection on to 127.0.0.1:`upstreamPort`. */
+export async function startUpgradeSpy(options: UpgradeSpyOptions): Promise<UpgradeSpy> {
   const sockets = new Set<Socket>();
   const track = (socket: Socket): void => {
     sockets.add(socket);
@@ -49,14 +57,10 @@ export async function startUpgradeSpy(options: { cert: Buffer; key: Buffer; upst
   };
   const seen: SeenConnection[] = [];
   const offeredNames: string[] = [];
-  const context = createSecureContext({ cert: options.cert, key: options.key });
-  const SNICallback = (name: string, done: (err: Error | null, ctx: typeof context) => void): void => {
-    offeredNames.push(name);
-    done(null, context);
-  };
-  const server = createTlsServer({ cert: options.cert, key: options.key, SNICallback }, (client: TLSSocket) => {
+  const onConnection = (client: Socket | TLSSocket): void => {
     track(client);
-    const entry: SeenConnection = { servername: typeof client.servername === 'string' ? client.servername : null, requestLine: null, headers: {} };
+    const servername = 'servername' in client && typeof client.servername === 'string' ? client.servername : null;
+    const entry: SeenConnection = { servername, requestLine: null, headers: {} };
     seen.push(entry);
     let buffered = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -79,8 +83,19 @@ export async function startUpgradeSpy(options: { cert: Buffer; key: Buffer; upst
       client.on('close', () => upstream.destroy());
     };
     client.on('data', onData);
-  });
-  server.on('tlsClientError', () => {}); // a client that refuses the certificate is a case under test
+  };
+  let server: Server;
+  if (options.cert !== undefined && options.key !== undefined) {
+    const context = createSecureContext({ cert: options.cert, key: options.key });
+    const SNICallback = (name: string, done: (err: Error | null, ctx: typeof context) => void): void => {
+      offeredNames.push(name);
+      done(null, context);
+    };
+    server = createTlsServer({ cert: options.cert, key: options.key, SNICallback }, onConnection);
+    server.on('tlsClientError', () => {}); // a client that refuses the certificate is a case under test
+  } else {
+    server = createTcpServer(onConnection);
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
