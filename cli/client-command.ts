@@ -3,6 +3,7 @@ import { TUNNEL_PATH } from '../protocol/frame.js';
 import { startClient } from '../client/client.js';
 import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
 import { FAST_OPEN_MODES, type FastOpenMode } from '../client/fast-open.js';
+import { parseHeaderFlags } from '../client/upgrade-headers.js';
 import { readFlagFile } from './tls-flags.js';
 import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
@@ -20,13 +21,21 @@ Options:
   --grace SECONDS             on SIGTERM/SIGINT, how long open connections may finish (default 10;
                               a second signal stops at once)
   --udp-idle-timeout SECONDS  close a UDP association idle this long (default 300)
-  --keepalive-interval SECONDS  ping period (default 15)
-  --keepalive-timeout SECONDS   silence after which the tunnel is dead (default 30)
+  --keepalive-interval SECONDS  ping period, jittered ±25% (default 15, at most 60, so pings stay
+                                well below a CDN's 100 s idle cut-off)
+  --keepalive-timeout SECONDS   silence after which the tunnel is dead (default 30; above 1.25 ×
+                                the interval)
   --ca FILE                   trust this PEM CA for a wss:// relay (default: Node's CA bundle)
   --fingerprint SHA256        pin the relay's certificate by its SHA-256 (hex, colons optional);
                               with a pin the chain is not checked, so a self-signed cert works
   --http-proxy URL            reach the relay through an HTTP proxy with CONNECT:
                               http://[user:pass@]host:port
+  --host NAME                 the upgrade request's Host header (default: the --relay URL's host),
+                              e.g. the relay's name behind a CDN or a fronting domain
+  --sni NAME                  the TLS server name for a wss:// relay (default: the URL's host); the
+                              certificate must carry it, unless --fingerprint pins the certificate
+  --header 'NAME: VALUE'      an extra upgrade request header a CDN or reverse proxy needs
+                              (repeatable; not Host, Authorization or the handshake's own)
   --fast-open MODE            auto (default): answer a CONNECT at once for a destination the relay
                               dialed in the last 10 minutes, and send the first bytes with the
                               OPEN; always: answer every CONNECT at once; never: always wait for
@@ -54,6 +63,9 @@ export async function clientCommand(argv: string[]): Promise<number> {
     ca: { type: 'string' },
     fingerprint: { type: 'string' },
     'http-proxy': { type: 'string' },
+    host: { type: 'string' },
+    sni: { type: 'string' },
+    header: { type: 'string', multiple: true },
     'fast-open': { type: 'string' },
     'window-budget': { type: 'string' },
     'max-stream-window': { type: 'string' },
@@ -81,6 +93,9 @@ export async function clientCommand(argv: string[]): Promise<number> {
     ca: flags.ca === undefined ? null : readFlagFile('--ca', flags.ca as string),
     fingerprint: (flags.fingerprint as string | undefined) ?? null,
     httpProxy: (flags['http-proxy'] as string | undefined) ?? null,
+    host: (flags.host as string | undefined) ?? null,
+    sni: (flags.sni as string | undefined) ?? null,
+    headers: parseHeaderFlags((flags.header as string[] | undefined) ?? []),
     fastOpen: fastOpenFlag(flags['fast-open'] as string | undefined),
     windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, CLIENT_DEFAULTS.windowBudget),
     maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, CLIENT_DEFAULTS.maxStreamWindow),

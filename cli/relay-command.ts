@@ -23,8 +23,10 @@ Options:
                               rules per user (see the README); re-read on SIGHUP, open
                               tunnels keep running. May be combined with --token
   --dial-timeout SECONDS      how long a connect to a target may take (default 10)
-  --keepalive-interval SECONDS  ping period (default 15)
-  --keepalive-timeout SECONDS   silence after which a tunnel is dead (default 30)
+  --keepalive-interval SECONDS  ping period, jittered ±25% (default 15, at most 60, so pings stay
+                                well below a CDN's 100 s idle cut-off)
+  --keepalive-timeout SECONDS   silence after which a tunnel is dead (default 30; above 1.25 ×
+                                the interval)
   --public-address HOST       address announced in BIND replies (default: the relay's
                               local address toward the expected peer)
   --bind-ports LOW-HIGH       ports BIND may listen on (default: any free port)

@@ -3,9 +3,11 @@ import { TUNNEL_PATH, type Address } from '../protocol/frame.js';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Logger } from '../common/log.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
+import { checkKeepaliveConfig } from '../common/keepalive-config.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 import { FAST_OPEN_MODES, type FastOpenMode } from './fast-open.js';
 import { normalizeFingerprint } from './relay-transport.js';
+import { checkHeaders, checkHostFlag, checkSniFlag } from './upgrade-headers.js';
 
 export interface SocksCredentials {
   username: string;
@@ -36,6 +38,12 @@ export interface ClientConfig extends WindowConfig {
   fingerprint: string | null;
   /** --http-proxy: http://[user:pass@]host:port, reached with CONNECT. */
   httpProxy: string | null;
+  /** --host: the upgrade request's Host header, for a CDN or fronting domain; null for the URL's host. */
+  host: string | null;
+  /** --sni: the TLS server name, also the name the certificate must carry; null for the URL's host. */
+  sni: string | null;
+  /** --header: extra upgrade request headers a CDN or reverse proxy needs (client/upgrade-headers.ts). */
+  headers: Readonly<Record<string, string>>;
   /** --fast-open: when a CONNECT is answered before the relay has dialed (client/fast-open.ts). */
   fastOpen: FastOpenMode;
   logger?: Logger;
@@ -54,6 +62,9 @@ export const CLIENT_DEFAULTS = {
   ca: null,
   fingerprint: null,
   httpProxy: null,
+  host: null,
+  sni: null,
+  headers: {},
   fastOpen: 'auto',
   ...WINDOW_DEFAULTS,
 } as const;
@@ -68,12 +79,12 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError('--relay', `must be a ws:// or wss:// URL, got ${url.protocol}`);
   checkRelayTransport(config, url);
+  checkUpgradeRequest(config, url);
   if (config.token.length === 0) throw new ConfigError('--token', 'a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   checkPositive('--handshake-timeout', config.handshakeTimeoutMs);
   checkPositive('--tunnel-wait', config.tunnelWaitMs);
   checkPositive('--udp-idle-timeout', config.udpIdleTimeoutMs);
-  checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
-  checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
+  checkKeepaliveConfig(config);
   checkWindowConfig(config);
   if (!FAST_OPEN_MODES.includes(config.fastOpen)) throw new ConfigError('--fast-open', `expected ${FAST_OPEN_MODES.join(', ')}, got "${String(config.fastOpen)}"`);
   if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {
@@ -102,4 +113,14 @@ function checkRelayTransport(config: ClientConfig, relay: URL): void {
     }
     if (proxy.protocol !== 'http:' || proxy.hostname === '') throw new ConfigError('--http-proxy', `expected http://[user:pass@]host:port, got a ${proxy.protocol} URL`);
   }
+}
+
+/** --host, --sni and --header: what a CDN or reverse proxy in front of the relay is told. */
+function checkUpgradeRequest(config: ClientConfig, relay: URL): void {
+  if (config.host !== null) checkHostFlag(config.host);
+  if (config.sni !== null) {
+    if (relay.protocol !== 'wss:') throw new ConfigError('--sni', 'only applies to a wss:// relay');
+    checkSniFlag(config.sni);
+  }
+  checkHeaders(config.headers);
 }

@@ -25,12 +25,34 @@ export interface RelayTransportOptions {
   fingerprint: string | null;
   /** http://[user:pass@]host:port of a CONNECT proxy; null to connect directly. */
   httpProxy: string | null;
+  /** The TLS server name to send, and to find in the certificate; null for the URL's host. */
+  sni: string | null;
+}
+
+/** What the upgrade request carries besides the handshake: the CDN flags and the token. */
+export interface UpgradeRequestOptions {
+  token: string;
+  /** The Host header; null for the URL's host:port. */
+  host: string | null;
+  sni: string | null;
+  headers: Readonly<Record<string, string>>;
 }
 
 const HTTP_DEFAULT_PORT = 80;
 const HTTPS_DEFAULT_PORT = 443;
 const MAX_PROXY_HEADER_BYTES = 16 * 1024;
 const SUCCESS_STATUS = /^HTTP\/1\.[01] 2\d\d\b/;
+
+/**
+ * ws options for the upgrade request: its headers (the extra ones first, so Host and the token
+ * are always sockbridge's own) and, when ws makes the TLS connection itself, the server name.
+ * Node checks the certificate against `servername` when one is given.
+ */
+export function upgradeRequestOptions(options: UpgradeRequestOptions): { headers: Record<string, string>; servername?: string } {
+  const headers: Record<string, string> = { ...options.headers, Authorization: `Bearer ${options.token}` };
+  if (options.host !== null) headers.Host = options.host;
+  return options.sni !== null ? { headers, servername: options.sni } : { headers };
+}
 
 /** ws opens a plain connection, or verifies TLS itself, unless a proxy or a pin is set. */
 export function needsOwnTransport(options: RelayTransportOptions): boolean {
@@ -46,6 +68,7 @@ export function normalizeFingerprint(value: string): string | null {
 /** A hint naming --ca/--fingerprint when `err` is a certificate verification failure. */
 export function certificateHint(err: Error & { code?: string }): string {
   const code = err.code ?? '';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return " (the relay's certificate does not name the relay's host, or --sni: check --sni, or pin it with --fingerprint SHA256)";
   if (!/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) return '';
   return " (the relay's certificate is not trusted: pass --ca FILE for a private CA, or pin it with --fingerprint SHA256)";
 }
@@ -136,7 +159,8 @@ function tlsHandshake(raw: Socket, host: string, options: RelayTransportOptions,
     const socket = tlsConnect({
       socket: raw,
       host,
-      servername: isIP(host) === 0 ? host : undefined,
+      // Node checks the certificate's names against the server name when there is one (--sni).
+      servername: options.sni ?? (isIP(host) === 0 ? host : undefined),
       ca: options.ca ?? undefined,
       rejectUnauthorized: pin === null || options.ca !== null,
     });

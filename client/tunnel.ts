@@ -10,7 +10,7 @@ import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL } from '../protocol/frame.js
 import { Session } from '../protocol/session.js';
 import { maskingFor } from './ws-mask.js';
 import type { ClientConfig } from './config.js';
-import { certificateHint, needsOwnTransport, openRelayTransport } from './relay-transport.js';
+import { certificateHint, needsOwnTransport, openRelayTransport, upgradeRequestOptions } from './relay-transport.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const BACKOFF_FACTOR = 2;
@@ -80,7 +80,7 @@ export class Tunnel {
 
   private openWebSocket(transportSocket: Socket | null): void {
     const ws = new WebSocket(this.config.relayUrl, [WS_SUBPROTOCOL], {
-      headers: { Authorization: `Bearer ${this.config.token}` },
+      ...upgradeRequestOptions(this.config),
       perMessageDeflate: false,
       maxPayload: MAX_FRAME_SIZE,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,

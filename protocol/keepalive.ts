@@ -5,10 +5,18 @@
  * flight at a time), because the receive windows grow by the round-trip time, and a path's
  * round trip under load is what they must cover. Pings are control frames: they skip the data
  * queue at both ends.
+ *
+ * The idle pings are jittered around the interval rather than sent on a metronome: a CDN or
+ * middlebox that watches for perfectly periodic traffic sees nothing regular, and many tunnels
+ * started together drift apart.
  */
 
-/** How often the clock is checked; the dead-link bound is the timeout plus at most this. */
+/** How often the clock is checked (at most); the dead-link bound is the timeout plus at most this. */
 const TICK_MS = 250;
+/** Ticks per interval at least, so that short intervals still show their jitter. */
+const TICKS_PER_INTERVAL = 8;
+/** Each idle gap is the interval × (1 ± this), drawn uniformly. */
+export const KEEPALIVE_JITTER = 0.25;
 /** The shortest gap between two round-trip probes while the session is busy: a few a second at most. */
 export const PROBE_INTERVAL_MS = 250;
 /** The path's round trip is the least of this many recent samples (about 4 s of them while busy). */
@@ -30,6 +38,18 @@ export interface KeepaliveOptions {
   onTick(now: number): void;
   onRtt(ms: number): void;
   onDead(silentForMs: number): void;
+  /** A number in [0, 1) for the jitter; Math.random unless a test injects one. */
+  random?: () => number;
+}
+
+/** The gap before the next idle ping: interval × (0.75 + 0.5 × random), within ±KEEPALIVE_JITTER. */
+export function nextPingGapMs(intervalMs: number, random: () => number = Math.random): number {
+  return intervalMs * (1 - KEEPALIVE_JITTER + 2 * KEEPALIVE_JITTER * random());
+}
+
+/** The longest silence between two idle pings with this interval (the timeout must exceed it). */
+export function maxPingGapMs(intervalMs: number): number {
+  return intervalMs * (1 + KEEPALIVE_JITTER);
 }
 
 export class Keepalive {
@@ -41,6 +61,8 @@ export class Keepalive {
   private readonly recentSamples: number[] = [];
   private lastReceivedAt = Date.now();
   private lastPingSentAt = -Infinity;
+  /** When the next idle ping is due after the last one; drawn afresh for every ping. */
+  private nextGapMs: number;
   private pingSeq = 0;
   /** The ping in flight is still unanswered. */
   private awaitingAnswer = false;
@@ -48,7 +70,8 @@ export class Keepalive {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly options: KeepaliveOptions) {
-    this.timer = setInterval(() => this.tick(), Math.min(TICK_MS, options.intervalMs));
+    this.nextGapMs = this.drawGap();
+    this.timer = setInterval(() => this.tick(), Math.min(TICK_MS, options.intervalMs / TICKS_PER_INTERVAL));
     this.timer.unref();
   }
 
@@ -92,13 +115,18 @@ export class Keepalive {
     }
     const sincePing = now - this.lastPingSentAt;
     const busy = this.options.isBusy();
-    if (sincePing >= this.options.intervalMs || (busy && !this.awaitingAnswer && sincePing >= PROBE_INTERVAL_MS)) this.sendPing(now);
+    if (sincePing >= this.nextGapMs || (busy && !this.awaitingAnswer && sincePing >= PROBE_INTERVAL_MS)) this.sendPing(now);
     this.options.onTick(now);
+  }
+
+  private drawGap(): number {
+    return nextPingGapMs(this.options.intervalMs, this.options.random);
   }
 
   private sendPing(now: number): void {
     this.pingSeq = (this.pingSeq + 1) >>> 0;
     this.lastPingSentAt = now;
+    this.nextGapMs = this.drawGap();
     this.awaitingAnswer = true;
     this.options.sendPing(this.pingSeq);
   }

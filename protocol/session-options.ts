@@ -41,7 +41,13 @@ export interface Corkable {
 }
 
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
+/** Above the longest jittered gap between default pings (1.25 × 15 s). */
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
+/**
+ * The longest --keepalive-interval: jittered pings then come at most 75 s apart, well below the
+ * 100 s after which common CDNs cut a WebSocket that carried nothing.
+ */
+export const MAX_KEEPALIVE_INTERVAL_MS = 60_000;
 export const DEFAULT_WINDOW_BUDGET = 64 * 1024 * 1024;
 /** Above the bandwidth-delay product of 1 Gbit/s across 150 ms (18.75 MB), since credit comes back in steps. */
 export const DEFAULT_MAX_STREAM_WINDOW = 32 * 1024 * 1024;

@@ -9,6 +9,7 @@ import type { TargetRule } from './policy/target-rule.js';
 import type { UsersFile } from './tunnel/users-file.js';
 import { digestSecret } from '../common/secrets.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
+import { checkKeepaliveConfig } from '../common/keepalive-config.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 
 export { checkPositive, ConfigError };
@@ -99,8 +100,7 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
     checkUsersAgainstAdminToken(config.users, config.adminToken);
   }
   checkPositive('--dial-timeout', config.dialTimeoutMs);
-  checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
-  checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
+  checkKeepaliveConfig(config);
   checkPositive('--bind-timeout', config.bindTimeoutMs);
   if (!UDP_REPLY_FILTERS.includes(config.udpReplies)) {
     throw new ConfigError('--udp-replies', `expected ${UDP_REPLY_FILTERS.join(' or ')}, got "${String(config.udpReplies)}"`);

@@ -44,6 +44,12 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
     ['demo with a bad --listen', ['demo', '--listen', 'localhost'], '--listen'],
     ['client with a bad --socks', ['client', '--relay', 'ws://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '1080'], '--socks'],
     ['client with an http:// --relay', ['client', '--relay', 'http://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '127.0.0.1:0'], '--relay'],
+    ['relay with --keepalive-interval above 60 s', ['relay', '--token', SECRET, '--keepalive-interval', '61'], '--keepalive-interval'],
+    ['client with --keepalive-timeout not above 1.25 × --keepalive-interval', ['client', '--relay', 'ws://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '127.0.0.1:0', '--keepalive-interval', '20', '--keepalive-timeout', '25'], '--keepalive-timeout'],
+    ['client with --header Host: (that is --host)', ['client', '--relay', 'ws://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '127.0.0.1:0', '--header', 'Host: cdn.example'], '--header'],
+    ['client with a --header that is not NAME: VALUE', ['client', '--relay', 'ws://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '127.0.0.1:0', '--header', 'X-Cdn-Key'], '--header'],
+    ['client with --sni for a ws:// relay', ['client', '--relay', 'ws://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '127.0.0.1:0', '--sni', 'front.example'], '--sni'],
+    ['client with a --host holding a line break', ['client', '--relay', 'ws://127.0.0.1:9/tunnel', '--token', SECRET, '--socks', '127.0.0.1:0', '--host', 'a.example\r\nX: 1'], '--host'],
     ['relay with --max-frame-size below the 1024-byte minimum', ['relay', '--token', SECRET, '--max-frame-size', '1023'], '--max-frame-size'],
     ['relay with --max-frame-size above the protocol maximum', ['relay', '--token', SECRET, '--max-frame-size', '65773'], '--max-frame-size'],
     ['relay with --max-frame-size that is not a number', ['relay', '--token', SECRET, '--max-frame-size', '64k'], '--max-frame-size'],
@@ -62,7 +68,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
 describe('sockbridge --help', { concurrency: 4 }, () => {
   const expected: Record<string, string[]> = {
     relay: ['--listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--log-level', '--help'],
-    client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--log-level', '--help'],
+    client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--host', '--sni', '--header', '--log-level', '--help'],
     demo: ['--socks', '--listen', '--log-level', '--help'],
   };
   for (const [command, flags] of Object.entries(expected)) {

@@ -39,6 +39,12 @@ export interface NginxOptions {
   upstreamPort: number;
   certFile: string;
   keyFile: string;
+  /**
+   * As the README's CDN section sets nginx up: /tunnel is served only for this Host (other
+   * names get 421 from a default server), and the relay is told the Host and the SNI nginx saw
+   * (Host, X-Forwarded-Sni); other request headers pass through as nginx always passes them.
+   */
+  serverName?: string;
 }
 
 export interface Nginx {
@@ -71,20 +77,37 @@ http {
   scgi_temp_path ${join(prefix, 'scgi')};
   server {
     listen 127.0.0.1:${port} ssl;
-    server_name localhost;
+    server_name ${options.serverName ?? 'localhost'};
     ssl_certificate ${options.certFile};
     ssl_certificate_key ${options.keyFile};
     location /tunnel {
       proxy_pass http://127.0.0.1:${options.upstreamPort};
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection "upgrade";
+      proxy_set_header Connection "upgrade";${options.serverName === undefined ? '' : FRONTED_HEADERS}
       proxy_read_timeout 120s;
       proxy_buffering off;
     }
-  }
+  }${options.serverName === undefined ? '' : defaultServer(port, options)}
 }
 `;
+}
+
+/** Without these nginx sends the relay its own upstream address as Host, and no SNI at all. */
+const FRONTED_HEADERS = `
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Sni $ssl_server_name;`;
+
+/** Any other Host: 421 Misdirected Request (RFC 9110 §15.5.20), as a CDN answers a name it does not serve. */
+function defaultServer(port: number, options: NginxOptions): string {
+  return `
+  server {
+    listen 127.0.0.1:${port} ssl default_server;
+    server_name _;
+    ssl_certificate ${options.certFile};
+    ssl_certificate_key ${options.keyFile};
+    return 421;
+  }`;
 }
 
 /** Starts nginx on a free 127.0.0.1 port; resolves once it accepts connections. */
