@@ -64,6 +64,7 @@ export class RoutingTable {
   }
 
   decide(target: Address): RouteDecision {
+    if (this.rules.length === 0) return DEFAULT_DECISION; // the usual case costs nothing
     let best = firstIn(this.any, target.port, null);
     if (isIP(target.host) === 0) best = this.byName(normalizeName(target.host), target.port, best);
     else best = this.byAddress(target.host, target.port, best);
