@@ -1,9 +1,13 @@
-/** The client process: a SOCKS listener whose streams all ride one tunnel to the relay. */
+/** The client process: a SOCKS listener whose streams ride one tunnel to the relay, unless a routing rule says otherwise. */
+import { ConfigError } from '../common/config-error.js';
 import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import type { Address } from '../protocol/frame.js';
 import { resolveClientConfig, type ClientConfig } from './config.js';
 import { DestinationMemory } from './fast-open.js';
+import { Connector, type RouteCounts } from './outbound/connector.js';
+import { loadRulesFile, RulesFileError } from './outbound/rules-file.js';
+import { RoutingTable } from './outbound/rules.js';
 import { startSocksServer } from './socks/server.js';
 import { Tunnel } from './tunnel.js';
 
@@ -11,6 +15,13 @@ export interface Client {
   /** Where the SOCKS listener actually listens (port 0 resolved). */
   socksAddress: Address;
   tunnel: Tunnel;
+  /** The CONNECTs each route has taken so far. */
+  routeCounts(): RouteCounts;
+  /**
+   * Re-reads --rules (SIGHUP) and returns how many rules now apply. A file that cannot be
+   * used throws a RulesFileError naming file and line, and the rules in force stay.
+   */
+  reloadRules(): number;
   /** Stops taking SOCKS connections, lets open ones finish for up to `graceMs`, then drops the tunnel. */
   close(graceMs?: number): Promise<void>;
 }
@@ -18,23 +29,50 @@ export interface Client {
 export async function startClient(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): Promise<Client> {
   const config = resolveClientConfig(partial);
   const logger = config.logger ?? createLogger('client');
+  let rules: RoutingTable;
+  try {
+    rules = routingTable(config);
+  } catch (err) {
+    if (err instanceof RulesFileError) throw new ConfigError('--rules', err.message);
+    throw err;
+  }
   const tunnel = new Tunnel(config, logger);
+  const connector = new Connector({
+    tunnel,
+    fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() },
+    logger,
+    rules,
+    directDialTimeoutMs: config.directDialTimeoutMs,
+  });
   const socks = await startSocksServer(config.socks, {
     tunnel,
+    connector,
     socksUser: config.socksUser,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     udpIdleTimeoutMs: config.udpIdleTimeoutMs,
-    fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() },
     logger,
   });
   tunnel.start();
-  logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrl });
+  logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrl, rules: rules.size });
   return {
     socksAddress: socks.address,
     tunnel,
+    routeCounts: () => connector.decisions,
+    reloadRules() {
+      const reloaded = routingTable(config);
+      connector.setRules(reloaded);
+      return reloaded.size;
+    },
     async close(graceMs = 0) {
       await socks.close(graceMs);
       tunnel.stop();
+      if (config.routes.length > 0 || config.rulesFile !== null) logger.info('routing decisions', { ...connector.decisions });
     },
   };
+}
+
+/** Flags first, in the order given, then the file's lines in file order; first match wins. */
+function routingTable(config: ClientConfig): RoutingTable {
+  const fromFile = config.rulesFile === null ? [] : loadRulesFile(config.rulesFile);
+  return new RoutingTable([...config.routes, ...fromFile]);
 }

@@ -6,6 +6,8 @@ import { checkPositive, ConfigError } from '../common/config-error.js';
 import { checkKeepaliveConfig } from '../common/keepalive-config.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 import { FAST_OPEN_MODES, type FastOpenMode } from './fast-open.js';
+import { DIRECT_DIAL_TIMEOUT_MS } from './outbound/direct-dial.js';
+import type { RoutingRule } from './outbound/rules.js';
 import { normalizeFingerprint } from './relay-transport.js';
 import { checkHeaders, checkHostFlag, checkSniFlag } from './upgrade-headers.js';
 
@@ -46,6 +48,12 @@ export interface ClientConfig extends WindowConfig {
   headers: Readonly<Record<string, string>>;
   /** --fast-open: when a CONNECT is answered before the relay has dialed (client/fast-open.ts). */
   fastOpen: FastOpenMode;
+  /** --direct and --block in command-line order; they come before the --rules file's lines. */
+  routes: readonly RoutingRule[];
+  /** --rules: a file of routing rules, re-read on SIGHUP (client/outbound/rules-file.ts). */
+  rulesFile: string | null;
+  /** A --direct destination's dial fails with 0x04 (ETIMEDOUT) after this long. */
+  directDialTimeoutMs: number;
   logger?: Logger;
 }
 
@@ -66,6 +74,9 @@ export const CLIENT_DEFAULTS = {
   sni: null,
   headers: {},
   fastOpen: 'auto',
+  routes: [],
+  rulesFile: null,
+  directDialTimeoutMs: DIRECT_DIAL_TIMEOUT_MS,
   ...WINDOW_DEFAULTS,
 } as const;
 
@@ -85,6 +96,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   checkPositive('--tunnel-wait', config.tunnelWaitMs);
   checkPositive('--udp-idle-timeout', config.udpIdleTimeoutMs);
   checkKeepaliveConfig(config);
+  checkPositive('directDialTimeoutMs', config.directDialTimeoutMs);
   checkWindowConfig(config);
   if (!FAST_OPEN_MODES.includes(config.fastOpen)) throw new ConfigError('--fast-open', `expected ${FAST_OPEN_MODES.join(', ')}, got "${String(config.fastOpen)}"`);
   if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {
