@@ -2,6 +2,7 @@
 import { TUNNEL_PATH, type Address } from '../protocol/frame.js';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Logger } from '../common/log.js';
+import { formatHostPort } from '../common/host-port.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 import { FAST_OPEN_MODES, type FastOpenMode } from './fast-open.js';
@@ -38,6 +39,12 @@ export interface ClientConfig extends WindowConfig {
   httpProxy: string | null;
   /** --fast-open: when a CONNECT is answered before the relay has dialed (client/fast-open.ts). */
   fastOpen: FastOpenMode;
+  /** --dns-listen: where the DNS listener (UDP and TCP) binds; null for none. */
+  dnsListen: Address | null;
+  /** --dns-upstream: the DNS server the relay connects to (over TCP) for every query; a name is resolved by the relay. */
+  dnsUpstream: Address;
+  /** --dns-timeout: a query without an answer by then gets SERVFAIL. */
+  dnsTimeoutMs: number;
   logger?: Logger;
 }
 
@@ -55,6 +62,9 @@ export const CLIENT_DEFAULTS = {
   fingerprint: null,
   httpProxy: null,
   fastOpen: 'auto',
+  dnsListen: null,
+  dnsUpstream: { host: '1.1.1.1', port: 53 },
+  dnsTimeoutMs: 5_000,
   ...WINDOW_DEFAULTS,
 } as const;
 
@@ -75,6 +85,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
   checkWindowConfig(config);
+  checkDns(config);
   if (!FAST_OPEN_MODES.includes(config.fastOpen)) throw new ConfigError('--fast-open', `expected ${FAST_OPEN_MODES.join(', ')}, got "${String(config.fastOpen)}"`);
   if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {
     throw new ConfigError('--reconnect', 'need 0 < minimum ≤ maximum reconnect delay');
@@ -101,5 +112,15 @@ function checkRelayTransport(config: ClientConfig, relay: URL): void {
       throw new ConfigError('--http-proxy', 'not a URL (expected http://[user:pass@]host:port)');
     }
     if (proxy.protocol !== 'http:' || proxy.hostname === '') throw new ConfigError('--http-proxy', `expected http://[user:pass@]host:port, got a ${proxy.protocol} URL`);
+  }
+}
+
+/** --dns-listen, --dns-upstream, --dns-timeout. */
+function checkDns(config: ClientConfig): void {
+  checkPositive('--dns-timeout', config.dnsTimeoutMs);
+  const { dnsListen, dnsUpstream, socks } = config;
+  if (dnsUpstream.host === '' || dnsUpstream.port === 0) throw new ConfigError('--dns-upstream', `expected HOST:PORT with a port from 1, got "${formatHostPort(dnsUpstream)}"`);
+  if (dnsListen !== null && dnsListen.port !== 0 && dnsListen.port === socks.port && dnsListen.host === socks.host) {
+    throw new ConfigError('--dns-listen', `${formatHostPort(dnsListen)} is the --socks address too: the DNS listener takes TCP on its port as well`);
   }
 }
