@@ -47,8 +47,9 @@ export class TcpDnsConnection {
     return this.reader.read(length, timeoutMs);
   }
 
-  waitClosed(timeoutMs = UDP_WAIT_MS): Promise<void> {
-    return this.reader.waitClosed(timeoutMs);
+  /** Resolves once the listener ended or closed the connection. */
+  waitEnd(timeoutMs = UDP_WAIT_MS): Promise<void> {
+    return this.reader.waitEnd(timeoutMs);
   }
 
   close(): void {
