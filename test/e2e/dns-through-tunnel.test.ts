@@ -233,7 +233,7 @@ describe('DNS through the tunnel: SERVFAIL', () => {
     }
   });
 
-  test('the tunnel is down: SERVFAIL once --tunnel-wait passes, then answers again when a relay is back', { skip: skipDig ?? false }, async () => {
+  test('the tunnel is down: SERVFAIL once --tunnel-wait passes, before --dns-timeout', { skip: skipDig ?? false }, async () => {
     const zone = await startZoneServer();
     const dns = await startDnsPair(zone.port, { client: { tunnelWaitMs: 300, reconnectMaxMs: 500 } });
     try {
