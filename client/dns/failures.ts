@@ -15,6 +15,8 @@ export const DnsFailure = {
   TooManyInFlight: 'too-many-in-flight',
   /** The listener is closing. */
   Stopping: 'stopping',
+  /** A bug: an unexpected exception while forwarding (logged as a warning). */
+  Internal: 'internal-error',
 } as const;
 export type DnsFailure = (typeof DnsFailure)[keyof typeof DnsFailure];
 

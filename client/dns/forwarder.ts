@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../common/log.js';
 import type { DnsCounters, DnsTransport } from './counters.js';
-import { DnsQueryError } from './failures.js';
+import { DnsFailure, DnsQueryError } from './failures.js';
 import { questionName, servfailFor } from './message.js';
 import type { UpstreamPipe } from './upstream-pipe.js';
 
@@ -39,8 +39,10 @@ export class DnsForwarder {
       const answer = await this.pipe.exchange(query);
       this.counters.answered += 1;
       return answer;
-    } catch (err) {
-      if (!(err instanceof DnsQueryError)) throw err;
+    } catch (caught) {
+      // Whatever went wrong, the asker gets an answer and the process goes on serving.
+      const err = caught instanceof DnsQueryError ? caught : new DnsQueryError(DnsFailure.Internal, (caught as Error).message);
+      if (err.code === DnsFailure.Internal) this.logger.warn('DNS: internal error while forwarding a query', { error: err.detail });
       this.counters.servfail[err.code] += 1;
       this.logger.debug('DNS query answered SERVFAIL', { name: questionName(query) ?? '-', transport, reason: err.code, detail: err.detail });
       return servfailFor(query);

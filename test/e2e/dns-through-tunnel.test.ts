@@ -193,6 +193,28 @@ describe('DNS through the tunnel: the upstream connection', () => {
   });
 });
 
+describe('DNS through the tunnel: closing the listener', () => {
+  test('close lets a query in flight finish, takes no new ones, and is idempotent', async () => {
+    const zone = await startZoneServer({ delayMs: () => 300 });
+    const dns = await startDnsPair(zone.port);
+    try {
+      const inFlight = udpExchange(dns.port, dnsQuery(0x0c10, 'one.zone.test'));
+      await waitFor(() => zone.queries.length === 1, { what: 'the upstream to see the query' });
+      const closing = dns.pair.client.dns!.close(5_000);
+      const answer = parseDnsResponse(await inFlight);
+      assert.equal(answer.id, 0x0c10);
+      assert.deepEqual(answer.records.map((r) => r.address), ['192.0.2.1'], 'answered during the grace period');
+      await closing;
+      await dns.pair.client.dns!.close();
+      await assert.rejects(TcpDnsConnection.open(dns.port), /ECONNREFUSED/);
+      assert.ok(dns.logs.some((l) => l.includes('DNS listener closed udp=1 tcp=0 answered=1 servfail=0')), dns.logs.join(''));
+    } finally {
+      await dns.pair.close();
+      await zone.close();
+    }
+  });
+});
+
 describe('DNS through the tunnel: SERVFAIL', () => {
   test('the relay refuses the upstream (loopback not allowed): SERVFAIL, and the log says why', { skip: skipDig ?? false }, async () => {
     const zone = await startZoneServer();
