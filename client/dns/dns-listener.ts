@@ -65,7 +65,7 @@ async function listenBoth(listen: Address, forwarder: DnsForwarder, logger: Logg
   for (let attempt = 1; ; attempt++) {
     const udp = await startUdpListener(listen, forwarder, logger);
     try {
-      const tcp = await startTcpListener({ host: listen.host, port: udp.address.port }, forwarder);
+      const tcp = await startTcpListener(udp.address, forwarder); // the address UDP got: a name resolves once
       return { udp, tcp };
     } catch (err) {
       await udp.close();
