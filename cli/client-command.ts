@@ -55,6 +55,11 @@ Options:
   --rules FILE                more rules, one a line: "direct *.example.cn", "block
                               198.51.100.0/24", "relay *"; # starts a comment. Checked after
                               --direct/--block; re-read on SIGHUP (a bad file keeps the old rules)
+  --dns-listen HOST:PORT      also answer DNS (UDP and TCP) here, every query sent through the
+                              tunnel to --dns-upstream (off by default; e.g. 127.0.0.1:5353)
+  --dns-upstream HOST:PORT    the DNS server the relay asks, over TCP (default 1.1.1.1:53;
+                              a name is resolved by the relay)
+  --dns-timeout SECONDS       answer SERVFAIL to a query with no answer by then (default 5)
   --window-budget BYTES       how far the tunnel's stream windows may grow, together, beyond their
                               initial 1 MiB each (default 67108864, 64 MiB)
   --max-stream-window BYTES   the largest window one stream may grow to (default 33554432, 32 MiB)
@@ -82,6 +87,9 @@ export async function clientCommand(argv: string[]): Promise<number> {
     sni: { type: 'string' },
     header: { type: 'string', multiple: true },
     'fast-open': { type: 'string' },
+    'dns-listen': { type: 'string' },
+    'dns-upstream': { type: 'string' },
+    'dns-timeout': { type: 'string' },
     'window-budget': { type: 'string' },
     'max-stream-window': { type: 'string' },
     direct: { type: 'string', multiple: true },
@@ -115,6 +123,9 @@ export async function clientCommand(argv: string[]): Promise<number> {
     sni: (flags.sni as string | undefined) ?? null,
     headers: parseHeaderFlags((flags.header as string[] | undefined) ?? []),
     fastOpen: fastOpenFlag(flags['fast-open'] as string | undefined),
+    dnsListen: flags['dns-listen'] === undefined ? null : hostPortFlag('--dns-listen', flags['dns-listen'] as string, CLIENT_DEFAULTS.socks),
+    dnsUpstream: hostPortFlag('--dns-upstream', flags['dns-upstream'] as string | undefined, CLIENT_DEFAULTS.dnsUpstream),
+    dnsTimeoutMs: secondsFlag('--dns-timeout', flags['dns-timeout'] as string | undefined, CLIENT_DEFAULTS.dnsTimeoutMs),
     windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, CLIENT_DEFAULTS.windowBudget),
     maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, CLIENT_DEFAULTS.maxStreamWindow),
     routes: routesFrom(argv),

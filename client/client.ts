@@ -4,6 +4,7 @@ import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import type { Address } from '../protocol/frame.js';
 import { resolveClientConfig, type ClientConfig } from './config.js';
+import { startDnsListener, type DnsListener } from './dns/dns-listener.js';
 import { DestinationMemory } from './fast-open.js';
 import { Connector, type RouteCounts } from './outbound/connector.js';
 import { loadRulesFile, RulesFileError } from './outbound/rules-file.js';
@@ -14,6 +15,8 @@ import { Tunnel } from './tunnel.js';
 export interface Client {
   /** Where the SOCKS listener actually listens (port 0 resolved). */
   socksAddress: Address;
+  /** The --dns-listen listener, or null without one. */
+  dns: DnsListener | null;
   tunnel: Tunnel;
   /** The CONNECTs each route has taken so far. */
   routeCounts(): RouteCounts;
@@ -52,10 +55,20 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     udpIdleTimeoutMs: config.udpIdleTimeoutMs,
     logger,
   });
+  let dns: DnsListener | null = null;
+  if (config.dnsListen !== null) {
+    try {
+      dns = await startDnsListener({ listen: config.dnsListen, upstream: config.dnsUpstream, timeoutMs: config.dnsTimeoutMs }, { tunnel, logger: logger.child('dns') });
+    } catch (err) {
+      await socks.close();
+      throw err;
+    }
+  }
   tunnel.start();
   logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrl, rules: rules.size });
   return {
     socksAddress: socks.address,
+    dns,
     tunnel,
     routeCounts: () => connector.decisions,
     reloadRules() {
@@ -64,7 +77,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
       return reloaded.size;
     },
     async close(graceMs = 0) {
-      await socks.close(graceMs);
+      await Promise.all([socks.close(graceMs), dns?.close(graceMs)]);
       tunnel.stop();
       if (config.routes.length > 0 || config.rulesFile !== null) logger.info('routing decisions', { ...connector.decisions });
     },

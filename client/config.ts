@@ -2,6 +2,7 @@
 import { TUNNEL_PATH, type Address } from '../protocol/frame.js';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
 import type { Logger } from '../common/log.js';
+import { formatHostPort } from '../common/host-port.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
 import { checkKeepaliveConfig } from '../common/keepalive-config.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
@@ -54,6 +55,12 @@ export interface ClientConfig extends WindowConfig {
   rulesFile: string | null;
   /** A --direct destination's dial fails with 0x04 (ETIMEDOUT) after this long. */
   directDialTimeoutMs: number;
+  /** --dns-listen: where the DNS listener (UDP and TCP) binds; null for none. */
+  dnsListen: Address | null;
+  /** --dns-upstream: the DNS server the relay connects to (over TCP) for every query; a name is resolved by the relay. */
+  dnsUpstream: Address;
+  /** --dns-timeout: a query without an answer by then gets SERVFAIL. */
+  dnsTimeoutMs: number;
   logger?: Logger;
 }
 
@@ -77,6 +84,9 @@ export const CLIENT_DEFAULTS = {
   routes: [],
   rulesFile: null,
   directDialTimeoutMs: DIRECT_DIAL_TIMEOUT_MS,
+  dnsListen: null,
+  dnsUpstream: { host: '1.1.1.1', port: 53 },
+  dnsTimeoutMs: 5_000,
   ...WINDOW_DEFAULTS,
 } as const;
 
@@ -98,6 +108,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   checkKeepaliveConfig(config);
   checkPositive('directDialTimeoutMs', config.directDialTimeoutMs);
   checkWindowConfig(config);
+  checkDns(config);
   if (!FAST_OPEN_MODES.includes(config.fastOpen)) throw new ConfigError('--fast-open', `expected ${FAST_OPEN_MODES.join(', ')}, got "${String(config.fastOpen)}"`);
   if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {
     throw new ConfigError('--reconnect', 'need 0 < minimum ≤ maximum reconnect delay');
@@ -135,4 +146,14 @@ function checkUpgradeRequest(config: ClientConfig, relay: URL): void {
     checkSniFlag(config.sni);
   }
   checkHeaders(config.headers);
+}
+
+/** --dns-listen, --dns-upstream, --dns-timeout. */
+function checkDns(config: ClientConfig): void {
+  checkPositive('--dns-timeout', config.dnsTimeoutMs);
+  const { dnsListen, dnsUpstream, socks } = config;
+  if (dnsUpstream.host === '' || dnsUpstream.port === 0) throw new ConfigError('--dns-upstream', `expected HOST:PORT with a port from 1, got "${formatHostPort(dnsUpstream)}"`);
+  if (dnsListen !== null && dnsListen.port !== 0 && dnsListen.port === socks.port && dnsListen.host === socks.host) {
+    throw new ConfigError('--dns-listen', `${formatHostPort(dnsListen)} is the --socks address too: the DNS listener takes TCP on its port as well`);
+  }
 }

@@ -27,13 +27,13 @@ const IPV4_LENGTH = 4;
 export const DNS_TEST_NAME = 'example.test';
 export const DNS_TEST_ADDRESS = '192.0.2.1';
 
-function encodeName(name: string): Buffer {
+export function encodeName(name: string): Buffer {
   const labels = name.split('.').map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'ascii')]));
   return Buffer.concat([...labels, Buffer.from([0])]);
 }
 
 /** Reads a name at `offset`, following pointers; returns the name and the offset after it in place. */
-function decodeName(msg: Buffer, offset: number): { name: string; end: number } {
+export function decodeName(msg: Buffer, offset: number): { name: string; end: number } {
   const labels: string[] = [];
   let end = -1;
   for (let hops = 0; hops < MAX_POINTER_HOPS; hops++) {

@@ -30,13 +30,20 @@ export async function startPair(options: PairOptions = {}): Promise<TunnelPair> 
     logger: createLogger('relay', LOG_LEVEL),
     ...options.relay,
   });
-  const client = await startClient({
-    relayUrl: relay.url,
-    token: TEST_TOKEN,
-    socks: { host: '127.0.0.1', port: 0 },
-    logger: createLogger('client', LOG_LEVEL),
-    ...options.client,
-  });
+  let client: Client;
+  try {
+    client = await startClient({
+      relayUrl: relay.url,
+      token: TEST_TOKEN,
+      socks: { host: '127.0.0.1', port: 0 },
+      logger: createLogger('client', LOG_LEVEL),
+      ...options.client,
+    });
+  } catch (err) {
+    // A client that cannot start (a bad setting, a port in use) must not leave the relay listening.
+    await relay.close();
+    throw err;
+  }
   await client.tunnel.getSession();
   return {
     relay,
