@@ -3,7 +3,7 @@
  * for one `run` message, runs that scenario over the given route, reports the result and
  * exits. A fresh process per run keeps file descriptors and heap from leaking across runs.
  */
-import type { LoadgenMessage, RunnerMessage, ScenarioContext, ScenarioName } from './messages.js';
+import type { LoadgenMessage, ProcessCpu, RunnerMessage, ScenarioContext, ScenarioName } from './messages.js';
 import { runBind, type BindParams } from './scenarios/bind.js';
 import { runBulk, type BulkParams } from './scenarios/bulk.js';
 import { runConcurrent, type ConcurrentParams } from './scenarios/concurrent.js';
@@ -28,7 +28,7 @@ const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext, params: Params) => 
   wan: (ctx, p) => runWan(ctx, p as unknown as WanParams),
 };
 
-const checkpointWaiters = new Map<string, () => void>();
+const checkpointWaiters = new Map<string, (cpu: ProcessCpu | null) => void>();
 
 function send(message: LoadgenMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
@@ -61,7 +61,7 @@ if (!process.send) {
 process.on('message', (message: RunnerMessage) => {
   if (message.type === 'run') void run(message);
   else if (message.type === 'checkpoint-done') {
-    checkpointWaiters.get(message.name)?.();
+    checkpointWaiters.get(message.name)?.(message.cpu);
     checkpointWaiters.delete(message.name);
   }
 });

@@ -14,8 +14,8 @@ export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'i
 /** Runner → load generator. */
 export type RunnerMessage =
   | { type: 'run'; scenario: ScenarioName; route: Route; ports: TargetPorts; params: Record<string, number> }
-  /** The runner has sampled memory for the checkpoint; the scenario may go on. */
-  | { type: 'checkpoint-done'; name: string };
+  /** The runner has sampled memory for the checkpoint (and read the processes' CPU time); the scenario may go on. */
+  | { type: 'checkpoint-done'; name: string; cpu: ProcessCpu | null };
 
 /** Load generator → runner. */
 export type LoadgenMessage =
@@ -25,11 +25,17 @@ export type LoadgenMessage =
   | { type: 'result'; result: unknown }
   | { type: 'error'; message: string };
 
+/** CPU seconds the relay and the client under test have used since they started. */
+export interface ProcessCpu {
+  relaySec: number;
+  clientSec: number;
+}
+
 /** What a scenario gets from the load generator. */
 export interface ScenarioContext {
   route: Route;
   ports: TargetPorts;
   progress(text: string): void;
-  /** Resolves once the runner has sampled relay and client RSS under `name`. */
-  checkpoint(name: string): Promise<void>;
+  /** Resolves once the runner has sampled relay and client RSS under `name`, with their CPU time so far (null on direct runs). */
+  checkpoint(name: string): Promise<ProcessCpu | null>;
 }

@@ -2,6 +2,7 @@
  * Turns the outcomes of every scenario into table rows (direct, tunnel, ratio, target,
  * verdict) and notes (failures, capped transfers, memory details).
  */
+import type { ProcessCpu } from './messages.js';
 import type { ScenarioPlan, Target } from './plan.js';
 import type { CpuUse, RssPoint, RunOutcome } from './runner.js';
 import type { BindResult } from './scenarios/bind.js';
@@ -156,6 +157,11 @@ function describeRss(point: RssPoint | undefined): string {
   return point ? `relay ${fixed(point.relayKiB / KIB_PER_MIB, 1)} MiB + client ${fixed(point.clientKiB / KIB_PER_MIB, 1)} MiB` : 'n/a';
 }
 
+function describeCpuPerGiB(cpu: NonNullable<BulkResult['cpuPerGiB']>): string {
+  const one = (c: ProcessCpu): string => `${(c.clientSec + c.relaySec).toFixed(2)} s (client ${c.clientSec.toFixed(2)}, relay ${c.relaySec.toFixed(2)})`;
+  return `upload ${one(cpu.upload)}, download ${one(cpu.download)}`;
+}
+
 function describeCpu(cpu: CpuUse): string {
   const share = (sec: number): string => `${((100 * sec) / cpu.wallSec).toFixed(0)} %`;
   return `CPU over the ${cpu.wallSec.toFixed(1)} s run: client ${cpu.clientSec.toFixed(2)} s (${share(cpu.clientSec)} of a core), relay ${cpu.relaySec.toFixed(2)} s (${share(cpu.relaySec)})`;
@@ -174,6 +180,7 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     forEachResult<BulkResult>(o, (mode, r) => {
       const sizes = `${fixed(r.uploads[0].bytes / 2 ** 20, 0)} / ${fixed(r.downloads[0].bytes / 2 ** 20, 0)} MiB per run`;
       notes.push(`#${id} ${mode}: uploads ${r.uploads.map((t) => compact(t.mbps)).join(' / ')} MB/s, downloads ${r.downloads.map((t) => compact(t.mbps)).join(' / ')} MB/s (the best counts; ${sizes})`);
+      if (r.cpuPerGiB) notes.push(`#${id} ${mode}: CPU per GiB moved, client + relay: ${describeCpuPerGiB(r.cpuPerGiB)}`);
       for (const t of [...r.uploads, ...r.downloads].filter((x) => x.capped)) {
         notes.push(`#${id} ${mode}: a transfer hit the time cap after ${fixed(t.bytes / 2 ** 20, 0)} MiB; its rate is of what arrived`);
       }

@@ -90,7 +90,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       } else if (message.type === 'checkpoint') {
         const point = sampleStack(options.stack);
         if (point) checkpoints[message.name] = point;
-        loadgen.child.send({ type: 'checkpoint-done', name: message.name } satisfies RunnerMessage);
+        const cpu = cpuOf(options.stack);
+        loadgen.child.send({ type: 'checkpoint-done', name: message.name, cpu: cpu && { relaySec: cpu.relay, clientSec: cpu.client } } satisfies RunnerMessage);
       } else if (message.type === 'result') finish({ ok: true, result: message.result });
       else if (message.type === 'error') finish({ ok: false, reason: message.message });
     });

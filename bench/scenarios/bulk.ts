@@ -7,7 +7,7 @@
  * scheduler than about the route (direct loopback moved 512 MiB in 0.15–0.35 s). The size
  * comes from an untimed trial; a timed run that still ends sooner is redone larger.
  */
-import type { ScenarioContext } from '../messages.js';
+import type { ProcessCpu, ScenarioContext } from '../messages.js';
 import { download, upload, type Transfer } from '../transfer.js';
 import { compact, MIB } from '../stats.js';
 
@@ -26,11 +26,37 @@ export interface BulkResult {
   downloads: Transfer[];
   upload: Transfer;
   download: Transfer;
+  /** CPU seconds per GiB the relay and the client spent over the timed runs of each direction; absent on direct runs. */
+  cpuPerGiB?: { upload: ProcessCpu; download: ProcessCpu };
+}
+
+/** CPU time and bytes over the timed runs of one direction. */
+class CpuPerByte {
+  private relaySec = 0;
+  private clientSec = 0;
+  private bytes = 0;
+  measured = true;
+
+  add(before: ProcessCpu | null, after: ProcessCpu | null, bytes: number): void {
+    if (!before || !after) {
+      this.measured = false;
+      return;
+    }
+    this.relaySec += after.relaySec - before.relaySec;
+    this.clientSec += after.clientSec - before.clientSec;
+    this.bytes += bytes;
+  }
+
+  perGiB(): ProcessCpu {
+    const gib = Math.max(this.bytes, 1) / GIB;
+    return { relaySec: this.relaySec / gib, clientSec: this.clientSec / gib };
+  }
 }
 
 /** Enough to wake the JIT and the socket buffers before the timed transfers. */
 const WARMUP_BYTES = 16 * MIB;
 const WARMUP_CAP_MS = 2_000;
+const GIB = 1024 * MIB;
 
 export async function runBulk(ctx: ScenarioContext, params: BulkParams): Promise<BulkResult> {
   await upload(ctx.route, ctx.ports.sink, WARMUP_BYTES, WARMUP_CAP_MS);
@@ -38,20 +64,24 @@ export async function runBulk(ctx: ScenarioContext, params: BulkParams): Promise
   const uploadTrial: Trial = (bytes) => upload(ctx.route, ctx.ports.sink, bytes, params.capMs);
   const downloadTrial: Trial = (bytes) => download(ctx.route, ctx.ports.source, bytes, params.capMs);
   const directions = [
-    { label: 'upload', trial: uploadTrial, bytes: await sizeFor(uploadTrial, params), runs: [] as Transfer[] },
-    { label: 'download', trial: downloadTrial, bytes: await sizeFor(downloadTrial, params), runs: [] as Transfer[] },
+    { label: 'upload', trial: uploadTrial, bytes: await sizeFor(uploadTrial, params), runs: [] as Transfer[], cpu: new CpuPerByte() },
+    { label: 'download', trial: downloadTrial, bytes: await sizeFor(downloadTrial, params), runs: [] as Transfer[], cpu: new CpuPerByte() },
   ];
   ctx.progress(`sizes for at least ${params.minMs} ms: ${directions.map((d) => `${d.label} ${(d.bytes / MIB).toFixed(0)} MiB`).join(', ')}`);
   for (let i = 0; i < params.repeats; i++) {
     for (const direction of directions) {
+      const before = await ctx.checkpoint(`${direction.label} ${i + 1} start`);
       const { transfer, bytes } = await timedRun(direction.trial, direction.bytes, params, ctx, direction.label);
+      direction.cpu.add(before, await ctx.checkpoint(`${direction.label} ${i + 1} end`), transfer.bytes);
       direction.runs.push(transfer);
       direction.bytes = bytes;
       ctx.progress(`${direction.label} ${describe(transfer)}`);
     }
   }
   const [uploads, downloads] = directions.map((d) => d.runs);
-  return { uploads, downloads, upload: best(uploads), download: best(downloads) };
+  const [up, down] = directions.map((d) => d.cpu);
+  const cpuPerGiB = up.measured && down.measured ? { upload: up.perGiB(), download: down.perGiB() } : undefined;
+  return { uploads, downloads, upload: best(uploads), download: best(downloads), ...(cpuPerGiB ? { cpuPerGiB } : {}) };
 }
 
 /** Largest size a calibration may pick: bounds the run time if a trial run was absurdly short. */

@@ -75,6 +75,7 @@ const HEALTHY_NOTES = [
   "#1 tunnel: CPU over the 3.0 s run: client 2.25 s (75 % of a core), relay 1.50 s (50 %)",
   "#1 direct: uploads 2400 / 2160 / 2280 MB/s, downloads 2600 / 2340 / 2080 MB/s (the best counts; 512 / 512 MiB per run)",
   "#1 tunnel: uploads 900 / 810 / 855 MB/s, downloads 1100 / 990 / 880 MB/s (the best counts; 512 / 512 MiB per run)",
+  "#1 tunnel: CPU per GiB moved, client + relay: upload 2.00 s (client 0.90, relay 1.10), download 1.30 s (client 0.70, relay 0.60)",
   "#1 reference, two plain Node forwarders in series (no SOCKS, no WebSocket): upload 1500 MB/s = 0.625× direct, download 1700 MB/s = 0.654× direct",
   "#2 tunnel: CPU over the 3.0 s run: client 2.25 s (75 % of a core), relay 1.50 s (50 %)",
   "#2 direct: p90 0.315 ms, max 1.89 ms",
