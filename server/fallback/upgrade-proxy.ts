@@ -1,0 +1,51 @@
+/**
+ * --fallback for upgrade requests: the origin decides. If it switches protocols, its 101
+ * goes back as it came and the two sockets are piped together, both ways, with
+ * backpressure; if it answers anything else, that answer goes back as for any request.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { responseOnSocket } from '../socket-response.js';
+import { answerBadGateway, relayResponse, type FallbackProxy } from './fallback-proxy.js';
+import { originRequestOptions } from './origin.js';
+
+export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const upstream = proxy.origin.request(originRequestOptions(proxy.origin, req, true));
+  let settled = false;
+  upstream.on('upgrade', (originRes, originSocket, originHead) => {
+    settled = true;
+    socket.write(switchingHead(originRes));
+    if (originHead.length > 0) socket.write(originHead);
+    if (head.length > 0) originSocket.write(head);
+    originSocket.on('error', () => socket.destroy());
+    socket.on('error', () => originSocket.destroy());
+    proxy.upgraded.add(socket);
+    originSocket.on('close', () => socket.destroy());
+    socket.on('close', () => {
+      proxy.upgraded.delete(socket);
+      originSocket.destroy();
+    });
+    originSocket.pipe(socket);
+    socket.pipe(originSocket);
+  });
+  upstream.on('response', (originRes) => {
+    settled = true;
+    relayResponse(originRes, req, responseOnSocket(req, socket));
+  });
+  upstream.on('error', (err: NodeJS.ErrnoException) => {
+    if (settled || socket.destroyed) return;
+    settled = true;
+    answerBadGateway(responseOnSocket(req, socket), proxy.host, err);
+  });
+  socket.on('close', () => {
+    if (!settled) upstream.destroy();
+  });
+  upstream.end();
+}
+
+/** The origin's 101 response head, header names and order as it sent them. */
+function switchingHead(res: IncomingMessage): string {
+  let head = `HTTP/1.1 ${res.statusCode ?? 101} ${res.statusMessage ?? ''}\r\n`;
+  for (let i = 0; i < res.rawHeaders.length; i += 2) head += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
