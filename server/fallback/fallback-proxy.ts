@@ -59,6 +59,8 @@ function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, 
 /** The origin's answer, unchanged, on `res` (a real response, or one on an upgrade's socket). */
 export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
   const toHttp10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0;
+  // The origin's Date or none: an added one would tell its answers from the relay's.
+  res.sendDate = false;
   res.writeHead(originRes.statusCode ?? 502, originRes.statusMessage, returnedHeaders(originRes, toHttp10));
   originRes.pipe(res);
   originRes.on('error', () => res.destroy());

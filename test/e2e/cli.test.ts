@@ -48,6 +48,11 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
     ['relay with --max-frame-size above the protocol maximum', ['relay', '--token', SECRET, '--max-frame-size', '65773'], '--max-frame-size'],
     ['relay with --max-frame-size that is not a number', ['relay', '--token', SECRET, '--max-frame-size', '64k'], '--max-frame-size'],
     ['relay with an unknown --udp-replies', ['relay', '--token', SECRET, '--udp-replies', 'everyone'], '--udp-replies'],
+    ['relay with a --fallback that is not http(s)', ['relay', '--token', SECRET, '--fallback', 'ftp://127.0.0.1/'], '--fallback'],
+    ['relay with a --fallback that is not a URL', ['relay', '--token', SECRET, '--fallback', 'example.com'], '--fallback'],
+    ['relay with a --path without a leading slash', ['relay', '--token', SECRET, '--path', 'tunnel'], '--path'],
+    ['relay with a --path carrying a query', ['relay', '--token', SECRET, '--path', '/t?x=1'], '--path'],
+    ['relay with a bad --admin-listen', ['relay', '--token', SECRET, '--admin-listen', 'loopback'], '--admin-listen'],
     ['an unknown command', ['frobnicate'], 'frobnicate'],
   ];
   for (const [what, args, flag] of cases) {
@@ -61,7 +66,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
 
 describe('sockbridge --help', { concurrency: 4 }, () => {
   const expected: Record<string, string[]> = {
-    relay: ['--listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--log-level', '--help'],
+    relay: ['--listen', '--path', '--fallback', '--admin-listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--log-level', '--help'],
     client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--log-level', '--help'],
     demo: ['--socks', '--listen', '--log-level', '--help'],
   };

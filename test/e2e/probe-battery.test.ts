@@ -1,0 +1,159 @@
+/**
+ * A relay a censor cannot find: the probes a scanner would send, against a relay started with
+ * --fallback to a small website and against that website directly. Every answer through the
+ * relay must equal the origin's (status line, headers but Date, Connection and Keep-Alive,
+ * in order and case, and body) and none may name the product. Meanwhile an authenticated
+ * client on the secret path still carries streams, and a WebSocket the origin itself serves
+ * works through the relay. An origin that is down gets a reverse proxy's empty 502.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
+import { createLogger } from '../../common/log.js';
+import { WS_SUBPROTOCOL } from '../../protocol/frame.js';
+import { startClient, type Client } from '../../client/client.js';
+import { startRelay, type Relay } from '../../server/relay.js';
+import { tokenSubprotocol } from '../../server/tunnel/auth.js';
+import { ErrorReason } from '../../server/status/error-reasons.js';
+import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
+import { comparableHeaders, rawRequest, request, upgradeRequest, type RawResponse } from '../helpers/http/raw-http.js';
+import { curl } from '../helpers/socks/curl.js';
+import { ADMIN_TOKEN } from '../helpers/status/status-http.js';
+import { startFallbackOrigin, ORIGIN_SERVER, type FallbackOrigin } from '../helpers/targets/fallback-origin.js';
+import { closedPort } from '../helpers/targets/targets.js';
+import { waitFor, withTimeout } from '../helpers/io/waiting.js';
+
+const TOKEN = 'probe-battery-token-not-secret';
+const SECRET_PATH = '/c2VjcmV0-9f3a61d0b7e24c58';
+const PRODUCT = /sockbridge/i;
+const POST_BODY = 'flour=2kg&'.repeat(10_000);
+
+/** Each probe is built for the Host the scanner connects to. */
+const PROBES: Array<[string, (host: string) => string]> = [
+  ['GET /', (host) => request('GET', '/', host)],
+  ['HEAD /', (host) => request('HEAD', '/', host)],
+  ['a redirect', (host) => request('GET', '/old-menu', host)],
+  ['GET /tunnel', (host) => request('GET', '/tunnel', host)],
+  ['GET /healthz', (host) => request('GET', '/healthz', host)],
+  ['GET /metrics', (host) => request('GET', '/metrics', host)],
+  ['GET /api/status', (host) => request('GET', '/api/status', host)],
+  ['GET /api/status with the admin token', (host) => request('GET', '/api/status', host, `Authorization: Bearer ${ADMIN_TOKEN}\r\n`)],
+  ['GET /api/events', (host) => request('GET', '/api/events', host, 'Accept: text/event-stream\r\n')],
+  ['a random path', (host) => request('GET', '/wp-login.php', host)],
+  ['another random path with a query', (host) => request('GET', '/.env?x=1&y=%2F', host)],
+  ['OPTIONS on a random path', (host) => request('OPTIONS', '/cgi-bin/luci', host)],
+  ['the secret path without an upgrade', (host) => request('GET', SECRET_PATH, host)],
+  ['the secret path without an upgrade, with the right token', (host) => request('GET', SECRET_PATH, host, `Authorization: Bearer ${TOKEN}\r\n`)],
+  ['an upgrade on /', (host) => upgradeRequest('/', host)],
+  ['an upgrade on /tunnel', (host) => upgradeRequest('/tunnel', host)],
+  ['an upgrade on /tunnel with the right token', (host) => upgradeRequest('/tunnel', host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\nAuthorization: Bearer ${TOKEN}\r\n`)],
+  ['an upgrade on the secret path without a token', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\n`)],
+  ['an upgrade on the secret path with a wrong bearer token', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\nAuthorization: Bearer guess-1234\r\n`)],
+  ['an upgrade on the secret path with a wrong subprotocol token', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}, ${tokenSubprotocol('guess-5678')}\r\n`)],
+  ['an HTTP/1.0 upgrade on the secret path', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\n`, '1.0')],
+  ['an upgrade the origin accepts (/ws)', (host) => upgradeRequest('/ws', host)],
+  ['a POST with a body', (host) => request('POST', '/order', host, `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${POST_BODY.length}\r\n`) + POST_BODY],
+  ['a chunked POST', (host) => request('POST', '/order', host, 'Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n') + '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'],
+];
+
+function assertSameAnswer(via: RawResponse, direct: RawResponse): void {
+  assert.equal(via.statusLine, direct.statusLine, `status line; relay sent:\n${via.raw.slice(0, 500)}`);
+  assert.deepEqual(comparableHeaders(via), comparableHeaders(direct), 'headers but Date, Connection, Keep-Alive');
+  assert.ok(via.body.equals(direct.body), `body: relay ${via.body.length} bytes, origin ${direct.body.length} bytes`);
+  assert.doesNotMatch(via.raw, PRODUCT, 'the answer names the product');
+}
+
+describe('a relay with --fallback answers every probe as its origin does', () => {
+  let origin: FallbackOrigin;
+  let relay: Relay;
+  let client: Client | null = null;
+  const logLines: string[] = [];
+
+  before(async () => {
+    origin = await startFallbackOrigin();
+    relay = await startRelay({
+      listen: { host: '127.0.0.1', port: 0 },
+      tokens: [TOKEN],
+      path: SECRET_PATH,
+      fallback: origin.url,
+      adminToken: ADMIN_TOKEN,
+      rules: loopbackRules(),
+      logger: createLogger('relay', 'info', (line) => logLines.push(line)),
+    });
+  });
+
+  after(async () => {
+    await client?.close();
+    await relay?.close();
+    await origin?.close();
+  });
+
+  for (const [name, probe] of PROBES) {
+    test(`${name}: the relay's answer is the origin's`, async () => {
+      const direct = await rawRequest(origin.port, probe(`127.0.0.1:${origin.port}`));
+      const via = await rawRequest(relay.address.port, probe(`127.0.0.1:${relay.address.port}`));
+      assert.ok(direct.headers.some(([key, value]) => key === 'Server' && value === ORIGIN_SERVER) || direct.status === 101, 'the origin answered itself');
+      assertSameAnswer(via, direct);
+    });
+  }
+
+  test('probes on the secret path with a wrong token were logged, without the tokens', async () => {
+    const refused = logLines.filter((line) => line.includes('tunnel refused: missing or wrong token'));
+    assert.ok(refused.length >= 4, `refusals logged:\n${logLines.join('')}`);
+    for (const line of logLines) {
+      for (const secret of [TOKEN, ADMIN_TOKEN, 'guess-1234', 'guess-5678']) assert.ok(!line.includes(secret), `a log line holds a token: ${line}`);
+    }
+    assert.ok((relay.status.snapshot().totals.errors[ErrorReason.UnauthorizedTunnel] ?? 0) >= 4);
+  });
+
+  test('an authenticated client on the secret path carries streams as before', async () => {
+    assert.ok(relay.url.endsWith(SECRET_PATH), relay.url);
+    client = await startClient({ relayUrl: relay.url, token: TOKEN, socks: { host: '127.0.0.1', port: 0 }, logger: createLogger('client', 'silent') });
+    await withTimeout(client.tunnel.getSession(), { what: 'the tunnel on the secret path' });
+    const result = await curl(['--socks5-hostname', `127.0.0.1:${client.socksAddress.port}`, `${origin.url}/`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Fresh bread daily/);
+    assert.equal(relay.sessions.size, 1);
+  });
+
+  test("a WebSocket the origin serves works through the relay, both ways", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${relay.address.port}/ws`);
+    try {
+      await withTimeout(new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)), { what: 'the WebSocket to the origin' });
+      const echoed = new Promise<Buffer>((resolve) => ws.once('message', (data) => resolve(data as Buffer)));
+      const payload = Buffer.alloc(200_000, 7);
+      ws.send(payload);
+      assert.ok((await withTimeout(echoed, { what: 'the echo' })).equals(payload));
+    } finally {
+      ws.terminate();
+    }
+  });
+});
+
+describe('a relay whose --fallback origin is down', () => {
+  let relay: Relay;
+  before(async () => {
+    relay = await startRelay({
+      listen: { host: '127.0.0.1', port: 0 },
+      tokens: [TOKEN],
+      path: SECRET_PATH,
+      fallback: `http://127.0.0.1:${await closedPort()}`,
+      logger: createLogger('relay', 'silent'),
+    });
+  });
+  after(() => relay?.close());
+
+  for (const [name, probe] of [PROBES[0], PROBES[17]]) {
+    test(`${name}: 502 with an empty body, naming nothing`, async () => {
+      const via = await rawRequest(relay.address.port, probe(`127.0.0.1:${relay.address.port}`));
+      assert.equal(via.statusLine, 'HTTP/1.1 502 Bad Gateway');
+      assert.equal(via.body.length, 0);
+      assert.deepEqual(comparableHeaders(via).map(([key]) => key.toLowerCase()), ['content-length']);
+      assert.doesNotMatch(via.raw, PRODUCT);
+    });
+  }
+
+  test('each 502 is counted as fallback-unreachable', async () => {
+    await waitFor(() => (relay.status.snapshot().totals.errors[ErrorReason.FallbackUnreachable] ?? 0) >= 2, { what: 'two fallback-unreachable counts' });
+  });
+});
