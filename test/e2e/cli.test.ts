@@ -141,7 +141,7 @@ describe('sockbridge relay and client processes', () => {
       await assertCurlWorks(socks);
 
       const { client: refused } = await startClientProcess(processes, ['--relay', url, '--token', wrongToken]);
-      const [line] = await refused.waitFor(/^.*HTTP 401.*$/m, START_WAIT_MS);
+      const [line] = await refused.waitFor(/^.*HTTP 404.*$/m, START_WAIT_MS);
       assert.match(line, /--token/, 'the refusal tells the user what to check');
       await relay.waitFor(/tunnel refused/);
 
