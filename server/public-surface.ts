@@ -26,11 +26,17 @@ export interface SurfaceDeps {
   logger: Logger;
   status: StatusModel;
   tunnelCount: () => number;
+  /** Whether a request presents a valid tunnel token (kept from the origin). */
+  carriesTunnelToken: (req: IncomingMessage) => boolean;
 }
 
 export function createPublicSurface(config: RelayConfig, deps: SurfaceDeps): PublicSurface {
   if (config.fallback !== null) {
-    const proxy = createFallbackProxy(config.fallback, { logger: deps.logger, countError: (reason) => deps.status.countError(reason) });
+    const proxy = createFallbackProxy(config.fallback, {
+      logger: deps.logger,
+      countError: (reason) => deps.status.countError(reason),
+      carriesTunnelToken: deps.carriesTunnelToken,
+    });
     return {
       handleRequest: proxy.handleRequest,
       handleOrdinaryUpgrade: (req, socket, head) => proxyUpgrade(proxy, req, socket, head),

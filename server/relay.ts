@@ -24,6 +24,7 @@ import { StatusModel } from './status/status-model.js';
 import { acceptTunnel } from './tunnel/accept-tunnel.js';
 import { Accounts } from './tunnel/accounts.js';
 import { admitUpgrade, type UpgradeGate } from './tunnel/admit-upgrade.js';
+import { presentedToken } from './tunnel/auth.js';
 import { OpenTunnels } from './tunnel/open-tunnels.js';
 import type { UsersFile } from './tunnel/users-file.js';
 
@@ -72,7 +73,8 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const status = new StatusModel();
   const wss = createWebSocketServer();
   const tunnelCount = (): number => tunnels.sessions.size;
-  const surface = createPublicSurface(config, { logger, status, tunnelCount });
+  const carriesTunnelToken = (req: IncomingMessage): boolean => accounts.match(presentedToken(req)) !== null;
+  const surface = createPublicSurface(config, { logger, status, tunnelCount, carriesTunnelToken });
   const server = createHttpServer(config);
   server.on('request', surface.handleRequest);
   const gate: UpgradeGate = {

@@ -14,6 +14,8 @@ import { createOrigin, originRequestOptions, returnedHeaders, type Origin } from
 export interface FallbackHost {
   logger: Logger;
   countError: (reason: ErrorReason) => void;
+  /** True when the request presents a valid tunnel token: such a request never goes to the origin. */
+  carriesTunnelToken: (req: IncomingMessage) => boolean;
 }
 
 export interface FallbackProxy {
@@ -42,6 +44,7 @@ export function createFallbackProxy(fallback: string, host: FallbackHost): Fallb
 }
 
 function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
+  if (host.carriesTunnelToken(req)) return withholdToken(host, req, res);
   const upstream = origin.request(originRequestOptions(origin, req, false));
   upstream.on('response', (originRes) => relayResponse(originRes, req, res));
   upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -74,5 +77,18 @@ export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: N
   host.logger.warn('fallback origin unreachable', { error: err.code ?? err.message });
   host.countError(ErrorReason.FallbackUnreachable);
   res.writeHead(502, { 'Content-Length': '0' });
+  res.end();
+}
+
+/**
+ * A client with a valid token but the wrong path (or no upgrade) must not hand its token to
+ * the origin, which may be someone else's site. Only token holders ever see this 404.
+ */
+export function withholdToken(host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
+  host.logger.warn('a request with a valid tunnel token that is no tunnel upgrade on --path: not passed to the fallback (check the path in the client\'s --relay)', {
+    remote: req.socket.remoteAddress,
+  });
+  req.resume();
+  res.writeHead(404, { 'Content-Length': '0' });
   res.end();
 }

@@ -6,10 +6,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { responseOnSocket } from '../socket-response.js';
-import { answerBadGateway, relayResponse, type FallbackProxy } from './fallback-proxy.js';
+import { answerBadGateway, relayResponse, withholdToken, type FallbackProxy } from './fallback-proxy.js';
 import { originRequestOptions } from './origin.js';
 
 export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  if (proxy.host.carriesTunnelToken(req)) return withholdToken(proxy.host, req, responseOnSocket(req, socket));
   const upstream = proxy.origin.request(originRequestOptions(proxy.origin, req, true));
   let settled = false;
   upstream.on('upgrade', (originRes, originSocket, originHead) => {

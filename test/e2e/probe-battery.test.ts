@@ -43,16 +43,16 @@ const PROBES: Array<[string, (host: string) => string]> = [
   ['another random path with a query', (host) => request('GET', '/.env?x=1&y=%2F', host)],
   ['OPTIONS on a random path', (host) => request('OPTIONS', '/cgi-bin/luci', host)],
   ['the secret path without an upgrade', (host) => request('GET', SECRET_PATH, host)],
-  ['the secret path without an upgrade, with the right token', (host) => request('GET', SECRET_PATH, host, `Authorization: Bearer ${TOKEN}\r\n`)],
+  ['the secret path without an upgrade, with a wrong token', (host) => request('GET', SECRET_PATH, host, 'Authorization: Bearer guess-0000\r\n')],
   ['an upgrade on /', (host) => upgradeRequest('/', host)],
   ['an upgrade on /tunnel', (host) => upgradeRequest('/tunnel', host)],
-  ['an upgrade on /tunnel with the right token', (host) => upgradeRequest('/tunnel', host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\nAuthorization: Bearer ${TOKEN}\r\n`)],
   ['an upgrade on the secret path without a token', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\n`)],
   ['an upgrade on the secret path with a wrong bearer token', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\nAuthorization: Bearer guess-1234\r\n`)],
   ['an upgrade on the secret path with a wrong subprotocol token', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}, ${tokenSubprotocol('guess-5678')}\r\n`)],
   ['an HTTP/1.0 upgrade on the secret path', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\n`, '1.0')],
   ['an upgrade the origin accepts (/ws)', (host) => upgradeRequest('/ws', host)],
   ['a POST with a body', (host) => request('POST', '/order', host, `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${POST_BODY.length}\r\n`) + POST_BODY],
+  ['an HTTP/1.0 POST', (host) => request('POST', '/order', host, 'Content-Length: 5\r\n', '1.0') + 'hello'],
   ['a chunked POST', (host) => request('POST', '/order', host, 'Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n') + '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'],
 ];
 
@@ -106,6 +106,23 @@ describe('a relay with --fallback answers every probe as its origin does', () =>
     assert.ok((relay.status.snapshot().totals.errors[ErrorReason.UnauthorizedTunnel] ?? 0) >= 4);
   });
 
+  test('a valid token on anything but a tunnel upgrade on the secret path never reaches the origin', async () => {
+    const host = `127.0.0.1:${relay.address.port}`;
+    const misdirected = [
+      request('GET', SECRET_PATH, host, `Authorization: Bearer ${TOKEN}\r\n`),
+      upgradeRequest('/tunnel', host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\nAuthorization: Bearer ${TOKEN}\r\n`),
+      upgradeRequest('/ws', host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}, ${tokenSubprotocol(TOKEN)}\r\n`),
+    ];
+    for (const probe of misdirected) {
+      const via = await rawRequest(relay.address.port, probe);
+      assert.equal(via.status, 404, via.raw.slice(0, 300));
+      assert.equal(via.body.length, 0);
+    }
+    const encoded = tokenSubprotocol(TOKEN);
+    assert.ok(!origin.credentialsSeen.some((value) => value.includes(TOKEN) || value.includes(encoded)), origin.credentialsSeen.join('\n'));
+    assert.ok(origin.credentialsSeen.some((value) => value.includes('guess-1234')), 'wrong tokens do reach the origin, as probes');
+  });
+
   test('an authenticated client on the secret path carries streams as before', async () => {
     assert.ok(relay.url.endsWith(SECRET_PATH), relay.url);
     client = await startClient({ relayUrl: relay.url, token: TOKEN, socks: { host: '127.0.0.1', port: 0 }, logger: createLogger('client', 'silent') });
@@ -143,7 +160,7 @@ describe('a relay whose --fallback origin is down', () => {
   });
   after(() => relay?.close());
 
-  for (const [name, probe] of [PROBES[0], PROBES[17]]) {
+  for (const [name, probe] of [PROBES[0], PROBES.find(([name]) => name === 'an upgrade on the secret path without a token')!]) {
     test(`${name}: 502 with an empty body, naming nothing`, async () => {
       const via = await rawRequest(relay.address.port, probe(`127.0.0.1:${relay.address.port}`));
       assert.equal(via.statusLine, 'HTTP/1.1 502 Bad Gateway');

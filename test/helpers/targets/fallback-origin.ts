@@ -21,6 +21,8 @@ export interface FallbackOrigin {
   port: number;
   /** Bytes of BIG_PATH the origin has handed to its sockets so far, over all requests. */
   bigBytesSent(): number;
+  /** Every request's Authorization and Sec-WebSocket-Protocol headers, upgrades included, as received. */
+  credentialsSeen: string[];
   close(): Promise<void>;
 }
 
@@ -30,13 +32,22 @@ const NO_UPGRADE = '<!doctype html><html><body><h1>400 — bad request</h1></bod
 
 export async function startFallbackOrigin(): Promise<FallbackOrigin> {
   let bigSent = 0;
+  const credentialsSeen: string[] = [];
+  const record = (req: IncomingMessage): void => {
+    for (const name of ['authorization', 'sec-websocket-protocol']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') credentialsSeen.push(value);
+    }
+  };
   const server = createServer((req, res) => {
+    record(req);
     res.setHeader('Server', ORIGIN_SERVER);
     if (req.url === BIG_PATH) return void sendBig(res, (bytes) => (bigSent += bytes));
     route(req, res);
   });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
+    record(req);
     if (req.url === '/ws') return void wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
     const body = Buffer.from(NO_UPGRADE);
     socket.end(`HTTP/1.1 400 Bad Request\r\nServer: ${ORIGIN_SERVER}\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${NO_UPGRADE}`);
@@ -47,6 +58,7 @@ export async function startFallbackOrigin(): Promise<FallbackOrigin> {
     url: `http://127.0.0.1:${port}`,
     port,
     bigBytesSent: () => bigSent,
+    credentialsSeen,
     async close() {
       for (const client of wss.clients) client.terminate();
       server.closeAllConnections();
