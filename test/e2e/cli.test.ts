@@ -171,10 +171,14 @@ describe('sockbridge relay and client processes', () => {
     }
   });
 
-  test('sockbridge demo prints a SOCKS address and a curl line, and that address works with curl', async () => {
+  test('sockbridge demo prints a SOCKS address, its random tunnel path and a curl line, and that address works with curl', async () => {
     const demo = new CliProcess(['demo', '--socks', '127.0.0.1:0']);
     try {
       const [, socks] = await demo.waitFor(/SOCKS address:\s+(\S+)/, START_WAIT_MS);
+      const [, relayUrl] = await demo.waitFor(/relay URL:\s+(\S+)/);
+      const [, path] = await demo.waitFor(/tunnel path:\s+(\S+)/);
+      assert.match(path, /^\/[0-9a-f]{32}$/, 'a random path, not /tunnel');
+      assert.ok(relayUrl.endsWith(path), `${relayUrl} serves the tunnel on ${path}`);
       const [, curlProxy] = await demo.waitFor(/curl --socks5-hostname (\S+) \S+/);
       assert.match(socks, /^127\.0\.0\.1:\d+$/);
       assert.notEqual(socks, '127.0.0.1:0', 'the real port is printed, not :0');
