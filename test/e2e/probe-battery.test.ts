@@ -22,6 +22,7 @@ import { ADMIN_TOKEN } from '../helpers/status/status-http.js';
 import { startFallbackOrigin, ORIGIN_SERVER, type FallbackOrigin } from '../helpers/targets/fallback-origin.js';
 import { closedPort } from '../helpers/targets/targets.js';
 import { waitFor, withTimeout } from '../helpers/io/waiting.js';
+import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/fixtures/self-signed-cert.js';
 
 const TOKEN = 'probe-battery-token-not-secret';
 const SECRET_PATH = '/c2VjcmV0-9f3a61d0b7e24c58';
@@ -172,5 +173,47 @@ describe('a relay whose --fallback origin is down', () => {
 
   test('each 502 is counted as fallback-unreachable', async () => {
     await waitFor(() => (relay.status.snapshot().totals.errors[ErrorReason.FallbackUnreachable] ?? 0) >= 2, { what: 'two fallback-unreachable counts' });
+  });
+});
+
+describe('a relay with --fallback over TLS answers as its origin does', { skip: opensslMissing() }, () => {
+  let origin: FallbackOrigin;
+  let relay: Relay;
+  let cert: TestCert;
+  let client: Client | null = null;
+  before(async () => {
+    cert = await makeSelfSignedCert();
+    origin = await startFallbackOrigin();
+    relay = await startRelay({
+      listen: { host: '127.0.0.1', port: 0 },
+      tokens: [TOKEN],
+      path: SECRET_PATH,
+      fallback: origin.url,
+      tls: { cert: cert.cert, key: cert.key },
+      rules: loopbackRules(),
+      logger: createLogger('relay', 'silent'),
+    });
+  });
+  after(async () => {
+    await client?.close();
+    await relay?.close();
+    await origin?.close();
+    await cert?.remove();
+  });
+
+  const names = ['GET /', 'a POST with a body', 'an upgrade on the secret path with a wrong bearer token', 'an HTTP/1.0 upgrade on the secret path', 'an upgrade the origin accepts (/ws)'];
+  for (const [name, probe] of PROBES.filter(([probeName]) => names.includes(probeName))) {
+    test(`${name}, over TLS: the relay's answer is the origin's`, async () => {
+      const direct = await rawRequest(origin.port, probe(`127.0.0.1:${origin.port}`));
+      const via = await rawRequest(relay.address.port, probe(`127.0.0.1:${relay.address.port}`), { tlsCa: cert.cert });
+      assertSameAnswer(via, direct);
+    });
+  }
+
+  test('an authenticated client over wss:// on the secret path carries streams', async () => {
+    client = await startClient({ relayUrl: relay.url, token: TOKEN, ca: cert.cert, socks: { host: '127.0.0.1', port: 0 }, logger: createLogger('client', 'silent') });
+    await withTimeout(client.tunnel.getSession(), { what: 'the wss:// tunnel on the secret path' });
+    const result = await curl(['--socks5-hostname', `127.0.0.1:${client.socksAddress.port}`, `${origin.url}/`]);
+    assert.match(result.stdout, /Fresh bread daily/, result.stderr);
   });
 });

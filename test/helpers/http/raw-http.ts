@@ -5,6 +5,7 @@
  * the head of a 101 arrives. Bounded in time.
  */
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 
 export interface RawResponse {
   statusLine: string;
@@ -16,9 +17,20 @@ export interface RawResponse {
   raw: string;
 }
 
-export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5_000): Promise<RawResponse> {
+export interface RawOptions {
+  /** Speak TLS, trusting this CA (PEM), with SNI localhost. */
+  tlsCa?: Buffer;
+  timeoutMs?: number;
+}
+
+export function rawRequest(port: number, request: string | Buffer, options: RawOptions = {}): Promise<RawResponse> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    const send = (): void => void socket.write(request);
+    const socket =
+      options.tlsCa === undefined
+        ? connect(port, '127.0.0.1', send)
+        : connectTls({ host: '127.0.0.1', port, servername: 'localhost', ca: options.tlsCa }, send);
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => done(new Error(`no complete answer within ${timeoutMs} ms; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`)), timeoutMs);
     const done = (err: Error | null): void => {
