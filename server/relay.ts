@@ -21,7 +21,7 @@ import { listen } from './listen.js';
 import { createPublicSurface, type PublicSurface } from './public-surface.js';
 import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
-import { acceptTunnel } from './tunnel/accept-tunnel.js';
+import { acceptTunnel, type TunnelHost } from './tunnel/accept-tunnel.js';
 import { Accounts } from './tunnel/accounts.js';
 import { admitUpgrade, type UpgradeGate } from './tunnel/admit-upgrade.js';
 import { presentedToken } from './tunnel/auth.js';
@@ -85,14 +85,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     logger,
     countError: (reason) => status.countError(reason),
   };
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    const admission = admitUpgrade(req, socket, gate);
-    if (admission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
-    if (admission.kind !== 'tunnel') return;
-    const { account } = admission;
-    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, { config, logger, status, tunnels, isDraining }));
-  });
+  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining }));
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
   server.headersTimeout = config.handshakeTimeoutMs;
   let admin: AdminListener | null = null;
@@ -123,6 +116,18 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       draining = true;
       return closeRelay({ server, admin, surface, wss, tunnels, status, logger }, graceMs);
     },
+  };
+}
+
+/** An authenticated upgrade on the tunnel path becomes a tunnel; any other gets the answer the request would get without it. */
+function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocketServer, host: TunnelHost): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const admission = admitUpgrade(req, socket, gate);
+    if (admission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
+    if (admission.kind !== 'tunnel') return;
+    const { account } = admission;
+    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, host));
   };
 }
 
