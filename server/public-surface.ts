@@ -19,6 +19,8 @@ export interface PublicSurface {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   /** An upgrade request that is not an authenticated tunnel request. */
   handleOrdinaryUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** A CONNECT request, for the origin to answer; null: Node's default (the connection is closed, as by any Node server). */
+  handleConnect: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null;
   close(): void;
 }
 
@@ -40,6 +42,7 @@ export function createPublicSurface(config: RelayConfig, deps: SurfaceDeps): Pub
     return {
       handleRequest: proxy.handleRequest,
       handleOrdinaryUpgrade: (req, socket, head) => proxyUpgrade(proxy, req, socket, head),
+      handleConnect: (req, socket, head) => proxyUpgrade(proxy, req, socket, head),
       close: () => proxy.close(),
     };
   }
@@ -55,6 +58,7 @@ export function createPublicSurface(config: RelayConfig, deps: SurfaceDeps): Pub
   return {
     handleRequest: (req, res) => void listener(req, res),
     handleOrdinaryUpgrade: (req, socket) => void listener(req, responseOnSocket(req, socket)),
+    handleConnect: null,
     close: () => undefined,
   };
 }

@@ -77,6 +77,13 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const surface = createPublicSurface(config, { logger, status, tunnelCount, carriesTunnelToken });
   const server = createHttpServer(config);
   server.on('request', surface.handleRequest);
+  const { handleConnect } = surface;
+  if (handleConnect !== null) {
+    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      handleConnect(req, socket, head);
+    });
+  }
   const gate: UpgradeGate = {
     path: config.path,
     accounts: () => accounts,

@@ -42,7 +42,8 @@ export function originRequestOptions(origin: Origin, req: IncomingMessage, upgra
     port: url.port === '' ? undefined : Number(url.port),
     servername: isIpLiteral(url.hostname) ? undefined : url.hostname,
     method: req.method,
-    path: basePath + (req.url ?? '/'),
+    // CONNECT's target is an authority (RFC 9110 §9.3.6), not a path under the origin's.
+    path: req.method === 'CONNECT' ? req.url : basePath + (req.url ?? '/'),
     headers: forwardedHeaders(req, url.host, upgrade),
     setHost: false,
   };

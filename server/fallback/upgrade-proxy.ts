@@ -1,5 +1,5 @@
 /**
- * --fallback for upgrade requests: the origin decides. If it switches protocols, its 101
+ * --fallback for upgrade (and CONNECT) requests: the origin decides. If it switches protocols, its 101
  * goes back as it came and the two sockets are piped together, both ways, with
  * backpressure; if it answers anything else, that answer goes back as for any request.
  */
@@ -13,7 +13,7 @@ export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket:
   if (proxy.host.carriesTunnelToken(req)) return withholdToken(proxy.host, req, responseOnSocket(req, socket));
   const upstream = proxy.origin.request(originRequestOptions(proxy.origin, req, true));
   let settled = false;
-  upstream.on('upgrade', (originRes, originSocket, originHead) => {
+  const switched = (originRes: IncomingMessage, originSocket: Duplex, originHead: Buffer): void => {
     settled = true;
     socket.write(switchingHead(originRes));
     if (originHead.length > 0) socket.write(originHead);
@@ -28,7 +28,10 @@ export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket:
     });
     originSocket.pipe(socket);
     socket.pipe(originSocket);
-  });
+  };
+  // A CONNECT the origin accepts (2xx) switches just as an upgrade does.
+  upstream.on('upgrade', switched);
+  upstream.on('connect', switched);
   upstream.on('response', (originRes) => {
     settled = true;
     relayResponse(originRes, req, responseOnSocket(req, socket));

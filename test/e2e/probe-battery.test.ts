@@ -53,6 +53,8 @@ const PROBES: Array<[string, (host: string) => string]> = [
   ['an HTTP/1.0 upgrade on the secret path', (host) => upgradeRequest(SECRET_PATH, host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\n`, '1.0')],
   ['an upgrade the origin accepts (/ws)', (host) => upgradeRequest('/ws', host)],
   ['a POST with a body', (host) => request('POST', '/order', host, `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${POST_BODY.length}\r\n`) + POST_BODY],
+  ['CONNECT, as an open-proxy scan', () => `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nUser-Agent: probe/1.0\r\n\r\n`],
+  ['an absolute-form GET, as an open-proxy scan', () => 'GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n'],
   ['an HTTP/1.0 POST', (host) => request('POST', '/order', host, 'Content-Length: 5\r\n', '1.0') + 'hello'],
   ['a chunked POST', (host) => request('POST', '/order', host, 'Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n') + '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'],
 ];

@@ -2,7 +2,8 @@
  * A small website standing in for a --fallback origin: its own Server header, a home page,
  * a redirect, a 404 page, a POST handler, a 64 MiB download written with backpressure (it
  * counts what the kernel took, so a test can see whether a reader holds it back), and a
- * WebSocket echo at /ws. Other upgrades get its own 400 page, as a site without WebSockets would.
+ * WebSocket echo at /ws. Other upgrades get its own 400 page, as a site without WebSockets
+ * would, and CONNECT a 405.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -51,6 +52,10 @@ export async function startFallbackOrigin(): Promise<FallbackOrigin> {
     if (req.url === '/ws') return void wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
     const body = Buffer.from(NO_UPGRADE);
     socket.end(`HTTP/1.1 400 Bad Request\r\nServer: ${ORIGIN_SERVER}\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${NO_UPGRADE}`);
+  });
+  server.on('connect', (req, socket) => {
+    record(req);
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nServer: ${ORIGIN_SERVER}\r\nAllow: GET, HEAD, POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
