@@ -130,6 +130,40 @@ describe('sockbridge relay and client processes', () => {
     }
   }
 
+  test('relay with --path, --fallback and --admin-listen: the public port is the website, the admin port the status, the client on the path carries curl', async () => {
+    const token = freshToken('cli-fallback');
+    const adminToken = freshToken('cli-admin');
+    const path = `/${randomBytes(16).toString('hex')}`;
+    const processes: CliProcess[] = [];
+    const site = await startHttpTarget('the fallback website\n');
+    try {
+      const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', ...LOOPBACK_ALLOW_FLAGS, '--token', token, '--path', path,
+        '--fallback', `http://127.0.0.1:${site.port}`, '--admin-listen', '127.0.0.1:0', '--admin-token', adminToken]);
+      processes.push(relay);
+      const [, url] = await relay.waitFor(/relay listening address=\S+ scheme=\S+ url=(\S+)/, START_WAIT_MS);
+      const [, adminUrl] = await relay.waitFor(/admin listener url=(\S+)/, START_WAIT_MS);
+      assert.ok(url.endsWith(path), url);
+      const publicUrl = url.replace(/^ws:/, 'http:').replace(path, '/');
+      for (const route of ['', 'healthz', 'api/status', 'metrics', path.slice(1)]) {
+        const page = await curl([`${publicUrl}${route}`]);
+        assert.equal(page.stdout, 'the fallback website\n', `public /${route}: ${page.stderr}`);
+      }
+      const health = await curl([`${adminUrl}healthz`]);
+      assert.equal(health.stdout, '{"status":"ok","tunnels":0}');
+      const { client } = await startClientProcess(processes, ['--relay', url, '--token', token]);
+      const [, socks] = await client.waitFor(/SOCKS listening address=(\S+)/, START_WAIT_MS);
+      await client.waitFor(/tunnel up/, START_WAIT_MS);
+      await assertCurlWorks(socks);
+      const status = await curl(['-H', `Authorization: Bearer ${adminToken}`, `${adminUrl}api/status`]);
+      assert.match(status.stdout, /"tunnels":1/);
+      await stopWithSigterm(client, relay);
+      for (const proc of processes) assert.ok(!proc.output.includes(token) && !proc.output.includes(adminToken), `a token in the output:\n${proc.output}`);
+    } finally {
+      for (const proc of processes) await proc.stop();
+      await site.close();
+    }
+  });
+
   test('relay and client with --token carry curl; a wrong token is refused with a hint; SIGTERM exits 0; no token is ever printed', async () => {
     const token = freshToken('cli-token');
     const wrongToken = freshToken('wrong-token');
