@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { WebSocket } from 'ws';
 import { createLogger } from '../../common/log.js';
 import { WS_SUBPROTOCOL } from '../../protocol/frame.js';
@@ -16,7 +17,9 @@ import { startRelay, type Relay } from '../../server/relay.js';
 import { tokenSubprotocol } from '../../server/tunnel/auth.js';
 import { ErrorReason } from '../../server/status/error-reasons.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
-import { comparableHeaders, rawRequest, request, upgradeRequest, type RawResponse } from '../helpers/http/raw-http.js';
+import { comparableHeaders, parseResponse, rawRequest, request, upgradeRequest, type RawResponse } from '../helpers/http/raw-http.js';
+import { connectTcp, readAll } from '../helpers/io/socket-io.js';
+import { sleep } from '../helpers/workloads/bulk-data.js';
 import { curl } from '../helpers/socks/curl.js';
 import { ADMIN_TOKEN } from '../helpers/status/status-http.js';
 import { startFallbackOrigin, ORIGIN_SERVER, type FallbackOrigin } from '../helpers/targets/fallback-origin.js';
@@ -217,5 +220,50 @@ describe('a relay with --fallback over TLS answers as its origin does', { skip: 
     await withTimeout(client.tunnel.getSession(), { what: 'the wss:// tunnel on the secret path' });
     const result = await curl(['--socks5-hostname', `127.0.0.1:${client.socksAddress.port}`, `${origin.url}/`]);
     assert.match(result.stdout, /Fresh bread daily/, result.stderr);
+  });
+});
+
+describe('an upgrade request with a body, to an origin that reads it (as nginx does for a site without WebSockets)', () => {
+  let originServer: Server;
+  let relay: Relay;
+  before(async () => {
+    // A raw origin: reads the head, then Content-Length bytes, then says how many it got.
+    originServer = createServer((socket) => {
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const length = Number(/content-length: *(\d+)/i.exec(buffered.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+        if (buffered.length - end - 4 < length) return;
+        const body = `got ${buffered.subarray(end + 4, end + 4 + length).toString('latin1')}`;
+        socket.end(`HTTP/1.1 200 OK\r\nServer: ${ORIGIN_SERVER}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      });
+      socket.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => originServer.listen(0, '127.0.0.1', resolve));
+    const { port } = originServer.address() as AddressInfo;
+    relay = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TOKEN], path: SECRET_PATH, fallback: `http://127.0.0.1:${port}`, logger: createLogger('relay', 'silent') });
+  });
+  after(async () => {
+    await relay?.close();
+    await new Promise<void>((resolve) => originServer?.close(() => resolve()));
+  });
+
+  test('the body reaches the origin, whole, sent with the head or after it', async () => {
+    const host = `127.0.0.1:${relay.address.port}`;
+    const head = `POST ${SECRET_PATH} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 12\r\n\r\n`;
+    const together = await rawRequest(relay.address.port, `${head}hello, world`);
+    assert.equal(together.body.toString(), 'got hello, world', together.raw);
+    const socket = await connectTcp(relay.address.port);
+    try {
+      const answer = readAll(socket);
+      socket.write(`${head}hello`);
+      await sleep(100);
+      socket.write(', world');
+      assert.equal(parseResponse(await answer).body.toString(), 'got hello, world');
+    } finally {
+      socket.destroy();
+    }
   });
 });
