@@ -72,11 +72,11 @@ export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, 
   });
 }
 
-/** What a reverse proxy says when its upstream cannot be reached: 502, no body, nothing naming us. */
+/** What a reverse proxy says when its upstream cannot be reached (502) or went silent (504): no body, nothing naming us. */
 export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: NodeJS.ErrnoException): void {
   host.logger.warn('fallback origin unreachable', { error: err.code ?? err.message });
   host.countError(ErrorReason.FallbackUnreachable);
-  res.writeHead(502, { 'Content-Length': '0' });
+  res.writeHead(err.code === 'ETIMEDOUT' ? 504 : 502, { 'Content-Length': '0' });
   res.end();
 }
 

@@ -15,6 +15,12 @@ export interface Origin {
   close(): void;
 }
 
+/**
+ * An origin silent this long (no answer yet, or a stalled body) is given up on: 504 if it had
+ * not answered, else the connection is cut. nginx's proxy_read_timeout default.
+ */
+export const ORIGIN_IDLE_TIMEOUT_MS = 60_000;
+
 /** Hop-by-hop: they describe one connection, so a proxy never passes them on. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade']);
 /** An upgrade must reach the origin as one, so these two stay on an upgrade request. */
@@ -27,7 +33,11 @@ export function createOrigin(fallback: string): Origin {
   const send = secure ? httpsRequest : httpRequest;
   return {
     url,
-    request: (options) => send({ ...options, agent }),
+    request: (options) => {
+      const upstream = send({ ...options, agent });
+      upstream.setTimeout(ORIGIN_IDLE_TIMEOUT_MS, () => upstream.destroy(Object.assign(new Error('the origin went silent'), { code: 'ETIMEDOUT' })));
+      return upstream;
+    },
     close: () => agent.destroy(),
   };
 }

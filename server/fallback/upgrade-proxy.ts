@@ -4,6 +4,7 @@
  * backpressure; if it answers anything else, that answer goes back as for any request.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { responseOnSocket } from '../socket-response.js';
 import { answerBadGateway, relayResponse, withholdToken, type FallbackProxy } from './fallback-proxy.js';
@@ -16,6 +17,8 @@ export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket:
   let rest = sendDeclaredBody(req, socket, head, upstream);
   const switched = (originRes: IncomingMessage, originSocket: Duplex, originHead: Buffer): void => {
     settled = true;
+    // Switched: the two ends may be quiet as long as they like, as on any WebSocket.
+    (originSocket as Socket).setTimeout(0);
     socket.write(switchingHead(originRes));
     if (originHead.length > 0) socket.write(originHead);
     if (rest.length > 0) originSocket.write(rest);

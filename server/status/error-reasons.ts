@@ -12,7 +12,7 @@ export const ErrorReason = {
   TunnelsPerToken: 'limit-tunnels-per-token',
 
   // ---- the --fallback origin ----
-  /** The origin could not be reached (or failed before answering): the prober got 502. */
+  /** The origin could not be reached, failed before answering (the prober got 502) or went silent for 60 s (504). */
   FallbackUnreachable: 'fallback-unreachable',
 
   // ---- tunnels that ended badly ----
