@@ -8,8 +8,8 @@ import { hostPortFlag, logLevelFlag, parseFlags, untilSignal } from './args.js';
 
 export const DEMO_HELP = `Usage: sockbridge demo [--socks HOST:PORT] [--listen HOST:PORT]
 
-Runs a relay and a client in one process on loopback, with a fresh random token
-(the demo relay may also reach this machine's own servers, which a real relay refuses),
+Runs a relay and a client in one process on loopback, with a fresh random token and a
+random tunnel path, as --path would be set for a relay a scanner should not find (the demo relay may also reach this machine's own servers, which a real relay refuses),
 and prints the SOCKS address, the relay URL, a curl line to try, and the status page's
 address with a fresh admin token to log in with.
 
@@ -33,8 +33,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const level = logLevelFlag(flags['log-level'] as string | undefined);
   const token = randomBytes(18).toString('base64url');
   const adminToken = randomBytes(18).toString('base64url');
+  // A path nobody can guess, as `--path /$(openssl rand -hex 16)` makes one for a real relay.
+  const path = `/${randomBytes(16).toString('hex')}`;
   const relay = await startRelay({
     listen: hostPortFlag('--listen', flags.listen as string | undefined, { host: '127.0.0.1', port: 0 }),
+    path,
     tokens: [token],
     adminToken,
     // The demo runs on your own machine: let it reach local servers too, which a real relay refuses by default.
@@ -54,6 +57,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       'sockbridge demo is running (relay and client on loopback).',
       `  SOCKS address: ${socks}   (SOCKS4, SOCKS4a and SOCKS5)`,
       `  relay URL:     ${relay.url}`,
+      `  tunnel path:   ${path}   (random; a real relay takes one with --path)`,
       `  health:        http://${formatHostPort(relay.address)}/healthz`,
       '',
       // The demo generated this admin token for the local user, so it shows it here, on its

@@ -11,12 +11,23 @@ import { DEFAULT_GRACE_MS, countFlag, hostPortFlag, orderedValues, portRangeFlag
 export const RELAY_HELP = `Usage: sockbridge relay --token TOKEN [options]
        sockbridge relay --users FILE [options]
 
-Serves the tunnel at ws://HOST:PORT${TUNNEL_PATH} and a health check at /healthz (wss:// and
-https:// with --tls-cert and --tls-key). With an admin token it also serves the status
-page at /, its API at /api/status and /api/events, and Prometheus metrics at /metrics.
+Serves the tunnel at ws://HOST:PORT${TUNNEL_PATH} (or --path) and a health check at /healthz
+(wss:// and https:// with --tls-cert and --tls-key). With an admin token it also serves the
+status page at /, its API at /api/status and /api/events, and Prometheus metrics at /metrics
+(on --admin-listen instead, when given). Anything else gets a plain 404, or with --fallback
+the answer of an ordinary website.
 
 Options:
   --listen HOST:PORT          address to listen on (default 127.0.0.1:8080)
+  --path PATH                 where the tunnel is served (default ${TUNNEL_PATH}); pick a random one,
+                              e.g. --path /$(openssl rand -hex 16), and give clients the same URL
+  --fallback URL              http:// or https:// origin: every request that is not an
+                              authenticated tunnel upgrade on PATH is reverse-proxied to it and
+                              its answer passed back unchanged (502 if it cannot be reached);
+                              the status routes and /healthz are then served only on --admin-listen
+  --admin-listen HOST:PORT    serve the status page, /api/status, /api/events, /metrics and
+                              /healthz on this listener (plain HTTP; loopback or a private
+                              interface) and none of them on --listen
   --token TOKEN               a tunnel token clients must present; repeat for several
                               (default: env SOCKBRIDGE_TOKEN, comma-separated)
   --users FILE                named users from a JSON file: SHA-256 of each token, limits and
@@ -73,6 +84,9 @@ Options:
 export async function relayCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
     listen: { type: 'string' },
+    path: { type: 'string' },
+    fallback: { type: 'string' },
+    'admin-listen': { type: 'string' },
     token: { type: 'string', multiple: true },
     users: { type: 'string' },
     'dial-timeout': { type: 'string' },
@@ -113,6 +127,9 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const logger = createLogger('relay', logLevelFlag(flags['log-level'] as string | undefined));
   const relay = await startRelay({
     listen: hostPortFlag('--listen', flags.listen as string | undefined, RELAY_DEFAULTS.listen),
+    path: (flags.path as string | undefined) ?? RELAY_DEFAULTS.path,
+    fallback: (flags.fallback as string | undefined) ?? null,
+    adminListen: flags['admin-listen'] === undefined ? null : hostPortFlag('--admin-listen', flags['admin-listen'] as string, RELAY_DEFAULTS.listen),
     tokens,
     users,
     dialTimeoutMs: secondsFlag('--dial-timeout', flags['dial-timeout'] as string | undefined, RELAY_DEFAULTS.dialTimeoutMs),

@@ -12,6 +12,12 @@ import { maskingFor } from './ws-mask.js';
 import type { ClientConfig } from './config.js';
 import { certificateHint, needsOwnTransport, openRelayTransport, upgradeRequestOptions } from './relay-transport.js';
 
+/** What to check when the relay will not upgrade. It answers a wrong token as any unknown request: 404, or its --fallback website's answer. */
+const REFUSAL_HINTS: Readonly<Record<number, string>> = {
+  401: ' (the relay refused the token: check --token)',
+  404: ' (a wrong token or path: check --token and the path in --relay)',
+};
+
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const BACKOFF_FACTOR = 2;
 
@@ -90,7 +96,8 @@ export class Tunnel {
     });
     this.socket = ws;
     ws.on('unexpected-response', (_req, res) => {
-      const hint = res.statusCode === 401 ? ' (the relay refused the token: check --token)' : '';
+      // A relay answers a wrong token as any unknown request (404, or its --fallback website's answer).
+      const hint = REFUSAL_HINTS[res.statusCode ?? 0] ?? '';
       this.logger.error(`relay answered HTTP ${res.statusCode}${hint}`, { relay: this.config.relayUrl });
       ws.terminate();
     });

@@ -10,7 +10,7 @@ export const PROTOCOL_VERSION_MAX = 2;
 /** The first version whose windows may grow beyond MAX_STREAM_WINDOW, up to MAX_STREAM_WINDOW_V2. */
 export const PROTOCOL_VERSION_LARGE_WINDOWS = 2;
 
-/** The HTTP path where the relay takes the tunnel's WebSocket upgrade (other paths answer 404). */
+/** The default HTTP path where the relay takes the tunnel's WebSocket upgrade (--path names another). */
 export const TUNNEL_PATH = '/tunnel';
 /** WebSocket subprotocol announced by clients and selected by the relay. */
 export const WS_SUBPROTOCOL = 'sockbridge.v1';

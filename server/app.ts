@@ -1,7 +1,11 @@
-/** The relay's HTTP surface as a Hono app. The /tunnel upgrade itself is handled in relay.ts on the raw socket. */
+/**
+ * The relay's HTTP surface as a Hono app: the public listener's (without --fallback) and the
+ * admin listener's. Tunnel upgrades are taken in relay.ts on the raw socket. Nothing here
+ * names the product or hints at a tunnel to a client that has not logged in: unknown paths,
+ * the tunnel path included, are a plain 404.
+ */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { TUNNEL_PATH } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import { adminAuth } from './routes/admin-auth.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -9,14 +13,22 @@ import { statusRoutes } from './routes/status.js';
 import { webRoutes, type WebRoutesOptions } from './routes/web.js';
 import type { StatusModel } from './status/status-model.js';
 
+/**
+ * /healthz: `detailed` adds the tunnel count (the admin listener), `plain` says only ok (a
+ * public listener, for load balancers), `off` leaves it out (public, with --admin-listen).
+ */
+export type HealthCheck = 'detailed' | 'plain' | 'off';
+
 export interface AppDeps {
   logger: Logger;
-  /** Number of live tunnels, for the health check. */
+  /** Number of live tunnels, for the detailed health check. */
   tunnelCount: () => number;
   /** What the status page, its API, its events and /metrics show; without it those routes are absent. */
   status?: StatusModel;
   /** Guards the status routes; null or absent: they answer 404. */
   adminToken?: string | null;
+  /** Default: detailed. */
+  healthz?: HealthCheck;
   web?: WebRoutesOptions;
 }
 
@@ -25,10 +37,9 @@ const ADMIN_PATHS = ['/', '/assets/*', '/api/*', '/metrics'];
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok', tunnels: deps.tunnelCount() }));
-  app.all(TUNNEL_PATH, () => {
-    throw new HTTPException(426, { message: 'this endpoint takes a WebSocket upgrade' });
-  });
+  const healthz = deps.healthz ?? 'detailed';
+  if (healthz === 'detailed') app.get('/healthz', (c) => c.json({ status: 'ok', tunnels: deps.tunnelCount() }));
+  if (healthz === 'plain') app.get('/healthz', (c) => c.json({ status: 'ok' }));
   if (deps.status) {
     const requireAdmin = adminAuth({ token: deps.adminToken || null });
     for (const path of ADMIN_PATHS) app.use(path, requireAdmin);

@@ -1,7 +1,7 @@
 /** The relay's settings: one object with defaults, and a check that names the bad setting. */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session.js';
-import { INITIAL_STREAM_WINDOW, MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, type Address } from '../protocol/frame.js';
+import { INITIAL_STREAM_WINDOW, MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, TUNNEL_PATH, type Address } from '../protocol/frame.js';
 import type { Logger } from '../common/log.js';
 import { MAX_PORT, isValidPortRange, type PortRange } from '../common/port-range.js';
 import { UDP_REPLY_FILTERS, type UdpReplyFilter } from './dialers/udp.js';
@@ -17,6 +17,15 @@ export { checkPositive, ConfigError };
 export interface RelayConfig extends WindowConfig {
   /** Where the HTTP/WebSocket listener binds. Loopback unless told otherwise. */
   listen: Address;
+  /** The path where the tunnel is served; a long random one keeps scanners from finding it. */
+  path: string;
+  /**
+   * http(s):// origin that gets every public request which is not an authenticated tunnel
+   * upgrade on `path`, reverse-proxied; null: those get a plain 404. See fallback/.
+   */
+  fallback: string | null;
+  /** A listener of its own for the status page, its API, /metrics and /healthz; null: none. */
+  adminListen: Address | null;
   /** Tunnel tokens; a client must present one of them (or a token of `users`). */
   tokens: string[];
   /** Named users from --users FILE, already parsed; null for none. Replaced at run time by Relay.setUsers. */
@@ -64,6 +73,9 @@ export interface RelayTls {
 
 export const RELAY_DEFAULTS = {
   listen: { host: '127.0.0.1', port: 8080 },
+  path: TUNNEL_PATH,
+  fallback: null,
+  adminListen: null,
   dialTimeoutMs: 10_000,
   keepaliveIntervalMs: DEFAULT_KEEPALIVE_INTERVAL_MS,
   keepaliveTimeoutMs: DEFAULT_KEEPALIVE_TIMEOUT_MS,
@@ -99,6 +111,8 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
     if (config.tokens.includes(config.adminToken)) throw new ConfigError('--admin-token', 'must differ from every tunnel token');
     checkUsersAgainstAdminToken(config.users, config.adminToken);
   }
+  checkTunnelPath(config.path);
+  if (config.fallback !== null) checkFallback(config.fallback);
   checkPositive('--dial-timeout', config.dialTimeoutMs);
   checkKeepaliveConfig(config);
   checkPositive('--bind-timeout', config.bindTimeoutMs);
@@ -144,6 +158,32 @@ export function checkUsersAgainstAdminToken(users: UsersFile | null, adminToken:
   const adminDigest = digestSecret(adminToken);
   const user = users.users.find((entry) => entry.tokenSha256.equals(adminDigest));
   if (user) throw new ConfigError('--admin-token', `must differ from every token in --users, but user "${user.name}" has it`);
+}
+
+/** A path the relay's own URL parsing would rewrite (dot segments, a query) could never match. */
+function checkTunnelPath(path: string): void {
+  if (!path.startsWith('/')) throw new ConfigError('--path', `must start with "/", got "${path}"`);
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(path, 'http://relay');
+  } catch {
+    // reported below
+  }
+  if (parsed === null || parsed.pathname !== path || path.startsWith('//')) {
+    throw new ConfigError('--path', `must be a plain URL path (no query, fragment, spaces or dot segments), got "${path}"`);
+  }
+}
+
+function checkFallback(fallback: string): void {
+  let url: URL;
+  try {
+    url = new URL(fallback);
+  } catch {
+    throw new ConfigError('--fallback', `"${fallback}" is not a URL (expected http://HOST[:PORT] or https://HOST[:PORT])`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('--fallback', `must be an http:// or https:// URL, got "${fallback}"`);
+  if (url.username !== '' || url.password !== '') throw new ConfigError('--fallback', 'must not carry a user name or password');
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('--fallback', `must not have a query or fragment, got "${fallback}"`);
 }
 
 function checkFrameSize(bytes: number): void {

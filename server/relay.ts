@@ -1,11 +1,12 @@
 /**
- * The relay process: a Hono app on @hono/node-server for plain HTTP, and the /tunnel
- * WebSocket upgrade taken on the raw socket, authenticated before ws ever sees it.
- * Admitting an upgrade lives in tunnel/admit-upgrade.ts, the tunnel it becomes in
- * tunnel/accept-tunnel.ts; here they are wired together, and taken down in closeRelay.
+ * The relay process: one public listener where the tunnel's WebSocket upgrade (on --path)
+ * is taken on the raw socket, authenticated before ws ever sees it, and everything else is
+ * answered by public-surface.ts (the Hono app, or the --fallback origin); plus, with
+ * --admin-listen, the status routes on a listener of their own. Admitting an upgrade lives
+ * in tunnel/admit-upgrade.ts, the tunnel it becomes in tunnel/accept-tunnel.ts; here they
+ * are wired together, and taken down in closeRelay.
  */
-import { createAdaptorServer } from '@hono/node-server';
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createPlainServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -13,25 +14,30 @@ import { WebSocketServer } from 'ws';
 import { drain } from '../common/drain.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
-import { GoAwayCode, MAX_FRAME_SIZE, TUNNEL_PATH, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
+import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
 import type { Session } from '../protocol/session.js';
-import { createApp } from './app.js';
+import { startAdminListener, type AdminListener } from './admin-listener.js';
+import { listen } from './listen.js';
+import { createPublicSurface, type PublicSurface } from './public-surface.js';
 import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
-import { acceptTunnel } from './tunnel/accept-tunnel.js';
+import { acceptTunnel, type TunnelHost } from './tunnel/accept-tunnel.js';
 import { Accounts } from './tunnel/accounts.js';
 import { admitUpgrade, type UpgradeGate } from './tunnel/admit-upgrade.js';
+import { presentedToken } from './tunnel/auth.js';
 import { OpenTunnels } from './tunnel/open-tunnels.js';
 import type { UsersFile } from './tunnel/users-file.js';
 
 export interface Relay {
   /** The address the relay actually listens on (port 0 resolved). */
   address: Address;
-  /** ws://HOST:PORT/tunnel, or wss:// when serving TLS */
+  /** ws://HOST:PORT/PATH (--path, default /tunnel), or wss:// when serving TLS */
   url: string;
   sessions: ReadonlySet<Session>;
-  /** http(s)://HOST:PORT/ — the status page (served when an admin token is set). */
+  /** http(s)://HOST:PORT/ of the public listener (the status page there when an admin token is set and neither --admin-listen nor --fallback is). */
   httpUrl: string;
+  /** http://HOST:PORT/ of --admin-listen, where the status routes and /healthz are then served; null without it. */
+  adminUrl: string | null;
   /** What the status page, its API and /metrics show. */
   status: StatusModel;
   /**
@@ -47,6 +53,8 @@ export interface Relay {
 /** What closeRelay takes down. */
 interface RelayParts {
   server: Server;
+  admin: AdminListener | null;
+  surface: PublicSurface;
   wss: WebSocketServer;
   tunnels: OpenTunnels;
   status: StatusModel;
@@ -64,30 +72,47 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const tunnels = new OpenTunnels();
   const status = new StatusModel();
   const wss = createWebSocketServer();
-  const server = createHttpServer(config, createApp({ logger, tunnelCount: () => tunnels.sessions.size, status, adminToken: config.adminToken }).fetch);
+  const tunnelCount = (): number => tunnels.sessions.size;
+  const carriesTunnelToken = (req: IncomingMessage): boolean => accounts.match(presentedToken(req)) !== null;
+  const surface = createPublicSurface(config, { logger, status, tunnelCount, carriesTunnelToken });
+  const server = createHttpServer(config);
+  server.on('request', surface.handleRequest);
+  const { handleConnect } = surface;
+  if (handleConnect !== null) {
+    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      handleConnect(req, socket, head);
+    });
+  }
   const gate: UpgradeGate = {
+    path: config.path,
     accounts: () => accounts,
     isDraining,
     tunnelsOf: (name) => tunnels.countFor(name),
     logger,
     countError: (reason) => status.countError(reason),
   };
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    const account = admitUpgrade(req, socket, gate);
-    if (account) wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, { config, logger, status, tunnels, isDraining }));
-  });
+  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining }));
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
   server.headersTimeout = config.handshakeTimeoutMs;
-  await listen(server, config.listen).catch((err: Error) => {
+  let admin: AdminListener | null = null;
+  try {
+    await listen(server, config.listen);
+    if (config.adminListen !== null) {
+      admin = await startAdminListener(config.adminListen, { logger, tunnelCount, status, adminToken: config.adminToken }, config.handshakeTimeoutMs);
+    }
+  } catch (err) {
     status.close();
+    surface.close();
+    server.close();
     throw err;
-  });
+  }
   const urls = relayUrls(server, config);
   logger.info('relay listening', { address: formatHostPort(urls.address), scheme: config.tls === null ? 'http+ws' : 'https+wss (TLS)', url: urls.url });
-  if (config.adminToken !== null) logger.info('status page enabled', { url: urls.httpUrl });
+  logSurface(config, logger, urls.httpUrl, admin);
   return {
     ...urls,
+    adminUrl: admin?.url ?? null,
     sessions: tunnels.sessions,
     status,
     setUsers(users) {
@@ -96,8 +121,20 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     },
     close(graceMs = 0) {
       draining = true;
-      return closeRelay({ server, wss, tunnels, status, logger }, graceMs);
+      return closeRelay({ server, admin, surface, wss, tunnels, status, logger }, graceMs);
     },
+  };
+}
+
+/** An authenticated upgrade on the tunnel path becomes a tunnel; any other gets the answer the request would get without it. */
+function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocketServer, host: TunnelHost): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const admission = admitUpgrade(req, socket, gate);
+    if (admission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
+    if (admission.kind !== 'tunnel') return;
+    const { account } = admission;
+    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, host));
   };
 }
 
@@ -112,13 +149,21 @@ function createWebSocketServer(): WebSocketServer {
   });
 }
 
-/** With --tls-cert/--tls-key the same app and the same upgrade handling run over https. */
-function createHttpServer(config: RelayConfig, fetch: (request: Request) => Response | Promise<Response>): Server {
-  const server =
-    config.tls === null
-      ? createAdaptorServer({ fetch })
-      : createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: { cert: config.tls.cert, key: config.tls.key } });
-  return server as Server;
+/** With --tls-cert/--tls-key the same surface and the same upgrade handling run over https. */
+function createHttpServer(config: RelayConfig): Server {
+  return (config.tls === null ? createPlainServer() : createHttpsServer({ cert: config.tls.cert, key: config.tls.key })) as Server;
+}
+
+/** Where the status page is, if anywhere, and what a prober meets instead. */
+function logSurface(config: RelayConfig, logger: Logger, httpUrl: string, admin: AdminListener | null): void {
+  if (config.fallback !== null) logger.info('fallback: requests that are not tunnels go to the origin', { origin: config.fallback });
+  if (admin !== null) {
+    logger.info('admin listener', { url: admin.url, statusPage: config.adminToken !== null });
+  } else if (config.adminToken !== null && config.fallback !== null) {
+    logger.warn('the status page is off: with --fallback it is served only on --admin-listen');
+  } else if (config.adminToken !== null) {
+    logger.info('status page enabled', { url: httpUrl });
+  }
 }
 
 function relayUrls(server: Server, config: RelayConfig): { address: Address; url: string; httpUrl: string } {
@@ -127,14 +172,15 @@ function relayUrls(server: Server, config: RelayConfig): { address: Address; url
   const scheme = config.tls === null ? { ws: 'ws', http: 'http' } : { ws: 'wss', http: 'https' };
   return {
     address,
-    url: `${scheme.ws}://${formatHostPort(address)}${TUNNEL_PATH}`,
+    url: `${scheme.ws}://${formatHostPort(address)}${config.path}`,
     httpUrl: `${scheme.http}://${formatHostPort(address)}/`,
   };
 }
 
 /** With the relay already draining (no new tunnels or streams): let open streams finish, then say go-away. */
-async function closeRelay({ server, wss, tunnels, status, logger }: RelayParts, graceMs: number): Promise<void> {
+async function closeRelay({ server, admin, surface, wss, tunnels, status, logger }: RelayParts, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const adminClosed = new Promise<void>((resolve) => (admin === null ? resolve() : admin.server.close(() => resolve())));
   if (graceMs > 0 && tunnels.streamCount() > 0) {
     logger.info('draining', { streams: tunnels.streamCount(), graceMs });
     const drained = await drain(() => tunnels.streamCount() === 0, graceMs);
@@ -143,16 +189,8 @@ async function closeRelay({ server, wss, tunnels, status, logger }: RelayParts, 
   for (const session of tunnels.sessions) session.close(GoAwayCode.ShuttingDown, 'relay shutting down');
   status.close();
   wss.close();
+  surface.close();
   server.closeAllConnections?.();
-  await closed;
-}
-
-function listen(server: Server, address: Address): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
+  admin?.server.closeAllConnections();
+  await Promise.all([closed, adminClosed]);
 }

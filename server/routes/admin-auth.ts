@@ -10,15 +10,18 @@ import { secretsEqual } from '../../common/secrets.js';
 export interface AdminAuthOptions {
   /** The admin token; null turns the protected routes off (404). */
   token: string | null;
-  /** Shown by the browser's login prompt. */
+  /** Shown by the browser's login prompt; by default a neutral word that names no product. */
   realm?: string;
 }
+
+/** Neutral, as any password-protected page's: a prober learns nothing from the prompt. */
+const DEFAULT_REALM = 'restricted';
 
 const BEARER = /^Bearer +(\S+) *$/i;
 const BASIC = /^Basic +([A-Za-z0-9+/=]+) *$/i;
 
 export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
-  const { token, realm = 'sockbridge relay' } = options;
+  const { token, realm = DEFAULT_REALM } = options;
   const challenge = `Basic realm="${realm}", charset="UTF-8"`;
   return async function adminAuth(c, next) {
     if (token === null) return c.text('not found', 404);
@@ -26,7 +29,7 @@ export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
     // Always compare (against a dummy when nothing usable came) so timing says nothing.
     const ok = secretsEqual(presented ?? '', token) && presented !== null;
     if (!ok) {
-      return c.text('admin token required (HTTP Basic with any user name and the token as password, or Bearer)', 401, {
+      return c.text('unauthorized', 401, {
         'WWW-Authenticate': challenge,
         'Cache-Control': 'no-store',
       });

@@ -8,10 +8,14 @@ import { POLICY_REFUSED } from '../../common/errno-replies.js';
 
 export const ErrorReason = {
   // ---- tunnels refused at the HTTP upgrade ----
-  /** No token, or a token the relay does not know (HTTP 401). */
+  /** No token, or a token the relay does not know, on the tunnel path: answered as any unknown request (404, or the --fallback origin's answer). */
   UnauthorizedTunnel: 'unauthorized-tunnel',
   /** The token already holds --max-tunnels-per-token tunnels (HTTP 429). */
   TunnelsPerToken: 'limit-tunnels-per-token',
+
+  // ---- the --fallback origin ----
+  /** The origin could not be reached, failed before answering (the prober got 502) or went silent for 60 s (504). */
+  FallbackUnreachable: 'fallback-unreachable',
 
   // ---- tunnels that ended badly ----
   /** The client broke the wire format or the session's rules (GO_AWAY protocol error). */

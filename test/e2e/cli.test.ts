@@ -54,6 +54,11 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
     ['relay with --max-frame-size above the protocol maximum', ['relay', '--token', SECRET, '--max-frame-size', '65773'], '--max-frame-size'],
     ['relay with --max-frame-size that is not a number', ['relay', '--token', SECRET, '--max-frame-size', '64k'], '--max-frame-size'],
     ['relay with an unknown --udp-replies', ['relay', '--token', SECRET, '--udp-replies', 'everyone'], '--udp-replies'],
+    ['relay with a --fallback that is not http(s)', ['relay', '--token', SECRET, '--fallback', 'ftp://127.0.0.1/'], '--fallback'],
+    ['relay with a --fallback that is not a URL', ['relay', '--token', SECRET, '--fallback', 'example.com'], '--fallback'],
+    ['relay with a --path without a leading slash', ['relay', '--token', SECRET, '--path', 'tunnel'], '--path'],
+    ['relay with a --path carrying a query', ['relay', '--token', SECRET, '--path', '/t?x=1'], '--path'],
+    ['relay with a bad --admin-listen', ['relay', '--token', SECRET, '--admin-listen', 'loopback'], '--admin-listen'],
     ['an unknown command', ['frobnicate'], 'frobnicate'],
   ];
   for (const [what, args, flag] of cases) {
@@ -67,7 +72,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
 
 describe('sockbridge --help', { concurrency: 4 }, () => {
   const expected: Record<string, string[]> = {
-    relay: ['--listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--log-level', '--help'],
+    relay: ['--listen', '--path', '--fallback', '--admin-listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--log-level', '--help'],
     client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--host', '--sni', '--header', '--direct', '--block', '--rules', '--log-level', '--help'],
     demo: ['--socks', '--listen', '--log-level', '--help'],
   };
@@ -131,6 +136,40 @@ describe('sockbridge relay and client processes', () => {
     }
   }
 
+  test('relay with --path, --fallback and --admin-listen: the public port is the website, the admin port the status, the client on the path carries curl', async () => {
+    const token = freshToken('cli-fallback');
+    const adminToken = freshToken('cli-admin');
+    const path = `/${randomBytes(16).toString('hex')}`;
+    const processes: CliProcess[] = [];
+    const site = await startHttpTarget('the fallback website\n');
+    try {
+      const relay = new CliProcess(['relay', '--listen', '127.0.0.1:0', ...LOOPBACK_ALLOW_FLAGS, '--token', token, '--path', path,
+        '--fallback', `http://127.0.0.1:${site.port}`, '--admin-listen', '127.0.0.1:0', '--admin-token', adminToken]);
+      processes.push(relay);
+      const [, url] = await relay.waitFor(/relay listening address=\S+ scheme=\S+ url=(\S+)/, START_WAIT_MS);
+      const [, adminUrl] = await relay.waitFor(/admin listener url=(\S+)/, START_WAIT_MS);
+      assert.ok(url.endsWith(path), url);
+      const publicUrl = url.replace(/^ws:/, 'http:').replace(path, '/');
+      for (const route of ['', 'healthz', 'api/status', 'metrics', path.slice(1)]) {
+        const page = await curl([`${publicUrl}${route}`]);
+        assert.equal(page.stdout, 'the fallback website\n', `public /${route}: ${page.stderr}`);
+      }
+      const health = await curl([`${adminUrl}healthz`]);
+      assert.equal(health.stdout, '{"status":"ok","tunnels":0}');
+      const { client } = await startClientProcess(processes, ['--relay', url, '--token', token]);
+      const [, socks] = await client.waitFor(/SOCKS listening address=(\S+)/, START_WAIT_MS);
+      await client.waitFor(/tunnel up/, START_WAIT_MS);
+      await assertCurlWorks(socks);
+      const status = await curl(['-H', `Authorization: Bearer ${adminToken}`, `${adminUrl}api/status`]);
+      assert.match(status.stdout, /"tunnels":1/);
+      await stopWithSigterm(client, relay);
+      for (const proc of processes) assert.ok(!proc.output.includes(token) && !proc.output.includes(adminToken), `a token in the output:\n${proc.output}`);
+    } finally {
+      for (const proc of processes) await proc.stop();
+      await site.close();
+    }
+  });
+
   test('relay and client with --token carry curl; a wrong token is refused with a hint; SIGTERM exits 0; no token is ever printed', async () => {
     const token = freshToken('cli-token');
     const wrongToken = freshToken('wrong-token');
@@ -142,7 +181,7 @@ describe('sockbridge relay and client processes', () => {
       await assertCurlWorks(socks);
 
       const { client: refused } = await startClientProcess(processes, ['--relay', url, '--token', wrongToken]);
-      const [line] = await refused.waitFor(/^.*HTTP 401.*$/m, START_WAIT_MS);
+      const [line] = await refused.waitFor(/^.*HTTP 404.*$/m, START_WAIT_MS);
       assert.match(line, /--token/, 'the refusal tells the user what to check');
       await relay.waitFor(/tunnel refused/);
 
@@ -172,10 +211,14 @@ describe('sockbridge relay and client processes', () => {
     }
   });
 
-  test('sockbridge demo prints a SOCKS address and a curl line, and that address works with curl', async () => {
+  test('sockbridge demo prints a SOCKS address, its random tunnel path and a curl line, and that address works with curl', async () => {
     const demo = new CliProcess(['demo', '--socks', '127.0.0.1:0']);
     try {
       const [, socks] = await demo.waitFor(/SOCKS address:\s+(\S+)/, START_WAIT_MS);
+      const [, relayUrl] = await demo.waitFor(/relay URL:\s+(\S+)/);
+      const [, path] = await demo.waitFor(/tunnel path:\s+(\S+)/);
+      assert.match(path, /^\/[0-9a-f]{32}$/, 'a random path, not /tunnel');
+      assert.ok(relayUrl.endsWith(path), `${relayUrl} serves the tunnel on ${path}`);
       const [, curlProxy] = await demo.waitFor(/curl --socks5-hostname (\S+) \S+/);
       assert.match(socks, /^127\.0\.0\.1:\d+$/);
       assert.notEqual(socks, '127.0.0.1:0', 'the real port is printed, not :0');

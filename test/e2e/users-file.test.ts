@@ -1,6 +1,6 @@
 /**
  * --users end to end, loopback only: each user's token opens a tunnel under the user's name
- * with the user's rules and limits; a wrong token gets 401; the relay process re-reads the
+ * with the user's rules and limits; a wrong token gets the 404 of any unknown request; the relay process re-reads the
  * file on SIGHUP (a new user's token works, open tunnels keep echoing, an invalid file is
  * logged and the old users stay); a bad file at startup exits 2; tokens never reach the output.
  */
@@ -137,9 +137,9 @@ describe('--users in process: names, rules and limits per user', () => {
     assert.deepEqual(names, ['alice', 'bob'], 'the status shows user names');
   });
 
-  test('a wrong token gets 401', async () => {
-    assert.equal(await upgradeStatus(relay.url, WRONG_TOKEN), 401);
-    assert.equal(await upgradeStatus(relay.url, alice.tokenSha256), 401, 'the stored hash is not a token');
+  test('a wrong token gets 404, as any unknown request', async () => {
+    assert.equal(await upgradeStatus(relay.url, WRONG_TOKEN), 404);
+    assert.equal(await upgradeStatus(relay.url, alice.tokenSha256), 404, 'the stored hash is not a token');
   });
 
   test("alice's maxTunnels 1: her second tunnel gets 429, bob's limit is the relay's", async () => {
@@ -173,7 +173,7 @@ describe('relay --users FILE as a process', () => {
       const refused = await rawSocks5Connect(bobClient.socksAddress.port, echo.port);
       refused.socket.destroy();
       assert.equal(refused.rep, REP_NOT_ALLOWED);
-      assert.equal(await upgradeStatus(url, CAROL_TOKEN), 401, 'carol is not a user yet');
+      assert.equal(await upgradeStatus(url, CAROL_TOKEN), 404, 'carol is not a user yet');
       assert.equal(await upgradeStatus(url, ALICE_TOKEN), 429, "alice's maxTunnels");
 
       await writeFile(file, JSON.stringify({ users: [alice, bob, carol] }));
@@ -233,7 +233,7 @@ describe('relay --users FILE as a process', () => {
       const [line] = await relay.waitFor(/error .*users not reloaded.*/, WAIT_MS);
       assert.ok(line.includes(`file=${file}`), line);
       assert.match(line, /must differ from every token in --users, but user \\?"mallory\\?" has it/);
-      assert.equal(await upgradeStatus(url, ADMIN_TOKEN), 401, 'the admin token opens no tunnel');
+      assert.equal(await upgradeStatus(url, ADMIN_TOKEN), 404, 'the admin token opens no tunnel');
       assert.equal(await upgradeStatus(url, ALICE_TOKEN), 101, 'the previous users stay: alice, whom the new file dropped, still gets in');
     } finally {
       await relay.stop();
