@@ -1,0 +1,105 @@
+/**
+ * The HTTP side of the client's port: Node's own http.Server parses every request (it never
+ * listens; client/socks/server.ts hands it the connections whose first byte is a letter).
+ * CONNECT opens a tunnel, absolute-form requests are forwarded, GET /proxy.pac serves the
+ * PAC file, and anything malformed gets a status and a closed connection.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../common/log.js';
+import type { Connector } from '../outbound/connector.js';
+import type { SocksCredentials } from '../config.js';
+import type { HttpAcceptor } from '../socks/server.js';
+import { tunnelConnect } from './connect-tunnel.js';
+import { forwardRequest } from './forward-request.js';
+import { answer, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer } from './http-replies.js';
+import { buildPac, PAC_CONTENT_TYPE, PAC_PATH, type PacDirectRule } from './pac.js';
+import { proxyAuthorized } from './proxy-auth.js';
+import { parseAbsoluteForm } from './request-target.js';
+
+/** Request line and headers together; Node's default is 16 KiB too, named here because it is a limit we promise. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** An idle keep-alive connection is closed after this; browsers reopen one when they need it. */
+const KEEPALIVE_TIMEOUT_MS = 30_000;
+/** How often Node checks for requests whose headers are late; the timeout is enforced within this much. */
+const TIMEOUT_CHECK_MS = 100;
+
+export interface HttpProxyDeps {
+  /** Opens outbounds for CONNECT and forwarded requests: through the relay, or direct (client/outbound/). */
+  connector: Connector;
+  /** --socks-user: HTTP requests need the same credentials as Basic Proxy-Authorization. */
+  proxyUser: SocksCredentials | null;
+  /** A request whose line and headers take longer than this is answered 408 and closed, like a slow SOCKS handshake. */
+  handshakeTimeoutMs: number;
+  /** Destinations the PAC file sends DIRECT besides loopback (the --direct rules). */
+  pacDirect: readonly PacDirectRule[];
+  logger: Logger;
+}
+
+export function createHttpProxy(deps: HttpProxyDeps): HttpAcceptor {
+  const server = createServer({
+    headersTimeout: deps.handshakeTimeoutMs,
+    // No limit on a whole request: an upload through the proxy may take as long as it takes.
+    requestTimeout: 0,
+    maxHeaderSize: MAX_HEADER_BYTES,
+    keepAliveTimeout: KEEPALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(req, res, deps));
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => void tunnelConnect(req, socket as Socket, head, deps));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseMalformed(err, socket as Socket, deps.logger));
+  // http.Server starts the timer that enforces headersTimeout on 'listening'; this one never
+  // listens (its connections come from the shared port), so it is told to start it here.
+  server.emit('listening');
+  return {
+    accept(socket) {
+      server.emit('connection', socket);
+    },
+    close() {
+      server.close(() => {}); // stops the timer and closes idle keep-alive connections; it never listened
+    },
+  };
+}
+
+function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps): void {
+  const url = req.url ?? '';
+  if (url.startsWith('/')) return serveOwnPath(req, res, deps);
+  const absolute = parseAbsoluteForm(url);
+  if (absolute === null) {
+    deps.logger.info('HTTP request refused: not an http:// URL', { peer: req.socket.remoteAddress, method: req.method });
+    return answer(res, HttpStatus.BadRequest, 'a proxy request needs an absolute http:// URL (https goes through CONNECT)');
+  }
+  if (!proxyAuthorized(req.headers['proxy-authorization'], deps.proxyUser)) {
+    return answer(res, HttpStatus.ProxyAuthenticationRequired, 'proxy authentication required', { 'Proxy-Authenticate': PROXY_AUTH_CHALLENGE });
+  }
+  void forwardRequest(req, res, absolute, deps);
+}
+
+/** Origin-form requests are for the port itself: the PAC file, and nothing else. */
+function serveOwnPath(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps): void {
+  const path = (req.url ?? '').split('?')[0];
+  if (path !== PAC_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    return answer(res, HttpStatus.NotFound, `this is sockbridge's proxy port: it serves GET ${PAC_PATH}, CONNECT and http:// proxy requests`);
+  }
+  // The address the browser reached this port on: right even when the listener binds 0.0.0.0.
+  const socket = req.socket;
+  const pac = buildPac({ host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }, deps.pacDirect);
+  res.writeHead(HttpStatus.Ok, { 'Content-Type': PAC_CONTENT_TYPE, 'Content-Length': String(Buffer.byteLength(pac)), 'Cache-Control': 'no-cache' });
+  res.end(pac);
+}
+
+/** Node's parser refused the bytes, or the request line and headers came too slowly: answer if still possible, and close. */
+function refuseMalformed(err: NodeJS.ErrnoException, socket: Socket, logger: Logger): void {
+  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, why] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [HttpStatus.RequestHeaderFieldsTooLarge, `request line and headers over ${MAX_HEADER_BYTES} bytes`]
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [HttpStatus.RequestTimeout, 'request headers not complete within the handshake timeout']
+    : [HttpStatus.BadRequest, `malformed HTTP request (${err.code ?? 'parse error'})`];
+  logger.info(`HTTP request refused: ${why}`, { peer, status });
+  socket.end(rawAnswer(status, why), () => socket.destroy());
+}
