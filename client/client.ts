@@ -4,6 +4,7 @@ import { formatHostPort } from '../common/host-port.js';
 import type { Address } from '../protocol/frame.js';
 import { resolveClientConfig, type ClientConfig } from './config.js';
 import { DestinationMemory } from './fast-open.js';
+import { Connector } from './outbound/connector.js';
 import { startSocksServer } from './socks/server.js';
 import { Tunnel } from './tunnel.js';
 
@@ -19,12 +20,13 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
   const config = resolveClientConfig(partial);
   const logger = config.logger ?? createLogger('client');
   const tunnel = new Tunnel(config, logger);
+  const connector = new Connector({ tunnel, fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() }, logger });
   const socks = await startSocksServer(config.socks, {
     tunnel,
+    connector,
     socksUser: config.socksUser,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     udpIdleTimeoutMs: config.udpIdleTimeoutMs,
-    fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() },
     logger,
   });
   tunnel.start();

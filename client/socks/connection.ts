@@ -1,7 +1,8 @@
 /**
  * One SOCKS connection on the client: an explicit state machine that runs the
  * handshake (SOCKS4, 4a or 5, detected from the first byte), opens a stream through
- * the tunnel, answers only once the relay has dialed, then joins socket and stream.
+ * the tunnel (CONNECT through the Connector), answers only once the outbound is dialed
+ * (or at once under fast open), then joins the socket to it.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/log.js';
@@ -10,10 +11,10 @@ import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
-import type { OpenResult, Session } from '../../protocol/session.js';
+import type { Session } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { SocksCredentials } from '../config.js';
-import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
+import type { Connector } from '../outbound/connector.js';
 import type { Tunnel } from '../tunnel.js';
 import { AuthMethod, SOCKS_VERSION_4, SOCKS_VERSION_5, Socks4Reply, UserPassStatus } from './constants.js';
 import { SocksError } from './errors.js';
@@ -50,8 +51,8 @@ export interface ConnectionDeps {
   handshakeTimeoutMs: number;
   /** A UDP association with no datagram either way for this long is closed. */
   udpIdleTimeoutMs: number;
-  /** Which CONNECTs are answered before the relay's dial, and the destinations it dialed before. */
-  fastOpen: { mode: FastOpenMode; memory: DestinationMemory };
+  /** Opens CONNECT's outbound (relay, fast open). */
+  connector: Connector;
   logger: Logger;
 }
 
@@ -60,6 +61,8 @@ export class SocksConnection {
   private buffer: Buffer = Buffer.alloc(0);
   private version = 0;
   private stream: Stream | null = null;
+  /** Aborted when the application leaves while its CONNECT is being dialed. */
+  private connecting: AbortController | null = null;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly peer: string;
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
@@ -163,7 +166,8 @@ export class SocksConnection {
     this.socket.pause();
     const early = this.buffer;
     this.buffer = Buffer.alloc(0);
-    void this.execute(command as Command, target, early);
+    if (command === Command.Connect) void this.connect(target, early);
+    else void this.execute(command as Command, target, early);
   }
 
   /** CONNECT and BIND in both versions; UDP ASSOCIATE exists only in SOCKS5. */
@@ -172,6 +176,24 @@ export class SocksConnection {
     return command === Command.UdpAssociate && this.version === SOCKS_VERSION_5;
   }
 
+  private async connect(target: Address, early: Buffer): Promise<void> {
+    this.connecting = new AbortController();
+    const outcome = await this.deps.connector.connect({ target, early, peer: this.peer, signal: this.connecting.signal });
+    this.connecting = null;
+    if (this.state !== ConnectionState.Connecting) {
+      if (outcome.ok) outcome.join(this.socket); // the socket is gone: join abandons the outbound
+      return;
+    }
+    if (!outcome.ok) {
+      this.fail(outcome.why, outcome.reply);
+      return;
+    }
+    this.state = ConnectionState.Relaying;
+    this.socket.write(this.reply(ReplyCode.Succeeded, outcome.bound));
+    outcome.join(this.socket);
+  }
+
+  /** BIND and UDP ASSOCIATE: always through the relay. */
   private async execute(command: Command, target: Address, early: Buffer): Promise<void> {
     const destination = formatHostPort(target);
     const session = await this.deps.tunnel.getSession();
@@ -182,14 +204,7 @@ export class SocksConnection {
     }
     const { stream, result } = session.openStream(command, target);
     this.stream = stream;
-    if (command === Command.Connect && early.length > 0) stream.write(early);
-    const fastBound = command === Command.Connect ? this.fastOpenBound(target) : null;
-    if (fastBound) {
-      this.relayBeforeDial(stream, result, target, fastBound);
-      return;
-    }
     const { reply, bound } = await result;
-    if (reply === ReplyCode.Succeeded && command === Command.Connect) this.deps.fastOpen.memory.remember(target, bound);
     if (this.state !== ConnectionState.Connecting) return;
     if (reply !== ReplyCode.Succeeded) {
       this.fail(`relay could not serve ${COMMAND_NAMES[command]} ${destination} (reply 0x${reply.toString(16).padStart(2, '0')})`, reply);
@@ -201,49 +216,16 @@ export class SocksConnection {
       return;
     }
     // BIND's second reply must reach the application before the peer's first bytes: a callback, not a promise.
-    if (command === Command.Bind) stream.onBindResult = (bindReply, peer) => this.answerBind(bindReply, peer);
-    this.joinSocket(stream, this.reply(ReplyCode.Succeeded, bound), command === Command.Bind ? early : null);
-  }
-
-  /** The bound address to answer with before the dial, or null to wait for the relay (--fast-open). */
-  private fastOpenBound(target: Address): Address | null {
-    const { mode, memory } = this.deps.fastOpen;
-    if (mode === 'never') return null;
-    const remembered = memory.recall(target);
-    return remembered ?? (mode === 'always' ? UNSPECIFIED_ADDRESS : null);
-  }
-
-  /**
-   * Fast open: success now, and the application's bytes follow the OPEN within the stream's
-   * window. If the relay then fails the dial, the stream closes, which resets the SOCKS
-   * connection (socket-bridge), and the destination is forgotten, so the next request waits
-   * for the true reply.
-   */
-  private relayBeforeDial(stream: Stream, result: Promise<OpenResult>, target: Address, bound: Address): void {
-    this.joinSocket(stream, this.reply(ReplyCode.Succeeded, bound));
-    void result.then(({ reply, bound: dialed }) => {
-      if (!stream.openResult) return; // the application or the session ended the stream first
-      const { memory } = this.deps.fastOpen;
-      if (reply === ReplyCode.Succeeded) {
-        memory.remember(target, dialed);
-        return;
-      }
-      memory.forget(target);
-      const dest = formatHostPort(target);
-      this.deps.logger.info('fast open failed: the relay could not connect, so the SOCKS connection was reset and the destination forgotten', {
-        peer: this.peer,
-        dest,
-        reply: `0x${reply.toString(16).padStart(2, '0')}`,
-      });
-    });
+    stream.onBindResult = (bindReply, peer) => this.answerBind(bindReply, peer);
+    this.joinSocket(stream, this.reply(ReplyCode.Succeeded, bound), early);
   }
 
   /** From now on the socket and the stream carry each other's bytes; `reply` goes first, then `early` bytes not yet sent. */
-  private joinSocket(stream: Stream, reply: Buffer, early: Buffer | null = null): void {
+  private joinSocket(stream: Stream, reply: Buffer, early: Buffer): void {
     this.state = ConnectionState.Relaying;
     this.socket.write(reply);
     bridgeSocket(stream, this.socket);
-    if (early && early.length > 0) stream.write(early);
+    if (early.length > 0) stream.write(early);
     // A FIN that arrived with nothing left to read already fired 'end' while we were paused
     // (Node emits it even on a paused socket), so the bridge would never hear of it.
     if (this.socket.readableEnded) stream.end();
@@ -322,7 +304,10 @@ export class SocksConnection {
   }
 
   private onSocketClose(): void {
-    if (this.state === ConnectionState.Connecting) this.stream?.reset(ResetCode.Aborted, 'SOCKS client went away');
+    if (this.state === ConnectionState.Connecting) {
+      this.stream?.reset(ResetCode.Aborted, 'SOCKS client went away');
+      this.connecting?.abort();
+    }
     this.close();
   }
 
