@@ -1,9 +1,10 @@
-/** The client process: a SOCKS listener whose streams all ride one tunnel to the relay. */
+/** The client process: a SOCKS and HTTP proxy port whose streams all ride one tunnel to the relay. */
 import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import type { Address } from '../protocol/frame.js';
 import { resolveClientConfig, type ClientConfig } from './config.js';
 import { DestinationMemory } from './fast-open.js';
+import { createHttpProxy } from './http/proxy-server.js';
 import { Connector } from './outbound/connector.js';
 import { startSocksServer } from './socks/server.js';
 import { Tunnel } from './tunnel.js';
@@ -21,6 +22,13 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
   const logger = config.logger ?? createLogger('client');
   const tunnel = new Tunnel(config, logger);
   const connector = new Connector({ tunnel, fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() }, logger });
+  const http = createHttpProxy({
+    connector,
+    proxyUser: config.socksUser,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    pacDirect: [],
+    logger,
+  });
   const socks = await startSocksServer(config.socks, {
     tunnel,
     connector,
@@ -28,7 +36,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     udpIdleTimeoutMs: config.udpIdleTimeoutMs,
     logger,
-  });
+  }, http);
   tunnel.start();
   logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrl });
   return {

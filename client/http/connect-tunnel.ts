@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { formatHostPort } from '../../common/host-port.js';
-import { CONNECT_ESTABLISHED, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer, statusForReply } from './http-replies.js';
+import { answerForReply, CONNECT_ESTABLISHED, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer } from './http-replies.js';
 import { proxyAuthorized } from './proxy-auth.js';
 import { parseAuthority } from './request-target.js';
 import type { HttpProxyDeps } from './proxy-server.js';
@@ -31,7 +31,10 @@ export async function tunnelConnect(req: IncomingMessage, socket: Socket, head: 
   socket.once('close', onClose);
   const outcome = await deps.connector.connect({ target, early: head, peer, signal: gone.signal });
   socket.off('close', onClose);
-  if (!outcome.ok) return refuse(statusForReply(outcome.reply), outcome.why);
+  if (!outcome.ok) {
+    const { status, text } = answerForReply(outcome.reply, outcome.why);
+    return refuse(status, text);
+  }
   if (socket.destroyed) return outcome.join(socket); // join gives the outbound up
   deps.logger.debug('HTTP CONNECT established', { peer, dest: formatHostPort(target), route: outcome.route });
   socket.write(CONNECT_ESTABLISHED);

@@ -7,7 +7,7 @@
 import { request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { formatHostPort } from '../../common/host-port.js';
-import { answer, HttpStatus, statusForReply } from './http-replies.js';
+import { answer, answerForReply, HttpStatus } from './http-replies.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { AbsoluteTarget } from './request-target.js';
 import type { HttpProxyDeps } from './proxy-server.js';
@@ -25,7 +25,8 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
   res.off('close', onClose);
   if (!outcome.ok) {
     deps.logger.info(`HTTP request refused: ${outcome.why}`, { peer, method: req.method });
-    return answer(res, statusForReply(outcome.reply), outcome.why);
+    const { status, text } = answerForReply(outcome.reply, outcome.why);
+    return answer(res, status, text);
   }
   const upstream = outcome.asDuplex();
   if (res.destroyed) return void upstream.destroy();

@@ -25,20 +25,22 @@ export type HttpStatus = (typeof HttpStatus)[keyof typeof HttpStatus];
  * (refused, unreachable, relay unavailable); §15.6.5 504: no answer in time. The relay
  * answers a dial timeout with 0x04 (as Dante does), so only 0x06 (TTL expired) reads as 504.
  */
-const STATUS_BY_REPLY: Readonly<Record<ReplyCode, HttpStatus>> = {
-  [ReplyCode.Succeeded]: HttpStatus.Ok,
-  [ReplyCode.GeneralFailure]: HttpStatus.BadGateway,
-  [ReplyCode.NotAllowed]: HttpStatus.Forbidden,
-  [ReplyCode.NetworkUnreachable]: HttpStatus.BadGateway,
-  [ReplyCode.HostUnreachable]: HttpStatus.BadGateway,
-  [ReplyCode.ConnectionRefused]: HttpStatus.BadGateway,
-  [ReplyCode.TtlExpired]: HttpStatus.GatewayTimeout,
-  [ReplyCode.CommandNotSupported]: HttpStatus.BadGateway,
-  [ReplyCode.AddressTypeNotSupported]: HttpStatus.BadGateway,
+const ANSWER_BY_REPLY: Readonly<Record<ReplyCode, { status: HttpStatus; meaning: string }>> = {
+  [ReplyCode.Succeeded]: { status: HttpStatus.Ok, meaning: 'connected' },
+  [ReplyCode.GeneralFailure]: { status: HttpStatus.BadGateway, meaning: 'relay unavailable or failed' },
+  [ReplyCode.NotAllowed]: { status: HttpStatus.Forbidden, meaning: 'refused by a rule' },
+  [ReplyCode.NetworkUnreachable]: { status: HttpStatus.BadGateway, meaning: 'network unreachable' },
+  [ReplyCode.HostUnreachable]: { status: HttpStatus.BadGateway, meaning: 'host unreachable or not found' },
+  [ReplyCode.ConnectionRefused]: { status: HttpStatus.BadGateway, meaning: 'connection refused' },
+  [ReplyCode.TtlExpired]: { status: HttpStatus.GatewayTimeout, meaning: 'no answer in time' },
+  [ReplyCode.CommandNotSupported]: { status: HttpStatus.BadGateway, meaning: 'not supported by the relay' },
+  [ReplyCode.AddressTypeNotSupported]: { status: HttpStatus.BadGateway, meaning: 'address type not supported by the relay' },
 };
 
-export function statusForReply(reply: ReplyCode): HttpStatus {
-  return STATUS_BY_REPLY[reply] ?? HttpStatus.BadGateway;
+/** The status and the body's text for a refused outbound: what the reply code means, then the connector's why. */
+export function answerForReply(reply: ReplyCode, why: string): { status: HttpStatus; text: string } {
+  const { status, meaning } = ANSWER_BY_REPLY[reply] ?? ANSWER_BY_REPLY[ReplyCode.GeneralFailure];
+  return { status, text: `${meaning}: ${why}` };
 }
 
 /** The one Basic realm the proxy asks for (RFC 9110 §11.7.1, RFC 7617). */

@@ -5,11 +5,13 @@
  * once and resets the connection later if the relay's dial fails.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
+import { StreamDuplex } from '../../protocol/stream-duplex.js';
 import type { OpenResult } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
@@ -40,6 +42,8 @@ export type ConnectOutcome =
       route: Route;
       /** Bridges the app socket (paused) to the outbound; the caller writes its own reply first. */
       join(socket: Socket): void;
+      /** The outbound as a Node Duplex instead (the HTTP proxy's forwarded requests); call join or this, once. */
+      asDuplex(): Duplex;
     }
   | { ok: false; reply: ReplyCode; why: string };
 
@@ -135,5 +139,6 @@ function relayed(stream: Stream, bound: Address): ConnectOutcome {
       // (Node emits it even on a paused socket); bridgeSocket checks readableEnded for it.
       socket.resume();
     },
+    asDuplex: () => new StreamDuplex(stream),
   };
 }
