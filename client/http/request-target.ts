@@ -20,7 +20,7 @@ export interface AbsoluteTarget {
 
 /** `http://authority[/path][?query]`; the fragment never reaches a proxy. https:// is CONNECT's business. */
 export function parseAbsoluteForm(requestTarget: string): AbsoluteTarget | null {
-  const match = /^http:\/\/([^/?#]*)([^#]*)$/i.exec(requestTarget);
+  const match = /^http:\/\/([^/?#]*)([^#]*)(?:#.*)?$/i.exec(requestTarget);
   if (!match) return null;
   // userinfo is deprecated in http URLs (RFC 9110 §4.2.4) and never forwarded.
   const authority = match[1].slice(match[1].lastIndexOf('@') + 1);
