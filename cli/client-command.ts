@@ -3,8 +3,14 @@ import { TUNNEL_PATH } from '../protocol/frame.js';
 import { startClient } from '../client/client.js';
 import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
 import { FAST_OPEN_MODES, type FastOpenMode } from '../client/fast-open.js';
+import type { Client } from '../client/client.js';
+import { Route } from '../client/outbound/route.js';
+import { RulesFileError } from '../client/outbound/rules-file.js';
+import { ruleFromFlag, type RoutingRule } from '../client/outbound/rules.js';
+import { RuleSyntaxError } from '../common/target-syntax.js';
+import type { Logger } from '../common/log.js';
 import { readFlagFile } from './tls-flags.js';
-import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
+import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, orderedValues, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT${TUNNEL_PATH} --token TOKEN [options]
 
@@ -31,6 +37,15 @@ Options:
                               dialed in the last 10 minutes, and send the first bytes with the
                               OPEN; always: answer every CONNECT at once; never: always wait for
                               the relay's dial (true error codes every time)
+  --direct TARGET             dial TARGET from this machine instead of through the relay; --block
+  --block TARGET              TARGET refuses it here (SOCKS5 0x02, SOCKS4 91). Repeatable, in
+                              order, first match wins; anything unmatched goes through the relay.
+                              TARGET as for the relay's --allow: CIDR, IP, host or *.domain,
+                              optionally :PORT or :LOW-HIGH ([IPv6]:PORT). Names are matched as
+                              the application gave them: no DNS lookup for a proxied name
+  --rules FILE                more rules, one a line: "direct *.example.cn", "block
+                              198.51.100.0/24", "relay *"; # starts a comment. Checked after
+                              --direct/--block; re-read on SIGHUP (a bad file keeps the old rules)
   --window-budget BYTES       how far the tunnel's stream windows may grow, together, beyond their
                               initial 1 MiB each (default 67108864, 64 MiB)
   --max-stream-window BYTES   the largest window one stream may grow to (default 33554432, 32 MiB)
@@ -57,6 +72,9 @@ export async function clientCommand(argv: string[]): Promise<number> {
     'fast-open': { type: 'string' },
     'window-budget': { type: 'string' },
     'max-stream-window': { type: 'string' },
+    direct: { type: 'string', multiple: true },
+    block: { type: 'string', multiple: true },
+    rules: { type: 'string' },
   });
   if (flags.help) {
     process.stdout.write(CLIENT_HELP);
@@ -84,9 +102,17 @@ export async function clientCommand(argv: string[]): Promise<number> {
     fastOpen: fastOpenFlag(flags['fast-open'] as string | undefined),
     windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, CLIENT_DEFAULTS.windowBudget),
     maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, CLIENT_DEFAULTS.maxStreamWindow),
+    routes: routesFrom(argv),
+    rulesFile: (flags.rules as string | undefined) ?? null,
     logger,
   });
+  const rulesFile = flags.rules as string | undefined;
+  const reload = (): void => reloadRules(client, rulesFile as string, logger);
+  // Installed before the line saying the rules are loaded, so a SIGHUP sent on seeing it is handled.
+  if (rulesFile !== undefined) process.on('SIGHUP', reload);
+  if (rulesFile !== undefined) logger.info('rules loaded', { file: rulesFile });
   const signal = await untilSignal();
+  process.off('SIGHUP', reload);
   logger.info('stopping: no new SOCKS connections; open ones may finish', { signal, graceMs });
   await client.close(graceMs);
   return 0;
@@ -103,4 +129,28 @@ function fastOpenFlag(value: string | undefined): FastOpenMode {
   if (value === undefined) return CLIENT_DEFAULTS.fastOpen;
   if (!(FAST_OPEN_MODES as readonly string[]).includes(value)) throw new UsageError(`--fast-open: "${value}" is not one of ${FAST_OPEN_MODES.join(', ')}`);
   return value as FastOpenMode;
+}
+
+/** --direct and --block in the order given (first match wins, so order matters). */
+function routesFrom(argv: string[]): RoutingRule[] {
+  return orderedValues(argv, [Route.Direct, Route.Block]).map(({ name, value }) => {
+    try {
+      return ruleFromFlag(name as Route, value);
+    } catch (err) {
+      if (err instanceof RuleSyntaxError) throw new UsageError(`--${name}: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
+/** SIGHUP: a valid file replaces the rules for new connections; an invalid one is logged and the old rules stay. */
+function reloadRules(client: Client, file: string, logger: Logger): void {
+  try {
+    const rules = client.reloadRules();
+    logger.info('rules reloaded', { file, rules, ...client.routeCounts() });
+  } catch (err) {
+    // In a signal handler nothing may escape: whatever went wrong, the old rules keep routing.
+    const message = err instanceof RulesFileError ? err.message : `--rules ${file}: ${(err as Error).message}`;
+    logger.error('rules not reloaded, keeping the previous rules', { file, error: message });
+  }
 }

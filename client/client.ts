@@ -1,11 +1,15 @@
-/** The client process: a SOCKS and HTTP proxy port whose streams all ride one tunnel to the relay. */
+/** The client process: one SOCKS and HTTP proxy port whose streams ride one tunnel to the relay, unless a routing rule says otherwise. */
+import { ConfigError } from '../common/config-error.js';
 import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import type { Address } from '../protocol/frame.js';
 import { resolveClientConfig, type ClientConfig } from './config.js';
 import { DestinationMemory } from './fast-open.js';
+import type { PacRule } from './http/pac.js';
 import { createHttpProxy } from './http/proxy-server.js';
-import { Connector } from './outbound/connector.js';
+import { Connector, Route, type RouteCounts } from './outbound/connector.js';
+import { loadRulesFile, RulesFileError } from './outbound/rules-file.js';
+import { RoutingTable } from './outbound/rules.js';
 import { startSocksServer } from './socks/server.js';
 import { Tunnel } from './tunnel.js';
 
@@ -13,6 +17,13 @@ export interface Client {
   /** Where the SOCKS listener actually listens (port 0 resolved). */
   socksAddress: Address;
   tunnel: Tunnel;
+  /** The CONNECTs each route has taken so far. */
+  routeCounts(): RouteCounts;
+  /**
+   * Re-reads --rules (SIGHUP) and returns how many rules now apply. A file that cannot be
+   * used throws a RulesFileError naming file and line, and the rules in force stay.
+   */
+  reloadRules(): number;
   /** Stops taking SOCKS connections, lets open ones finish for up to `graceMs`, then drops the tunnel. */
   close(graceMs?: number): Promise<void>;
 }
@@ -20,13 +31,26 @@ export interface Client {
 export async function startClient(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): Promise<Client> {
   const config = resolveClientConfig(partial);
   const logger = config.logger ?? createLogger('client');
+  let rules: RoutingTable;
+  try {
+    rules = routingTable(config);
+  } catch (err) {
+    if (err instanceof RulesFileError) throw new ConfigError('--rules', err.message);
+    throw err;
+  }
   const tunnel = new Tunnel(config, logger);
-  const connector = new Connector({ tunnel, fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() }, logger });
+  const connector = new Connector({
+    tunnel,
+    fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() },
+    logger,
+    rules,
+    directDialTimeoutMs: config.directDialTimeoutMs,
+  });
   const http = createHttpProxy({
     connector,
     proxyUser: config.socksUser,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
-    pacDirect: [],
+    pacRules: () => pacRulesOf(rules),
     logger,
   });
   const socks = await startSocksServer(config.socks, {
@@ -38,13 +62,32 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     logger,
   }, http);
   tunnel.start();
-  logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrl });
+  logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrl, rules: rules.size });
   return {
     socksAddress: socks.address,
     tunnel,
+    routeCounts: () => connector.decisions,
+    reloadRules() {
+      const reloaded = routingTable(config);
+      connector.setRules(reloaded);
+      rules = reloaded;
+      return reloaded.size;
+    },
     async close(graceMs = 0) {
       await socks.close(graceMs);
       tunnel.stop();
+      if (config.routes.length > 0 || config.rulesFile !== null) logger.info('routing decisions', { ...connector.decisions });
     },
   };
+}
+
+/** Flags first, in the order given, then the file's lines in file order; first match wins. */
+function routingTable(config: ClientConfig): RoutingTable {
+  const fromFile = config.rulesFile === null ? [] : loadRulesFile(config.rulesFile);
+  return new RoutingTable([...config.routes, ...fromFile]);
+}
+
+/** The PAC file shows each rule as DIRECT or through the proxy (the relay, or a block the client answers itself). */
+function pacRulesOf(table: RoutingTable): PacRule[] {
+  return table.rules.map((rule) => ({ target: rule.target, direct: rule.route === Route.Direct }));
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../common/log.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 import { FAST_OPEN_MODES, type FastOpenMode } from './fast-open.js';
+import type { RoutingRule } from './outbound/rules.js';
 import { normalizeFingerprint } from './relay-transport.js';
 
 export interface SocksCredentials {
@@ -38,6 +39,12 @@ export interface ClientConfig extends WindowConfig {
   httpProxy: string | null;
   /** --fast-open: when a CONNECT is answered before the relay has dialed (client/fast-open.ts). */
   fastOpen: FastOpenMode;
+  /** --direct and --block in command-line order; they come before the --rules file's lines. */
+  routes: readonly RoutingRule[];
+  /** --rules: a file of routing rules, re-read on SIGHUP (client/outbound/rules-file.ts). */
+  rulesFile: string | null;
+  /** A --direct destination's dial fails with 0x04 (ETIMEDOUT) after this long. */
+  directDialTimeoutMs: number;
   logger?: Logger;
 }
 
@@ -55,6 +62,9 @@ export const CLIENT_DEFAULTS = {
   fingerprint: null,
   httpProxy: null,
   fastOpen: 'auto',
+  routes: [],
+  rulesFile: null,
+  directDialTimeoutMs: 10_000,
   ...WINDOW_DEFAULTS,
 } as const;
 
@@ -72,6 +82,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
   checkPositive('--handshake-timeout', config.handshakeTimeoutMs);
   checkPositive('--tunnel-wait', config.tunnelWaitMs);
   checkPositive('--udp-idle-timeout', config.udpIdleTimeoutMs);
+  checkPositive('directDialTimeoutMs', config.directDialTimeoutMs);
   checkPositive('--keepalive-interval', config.keepaliveIntervalMs);
   checkPositive('--keepalive-timeout', config.keepaliveTimeoutMs);
   checkWindowConfig(config);

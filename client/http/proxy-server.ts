@@ -14,7 +14,7 @@ import type { HttpAcceptor } from '../socks/server.js';
 import { tunnelConnect } from './connect-tunnel.js';
 import { forwardRequest } from './forward-request.js';
 import { answer, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer } from './http-replies.js';
-import { buildPac, PAC_CONTENT_TYPE, PAC_PATH, type PacDirectRule } from './pac.js';
+import { buildPac, PAC_CONTENT_TYPE, PAC_PATH, type PacRule } from './pac.js';
 import { proxyAuthorized } from './proxy-auth.js';
 import { parseAbsoluteForm } from './request-target.js';
 
@@ -32,8 +32,8 @@ export interface HttpProxyDeps {
   proxyUser: SocksCredentials | null;
   /** A request whose line and headers take longer than this is answered 408 and closed, like a slow SOCKS handshake. */
   handshakeTimeoutMs: number;
-  /** Destinations the PAC file sends DIRECT besides loopback (the --direct rules). */
-  pacDirect: readonly PacDirectRule[];
+  /** The routing rules as the PAC file shows them, read at each request (SIGHUP may replace them). */
+  pacRules(): readonly PacRule[];
   logger: Logger;
 }
 
@@ -84,7 +84,7 @@ function serveOwnPath(req: IncomingMessage, res: ServerResponse, deps: HttpProxy
   }
   // The address the browser reached this port on: right even when the listener binds 0.0.0.0.
   const socket = req.socket;
-  const pac = buildPac({ host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }, deps.pacDirect);
+  const pac = buildPac({ host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }, deps.pacRules());
   res.writeHead(HttpStatus.Ok, { 'Content-Type': PAC_CONTENT_TYPE, 'Content-Length': String(Buffer.byteLength(pac)), 'Cache-Control': 'no-cache' });
   res.end(pac);
 }

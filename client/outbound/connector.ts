@@ -1,8 +1,9 @@
 /**
- * The CONNECT path behind every local front end (SOCKS, HTTP): opens the outbound for a
- * destination and says how it went, leaving the reply's wire format to the caller.
- * Through the relay, fast open (client/fast-open.ts) answers remembered destinations at
- * once and resets the connection later if the relay's dial fails.
+ * The CONNECT path behind every local front end (SOCKS, HTTP): the routing rules pick the
+ * way out (relay, direct dial or a local refusal), and the outcome says how it went,
+ * leaving the reply's wire format to the caller. Through the relay, fast open
+ * (client/fast-open.ts) answers remembered destinations at once and resets the connection
+ * later if the relay's dial fails.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,14 +17,12 @@ import type { OpenResult } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
 import type { Tunnel } from '../tunnel.js';
+import { dialDirect } from './direct-dial.js';
+import { Route } from './route.js';
+import { RoutingTable, type RouteDecision } from './rules.js';
+import { spliceSockets } from './socket-splice.js';
 
-/** Which way a connection went out. */
-export const Route = {
-  Relay: 'relay',
-  Direct: 'direct',
-  Block: 'block',
-} as const;
-export type Route = (typeof Route)[keyof typeof Route];
+export { Route } from './route.js';
 
 export interface ConnectRequest {
   target: Address;
@@ -52,13 +51,73 @@ export interface ConnectorDeps {
   /** Which CONNECTs are answered before the relay's dial, and the destinations it dialed before. */
   fastOpen: { mode: FastOpenMode; memory: DestinationMemory };
   logger: Logger;
+  /** The routing rules at start; setRules replaces them (SIGHUP). Absent: everything goes through the relay. */
+  rules?: RoutingTable;
+  /** A direct dial with no answer by then fails with ETIMEDOUT (host unreachable). */
+  directDialTimeoutMs: number;
 }
 
+/** How many CONNECTs each route has taken since the start. */
+export type RouteCounts = Record<Route, number>;
+
+const NO_RULES = new RoutingTable([]);
+const DEFAULT_RULE = 'default';
+
 export class Connector {
-  constructor(private readonly deps: ConnectorDeps) {}
+  private rules: RoutingTable;
+  private readonly counts: RouteCounts = { [Route.Relay]: 0, [Route.Direct]: 0, [Route.Block]: 0 };
+
+  constructor(private readonly deps: ConnectorDeps) {
+    this.rules = deps.rules ?? NO_RULES;
+  }
+
+  /** New CONNECTs follow `rules`; connections already open keep their way. */
+  setRules(rules: RoutingTable): void {
+    this.rules = rules;
+  }
+
+  get decisions(): Readonly<RouteCounts> {
+    return { ...this.counts };
+  }
 
   connect(request: ConnectRequest): Promise<ConnectOutcome> {
-    return this.viaRelay(request);
+    const decision = this.decide(request);
+    switch (decision.route) {
+      case Route.Relay: return this.viaRelay(request);
+      case Route.Direct: return this.direct(request);
+      case Route.Block: return Promise.resolve({ ok: false, reply: ReplyCode.NotAllowed, why: `${formatHostPort(request.target)} blocked by ${decision.rule}` });
+    }
+  }
+
+  private decide({ target, peer }: ConnectRequest): RouteDecision {
+    const decision = this.rules.decide(target);
+    this.counts[decision.route]++;
+    if (this.rules.size > 0) this.deps.logger.debug('route', { peer, dest: formatHostPort(target), route: decision.route, rule: decision.rule ?? DEFAULT_RULE });
+    return decision;
+  }
+
+  /** The client dials itself; the application's early bytes go first. */
+  private async direct({ target, early, peer, signal }: ConnectRequest): Promise<ConnectOutcome> {
+    const destination = formatHostPort(target);
+    const dialed = await dialDirect(target, this.deps.directDialTimeoutMs, signal);
+    if (!dialed.ok) {
+      if (signal?.aborted) return abandoned(destination);
+      return { ok: false, reply: dialed.reply, why: `direct dial to ${destination} failed: ${dialed.code} (reply 0x${dialed.reply.toString(16).padStart(2, '0')})` };
+    }
+    const { socket: remote } = dialed;
+    const bound = { host: remote.localAddress ?? '0.0.0.0', port: remote.localPort ?? 0 };
+    this.deps.logger.debug('direct CONNECT succeeded', { peer, dest: destination, bound: formatHostPort(bound) });
+    if (early.length > 0) remote.write(early);
+    return {
+      ok: true,
+      bound,
+      route: Route.Direct,
+      join(socket) {
+        if (socket.destroyed) remote.destroy();
+        else spliceSockets(socket, remote);
+      },
+      asDuplex: () => remote,
+    };
   }
 
   private async viaRelay({ target, early, peer, signal }: ConnectRequest): Promise<ConnectOutcome> {

@@ -2,6 +2,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { connect, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
+import { dialErrno } from '../../common/errno-replies.js';
 import { SharedBufferReads } from '../../protocol/shared-read.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
 import { ErrorReason } from '../status/error-reasons.js';
@@ -61,11 +62,8 @@ export function dialTcp(target: Address, timeoutMs: number, policy: DestinationP
   });
 }
 
-/** With happy eyeballs Node may report an AggregateError of every attempt; the first errno is the telling one. */
 function firstErrno(err: NodeJS.ErrnoException): string {
-  if (err.code) return err.code;
-  const inner = (err as unknown as AggregateError).errors?.[0] as NodeJS.ErrnoException | undefined;
-  return inner?.code ?? ErrorReason.UnknownDialError;
+  return dialErrno(err) ?? ErrorReason.UnknownDialError;
 }
 
 function refusal(rule: string): DialError {

@@ -4,6 +4,8 @@
  * A failed dial is counted under its errno code instead (ECONNREFUSED, ETIMEDOUT…), except
  * where a name below stands for it.
  */
+import { POLICY_REFUSED } from '../../common/errno-replies.js';
+
 export const ErrorReason = {
   // ---- tunnels refused at the HTTP upgrade ----
   /** No token, or a token the relay does not know (HTTP 401). */
@@ -35,7 +37,7 @@ export const ErrorReason = {
   /** A handler failed in a way it did not foresee (a bug, or an exotic system error). */
   InternalError: 'internal-error',
   /** The destination rules refused a CONNECT, BIND or BIND peer (SOCKS reply 0x02). Errno-shaped, as dial codes are. */
-  PolicyRefused: 'ERR_POLICY',
+  PolicyRefused: POLICY_REFUSED,
   /** A BIND peer that is not the host the client named. */
   UnexpectedPeer: 'unexpected-peer',
   /** A dial or listen failed without an errno code. */

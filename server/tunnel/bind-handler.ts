@@ -10,7 +10,7 @@ import type { Stream } from '../../protocol/stream.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { BIND_CANCELED, openBindListener, type BindListener } from '../dialers/bind.js';
 import { DialError } from '../dialers/connect.js';
-import { replyForErrno } from '../dialers/errno-replies.js';
+import { replyForErrno } from '../../common/errno-replies.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { checkBindPeer, checkBindRequest } from './bind-peers.js';
 import { refuseBind, refuseOpen, type OpenRequest } from './open-request.js';

@@ -3,7 +3,7 @@ import { ReplyCode } from '../../protocol/frame.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { dialTcp, DialError, type DialedSocket } from '../dialers/connect.js';
-import { replyForErrno } from '../dialers/errno-replies.js';
+import { replyForErrno } from '../../common/errno-replies.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { refuseOpen, type OpenRequest } from './open-request.js';
 

@@ -5,7 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInNewContext } from 'node:vm';
-import { buildPac, type PacDirectRule } from '../../client/http/pac.js';
+import { buildPac, type PacRule } from '../../client/http/pac.js';
+import { parseTarget } from '../../common/target-syntax.js';
 
 const PROXIED = 'SOCKS5 127.0.0.1:1080; PROXY 127.0.0.1:1080';
 
@@ -34,22 +35,18 @@ describe('the PAC file', () => {
     assert.equal(findProxy(buildPac({ host: '::1', port: 1080 }), 'http://example.com/'), 'SOCKS5 [::1]:1080; PROXY [::1]:1080');
   });
 
+  const rule = (text: string, direct: boolean): PacRule => ({ target: parseTarget(text, { allowAny: true }), direct });
+
   test('sends --direct names, domains and ranges DIRECT, within their ports', () => {
-    const direct: PacDirectRule[] = [
-      { kind: 'name', name: 'Intranet.Example' },
-      { kind: 'domain', domain: 'corp.example' },
-      { kind: 'cidr', address: '10.0.0.0', prefixLength: 8 },
-      { kind: 'cidr', address: '192.168.1.0', prefixLength: 25, ports: { low: 443, high: 443 } },
-      { kind: 'cidr', address: 'fd00::', prefixLength: 8 },
-      { kind: 'cidr', address: '2001:db8:0:1::', prefixLength: 63 },
-    ];
+    const direct = ['Intranet.Example', '*.corp.example', '10.0.0.0/8', '192.168.1.0/25:443', 'fd00::/8', '[2001:db8:0:1::/63]:1-1024'].map((text) => rule(text, true));
     const withRules = buildPac({ host: '127.0.0.1', port: 1080 }, direct);
     const table: Array<[string, string]> = [
       ['http://intranet.example/', 'DIRECT'],
       ['http://intranet.example./', 'DIRECT'],
       ['http://www.intranet.example/', PROXIED],
       ['https://git.corp.example/', 'DIRECT'],
-      ['https://corp.example/', PROXIED], // *.domain: names below it only, as the relay's rules
+      ['https://a.b.corp.example/', 'DIRECT'],
+      ['https://corp.example/', PROXIED], // *.domain: names below it only, as the routing rules
       ['http://xcorp.example/', PROXIED],
       ['http://10.200.3.4/', 'DIRECT'],
       ['http://11.0.0.1/', PROXIED],
@@ -60,10 +57,26 @@ describe('the PAC file', () => {
       ['http://[fd12:3456::1]/', 'DIRECT'],
       ['http://[fe80::1]/', PROXIED],
       ['http://[2001:db8:0:1:ffff::1]/', 'DIRECT'],
-      ['http://[2001:db8:0:3::1]/', PROXIED],
       ['http://[2001:db8::1]/', 'DIRECT'], // /63: 2001:db8:0:0:: to 2001:db8:0:1:ffff:…
       ['http://[2001:db8:0:2::1]/', PROXIED],
+      ['https://[2001:db8::1]:2000/', PROXIED],
     ];
     for (const [url, want] of table) assert.equal(findProxy(withRules, url), want, url);
+  });
+
+  test('keeps first-match order: a rule for the proxy ahead of a --direct one wins', () => {
+    const rules = [rule('secret.corp.example', false), rule('10.9.0.0/16', false), rule('*.corp.example', true), rule('10.0.0.0/8', true), rule('*:22', true)];
+    const pac = buildPac({ host: '127.0.0.1', port: 1080 }, rules);
+    assert.equal(findProxy(pac, 'http://secret.corp.example/'), PROXIED);
+    assert.equal(findProxy(pac, 'http://open.corp.example/'), 'DIRECT');
+    assert.equal(findProxy(pac, 'http://10.9.1.1/'), PROXIED);
+    assert.equal(findProxy(pac, 'http://10.8.1.1/'), 'DIRECT');
+    assert.equal(findProxy(pac, 'ssh://anywhere.example:22/'), 'DIRECT');
+    assert.equal(findProxy(pac, 'ssh://secret.corp.example:22/'), PROXIED);
+  });
+
+  test('names that are object machinery are just names', () => {
+    const pac = buildPac({ host: '127.0.0.1', port: 1080 }, [rule('example.com', true)]);
+    for (const name of ['__proto__', 'constructor', 'hasOwnProperty', 'tostring']) assert.equal(findProxy(pac, `http://${name}/`), PROXIED, name);
   });
 });

@@ -62,7 +62,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
 describe('sockbridge --help', { concurrency: 4 }, () => {
   const expected: Record<string, string[]> = {
     relay: ['--listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--log-level', '--help'],
-    client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--log-level', '--help'],
+    client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--direct', '--block', '--rules', '--log-level', '--help'],
     demo: ['--socks', '--listen', '--log-level', '--help'],
   };
   for (const [command, flags] of Object.entries(expected)) {

@@ -1,0 +1,240 @@
+/**
+ * Routing rules as an application sees them: a --direct destination answers although the
+ * relay refuses it, a --block destination is refused by the client itself (SOCKS5 0x02 via
+ * the `socks` package, SOCKS4 CD 91) without the target ever seeing a connection, and a
+ * real client process re-reads --rules on SIGHUP (a bad file keeps the old rules).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { SocksClient } from 'socks';
+import { createLogger, type LogLevel } from '../../common/log.js';
+import { startRelay, type Relay } from '../../server/relay.js';
+import { Route } from '../../client/outbound/route.js';
+import { ruleFromFlag } from '../../client/outbound/rules.js';
+import { readAll } from '../helpers/io/socket-io.js';
+import { runCli } from '../helpers/processes/cli-process.js';
+import { startClientProcess, STACK_TOKEN } from '../helpers/processes/cli-stack.js';
+import { RawPeer } from '../helpers/socks/raw-peer.js';
+import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
+import { SOCKS4_REJECTED, CMD_CONNECT, socks4Request } from '../helpers/socks/socks-encoder.js';
+import { REP_NOT_ALLOWED } from '../helpers/socks/socks-replies.js';
+import { closedPort, startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
+import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+
+const LOG_LEVEL = (process.env.SOCKBRIDGE_TEST_LOG_LEVEL ?? 'silent') as LogLevel;
+const REP_CONNECTION_REFUSED = 0x05;
+
+/** Sends `text`, half-closes, and returns all the echo brought back before the far end closed. */
+async function echoRoundTrip(socket: Socket, text: string): Promise<string> {
+  const echoed = readAll(socket);
+  socket.end(text);
+  return (await echoed).toString();
+}
+
+/** A target that counts every connection it accepted, to prove a refusal happened before it. */
+async function countingTarget(): Promise<Target & { accepted: () => number }> {
+  let accepted = 0;
+  const target = await startTarget((socket) => {
+    accepted++;
+    socket.pipe(socket);
+  });
+  return { ...target, accepted: () => accepted };
+}
+
+describe('--direct: the client dials itself', () => {
+  let pair: TunnelPair;
+  let direct: Target;
+  let viaRelay: Target;
+  let refused: number;
+
+  before(async () => {
+    direct = await startEchoTarget();
+    viaRelay = await startEchoTarget();
+    refused = await closedPort();
+    // No loopback allow on the relay: its safe default refuses 127.0.0.0/8 with 0x02.
+    pair = await startPair({
+      relay: { rules: [] },
+      client: { routes: [ruleFromFlag(Route.Direct, `127.0.0.1:${direct.port}`), ruleFromFlag(Route.Direct, `localhost:${direct.port}`), ruleFromFlag(Route.Direct, `127.0.0.1:${refused}`)] },
+    });
+  });
+  after(async () => {
+    await pair?.close();
+    await direct?.close();
+    await viaRelay?.close();
+  });
+
+  test('the relay refuses a loopback destination no rule sends direct', async () => {
+    const { rep, socket } = await rawSocks5Connect(pair.socksPort, viaRelay.port);
+    socket.destroy();
+    assert.equal(rep, REP_NOT_ALLOWED, 'the relay\'s own policy answers 0x02');
+  });
+
+  test('a --direct IP destination answers, bytes and FIN both ways', async () => {
+    const socket = await socksConnect(pair.socksPort, direct.port);
+    try {
+      assert.equal(await echoRoundTrip(socket, 'hello direct'), 'hello direct');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test('a --direct name is resolved by the direct dial, not by the relay', async () => {
+    const socket = await socksConnect(pair.socksPort, direct.port, 'localhost');
+    try {
+      assert.equal(await echoRoundTrip(socket, 'by name'), 'by name');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test('a direct dial that fails answers as the relay would: refused port, 0x05', async () => {
+    const { rep, socket } = await rawSocks5Connect(pair.socksPort, refused);
+    socket.destroy();
+    assert.equal(rep, REP_CONNECTION_REFUSED);
+  });
+
+  test('decisions are counted by route', () => {
+    const counts = pair.client.routeCounts();
+    assert.equal(counts.direct, 3);
+    assert.equal(counts.relay, 1);
+    assert.equal(counts.block, 0);
+  });
+});
+
+describe('--block: refused by the client', () => {
+  let pair: TunnelPair;
+  let blocked: Target & { accepted: () => number };
+  let open: Target;
+  const logLines: string[] = [];
+
+  before(async () => {
+    blocked = await countingTarget();
+    open = await startEchoTarget();
+    // The relay allows loopback here, so a refusal can only come from the client.
+    pair = await startPair({
+      client: {
+        routes: [ruleFromFlag(Route.Block, `127.0.0.1:${blocked.port}`)],
+        logger: createLogger('client', 'debug', (line) => logLines.push(line)),
+      },
+    });
+  });
+  after(async () => {
+    await pair?.close();
+    await blocked?.close();
+    await open?.close();
+  });
+
+  test('SOCKS5 through the socks package: 0x02 NotAllowed', async () => {
+    await assert.rejects(socksConnect(pair.socksPort, blocked.port), /Socks5 proxy rejected connection - NotAllowed/);
+    const { rep, socket } = await rawSocks5Connect(pair.socksPort, blocked.port);
+    socket.destroy();
+    assert.equal(rep, REP_NOT_ALLOWED);
+  });
+
+  test('SOCKS4: CD 91, then the connection closes', async () => {
+    await assert.rejects(
+      SocksClient.createConnection({ proxy: { host: '127.0.0.1', port: pair.socksPort, type: 4 }, command: 'connect', destination: { host: '127.0.0.1', port: blocked.port }, timeout: 5_000 }),
+      /Socks4 Proxy rejected connection/,
+    );
+    const peer = await RawPeer.connect(pair.socksPort);
+    try {
+      peer.write(socks4Request(CMD_CONNECT, '127.0.0.1', blocked.port));
+      const reply = await peer.read(8);
+      assert.equal(reply[1], SOCKS4_REJECTED);
+      await peer.waitEnd();
+    } finally {
+      peer.destroy();
+    }
+  });
+
+  test('the blocked target never saw a connection; other destinations still go through the relay', async () => {
+    const socket = await socksConnect(pair.socksPort, open.port);
+    try {
+      assert.equal(await echoRoundTrip(socket, 'via relay'), 'via relay');
+    } finally {
+      socket.destroy();
+    }
+    assert.equal(blocked.accepted(), 0);
+    assert.equal(pair.client.routeCounts().block, 4);
+  });
+
+  test('each decision is logged at debug with the rule that made it', () => {
+    const blockLines = logLines.filter((line) => line.includes(' debug ') && line.includes('route=block'));
+    assert.ok(blockLines.length >= 4, logLines.join(''));
+    assert.match(blockLines[0], new RegExp(`dest=127\\.0\\.0\\.1:${blocked.port} route=block rule="--block 127\\.0\\.0\\.1:${blocked.port}"`));
+    assert.ok(logLines.some((line) => / debug .*route=relay rule=default/.test(line)), 'unmatched destinations log the default');
+  });
+});
+
+describe('--rules FILE in a real client process', () => {
+  let relay: Relay;
+  let target: Target & { accepted: () => number };
+  let dir: string;
+
+  before(async () => {
+    target = await countingTarget();
+    relay = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [STACK_TOKEN], rules: [], logger: createLogger('relay', LOG_LEVEL) });
+    dir = mkdtempSync(join(tmpdir(), 'sockbridge-rules-'));
+  });
+  after(async () => {
+    await relay?.close();
+    await target?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('SIGHUP re-reads the file; a bad file keeps the old rules and names its line', async () => {
+    const file = join(dir, 'rules.txt');
+    writeFileSync(file, `# loopback is refused by the relay, so only a direct dial reaches it\ndirect 127.0.0.1:${target.port}\n`);
+    const { proc, socksPort } = await startClientProcess(relay.url, ['--rules', file, '--log-level', 'debug']);
+    try {
+      await proc.waitFor(/rules loaded/);
+      const first = await socksConnect(socksPort, target.port);
+      assert.equal(await echoRoundTrip(first, 'one'), 'one');
+      first.destroy();
+
+      writeFileSync(file, `direct 127.0.0.1:${target.port}\n\nblok 127.0.0.1\n`);
+      proc.signal('SIGHUP');
+      const [refusal] = await proc.waitFor(/rules not reloaded, keeping the previous rules.*/);
+      assert.ok(refusal.includes(`${file}:3: \\"blok\\" is not one of relay, direct, block`), refusal);
+      const second = await socksConnect(socksPort, target.port);
+      assert.equal(await echoRoundTrip(second, 'two'), 'two', 'the old rules still route');
+      second.destroy();
+
+      writeFileSync(file, `block 127.0.0.1:${target.port}\n`);
+      proc.signal('SIGHUP');
+      await proc.waitFor(/rules reloaded .*rules=1/);
+      await assert.rejects(socksConnect(socksPort, target.port), /NotAllowed/);
+      await proc.waitFor(new RegExp(`route=block rule="${escape(file)}:1: block 127\\.0\\.0\\.1:${target.port}"`));
+      assert.equal(target.accepted(), 2);
+
+      proc.signal('SIGTERM');
+      assert.equal((await proc.waitExit(15_000)).code, 0);
+      assert.match(proc.output, /routing decisions relay=0 direct=2 block=1/);
+    } finally {
+      await proc.stop();
+    }
+  });
+
+  test('a bad file at start stops the client, naming file and line', async () => {
+    const file = join(dir, 'bad.txt');
+    writeFileSync(file, '# fine\ndirect *.example.cn\nblock 300.1.2.3\n');
+    const result = await runCli(['client', '--relay', relay.url, '--token', STACK_TOKEN, '--socks', '127.0.0.1:0', '--rules', file]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, new RegExp(`^sockbridge: --rules: ${escape(file)}:3: .*300\\.1\\.2\\.3`, 'm'));
+  });
+
+  test('a bad --direct or --block flag is a usage error naming the flag', async () => {
+    const result = await runCli(['client', '--relay', relay.url, '--token', STACK_TOKEN, '--direct', '*.example.cn', '--block', '10.0.0.0/40']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^sockbridge: --block: "10\.0\.0\.0\/40"/m);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
