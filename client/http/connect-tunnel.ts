@@ -32,7 +32,7 @@ export async function tunnelConnect(req: IncomingMessage, socket: Socket, head: 
   const outcome = await deps.connector.connect({ target, early: head, peer, signal: gone.signal });
   socket.off('close', onClose);
   if (!outcome.ok) {
-    const { status, text } = answerForReply(outcome.reply, outcome.why);
+    const { status, text } = answerForReply(outcome.reply, outcome.why, outcome.timedOut);
     return refuse(status, text);
   }
   if (socket.destroyed) return outcome.join(socket); // join gives the outbound up

@@ -25,7 +25,7 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
   res.off('close', onClose);
   if (!outcome.ok) {
     deps.logger.info(`HTTP request refused: ${outcome.why}`, { peer, method: req.method });
-    const { status, text } = answerForReply(outcome.reply, outcome.why);
+    const { status, text } = answerForReply(outcome.reply, outcome.why, outcome.timedOut);
     return answer(res, status, text);
   }
   const upstream = outcome.asDuplex();

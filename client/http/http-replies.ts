@@ -23,7 +23,8 @@ export type HttpStatus = (typeof HttpStatus)[keyof typeof HttpStatus];
 /**
  * RFC 9110 §15.5.4 403: refused by a rule; §15.6.3 502: no usable answer from upstream
  * (refused, unreachable, relay unavailable); §15.6.5 504: no answer in time. The relay
- * answers a dial timeout with 0x04 (as Dante does), so only 0x06 (TTL expired) reads as 504.
+ * answers its dial timeout with 0x04 (as Dante does), so that one reads as 502; a direct
+ * dial's timeout, which the connector flags, and 0x06 (TTL expired) read as 504.
  */
 const ANSWER_BY_REPLY: Readonly<Record<ReplyCode, { status: HttpStatus; meaning: string }>> = {
   [ReplyCode.Succeeded]: { status: HttpStatus.Ok, meaning: 'connected' },
@@ -37,9 +38,9 @@ const ANSWER_BY_REPLY: Readonly<Record<ReplyCode, { status: HttpStatus; meaning:
   [ReplyCode.AddressTypeNotSupported]: { status: HttpStatus.BadGateway, meaning: 'address type not supported by the relay' },
 };
 
-/** The status and the body's text for a refused outbound: what the reply code means, then the connector's why. */
-export function answerForReply(reply: ReplyCode, why: string): { status: HttpStatus; text: string } {
-  const { status, meaning } = ANSWER_BY_REPLY[reply] ?? ANSWER_BY_REPLY[ReplyCode.GeneralFailure];
+/** The status and the body's text for a refused outbound: what the reply code means (or a timeout), then the connector's why. */
+export function answerForReply(reply: ReplyCode, why: string, timedOut = false): { status: HttpStatus; text: string } {
+  const { status, meaning } = timedOut ? ANSWER_BY_REPLY[ReplyCode.TtlExpired] : ANSWER_BY_REPLY[reply] ?? ANSWER_BY_REPLY[ReplyCode.GeneralFailure];
   return { status, text: `${meaning}: ${why}` };
 }
 

@@ -17,7 +17,7 @@ import type { OpenResult } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
 import type { Tunnel } from '../tunnel.js';
-import { dialDirect } from './direct-dial.js';
+import { DIAL_TIMED_OUT, dialDirect } from './direct-dial.js';
 import { Route } from './route.js';
 import { RoutingTable, type RouteDecision } from './rules.js';
 import { spliceSockets } from './socket-splice.js';
@@ -44,7 +44,8 @@ export type ConnectOutcome =
       /** The outbound as a Node Duplex instead (the HTTP proxy's forwarded requests); call join or this, once. */
       asDuplex(): Duplex;
     }
-  | { ok: false; reply: ReplyCode; why: string };
+  /** timedOut: the dial got no answer in time (HTTP tells that apart as 504; SOCKS has only the reply code). */
+  | { ok: false; reply: ReplyCode; why: string; timedOut?: boolean };
 
 export interface ConnectorDeps {
   tunnel: Tunnel;
@@ -102,7 +103,8 @@ export class Connector {
     const dialed = await dialDirect(target, this.deps.directDialTimeoutMs, signal);
     if (!dialed.ok) {
       if (signal?.aborted) return abandoned(destination);
-      return { ok: false, reply: dialed.reply, why: `direct dial to ${destination} failed: ${dialed.code} (reply 0x${dialed.reply.toString(16).padStart(2, '0')})` };
+      const why = `direct dial to ${destination} failed: ${dialed.code} (reply 0x${dialed.reply.toString(16).padStart(2, '0')})`;
+      return { ok: false, reply: dialed.reply, why, timedOut: dialed.code === DIAL_TIMED_OUT };
     }
     const { socket: remote } = dialed;
     const bound = { host: remote.localAddress ?? '0.0.0.0', port: remote.localPort ?? 0 };

@@ -12,12 +12,16 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { Route } from '../../client/outbound/route.js';
+import { ruleFromFlag } from '../../client/outbound/rules.js';
 import { parseTargetRule } from '../../server/policy/target-rule.js';
 import { curl } from '../helpers/socks/curl.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/fixtures/self-signed-cert.js';
 import { connectTcp, readAll } from '../helpers/io/socket-io.js';
 import { closedPort } from '../helpers/targets/targets.js';
+import { startStalledTarget, type StalledTarget } from '../helpers/targets/stalled-target.js';
 import { header, patternByte, startHttpOrigin, type HttpOrigin, type SeenRequest } from '../helpers/targets/http-origin.js';
 import { git, startGitHttpRepo, type GitHttpRepo } from '../helpers/targets/git-http.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
@@ -249,6 +253,70 @@ describe('HTTP proxy credentials (--socks-user)', () => {
     assert.equal(tunneled.code, 0, tunneled.stderr);
     const socks = await curl(['--socks5-hostname', `127.0.0.1:${pair.socksPort}`, '--proxy-user', `${USER}:${PASSWORD}`, `${origin.base}/socks`]);
     assert.equal(socks.code, 0, socks.stderr);
+  });
+});
+
+describe('HTTP proxy and the routing rules (--direct, --block)', () => {
+  const DIRECT_DIAL_TIMEOUT_MS = 500;
+  let pair: TunnelPair;
+  let proxy: string;
+  let direct: HttpOrigin;
+  let viaRelay: HttpOrigin;
+  let stalled: StalledTarget | { failed: string };
+
+  before(async () => {
+    direct = await startHttpOrigin();
+    viaRelay = await startHttpOrigin();
+    stalled = await startStalledTarget();
+    const stalledRule = 'port' in stalled ? [ruleFromFlag(Route.Direct, `127.0.0.1:${stalled.port}`)] : [];
+    // The relay keeps its safe default, so a loopback origin answers only when dialled direct.
+    pair = await startPair({
+      relay: { rules: [] },
+      client: {
+        routes: [ruleFromFlag(Route.Block, 'blocked.example'), ruleFromFlag(Route.Direct, `127.0.0.1:${direct.port}`), ...stalledRule],
+        directDialTimeoutMs: DIRECT_DIAL_TIMEOUT_MS,
+      },
+    });
+    proxy = `http://127.0.0.1:${pair.socksPort}`;
+  });
+  after(async () => {
+    await pair.close();
+    await Promise.all([direct.close(), viaRelay.close(), 'close' in stalled ? stalled.close() : undefined]);
+  });
+
+  test('a --direct destination is forwarded and tunneled by a direct dial', async () => {
+    const forwarded = await curl(['-x', proxy, `${direct.base}/direct`]);
+    assert.equal(forwarded.code, 0, forwarded.stderr);
+    assert.equal(seenBy(forwarded.stdout).url, '/direct');
+    const tunneled = await curl(['-p', '-x', proxy, `${direct.base}/direct-tunnel`]);
+    assert.equal(tunneled.code, 0, tunneled.stderr);
+    assert.equal(seenBy(tunneled.stdout).url, '/direct-tunnel');
+    assert.equal(pair.client.routeCounts().direct, 2);
+  });
+
+  test('403 for --block and for what the relay refuses; 504 when a direct dial times out', async (t) => {
+    const blocked = await curl(['-x', proxy, '-w', '\n%{http_code}', 'http://blocked.example/']);
+    assert.match(blocked.stdout, /^refused by a rule: blocked\.example:80 blocked by --block blocked\.example\n\n403$/);
+    const refusedByRelay = await curl(['-x', proxy, '-w', '\n%{http_code}', `${viaRelay.base}/`]);
+    assert.match(refusedByRelay.stdout, /^refused by a rule: relay could not serve .*\n\n403$/);
+    const blockedTunnel = await curl(['-p', '-x', proxy, 'http://blocked.example/']);
+    assert.match(blockedTunnel.stderr, /CONNECT tunnel failed, response 403/);
+    if ('failed' in stalled) return t.skip(`cannot build a never-answering loopback target: ${stalled.failed}`);
+    const started = Date.now();
+    const timedOut = await curl(['-x', proxy, '-w', '\n%{http_code}', `http://127.0.0.1:${stalled.port}/`]);
+    assert.match(timedOut.stdout, /^no answer in time: direct dial to 127\.0\.0\.1:\d+ failed: ETIMEDOUT.*\n\n504$/);
+    assert.ok(Date.now() - started >= DIRECT_DIAL_TIMEOUT_MS);
+  });
+
+  test('the PAC file sends --direct destinations DIRECT and blocked ones to the proxy', async () => {
+    const result = await curl([`${proxy}/proxy.pac`]);
+    assert.equal(result.code, 0, result.stderr);
+    const findProxy = (url: string, host: string): string => runInNewContext(`${result.stdout}\nFindProxyForURL(url, host)`, { url, host }, { timeout: 1_000 }) as string;
+    const proxied = `SOCKS5 127.0.0.1:${pair.socksPort}; PROXY 127.0.0.1:${pair.socksPort}`;
+    assert.equal(findProxy('http://blocked.example/', 'blocked.example'), proxied);
+    assert.equal(findProxy('http://example.com/', 'example.com'), proxied);
+    assert.equal(findProxy('http://localhost:8080/', 'localhost'), 'DIRECT');
+    assert.equal(findProxy(`http://10.0.0.1:${direct.port}/`, '10.0.0.1'), proxied);
   });
 });
 
