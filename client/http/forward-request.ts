@@ -26,7 +26,7 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
   if (!outcome.ok) {
     deps.logger.info(`HTTP request refused: ${outcome.why}`, { peer, method: req.method });
     const { status, text } = answerForReply(outcome.reply, outcome.why, outcome.timedOut);
-    return answer(res, status, text);
+    return answer(res, status, text, closeUnlessComplete(req));
   }
   const upstream = outcome.asDuplex();
   if (res.destroyed) return void upstream.destroy();
@@ -46,6 +46,14 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
     if (!res.writableFinished) outgoing.destroy(); // the client went away mid-exchange
   });
   req.pipe(outgoing);
+}
+
+/**
+ * A refused request whose body has not all arrived closes the connection after its answer:
+ * otherwise Node would read the whole unwanted body to reach the next request.
+ */
+export function closeUnlessComplete(req: IncomingMessage): Record<string, string> {
+  return req.complete ? {} : { Connection: 'close' };
 }
 
 /** Flat raw headers for the origin: Host from the request-target, end-to-end headers as sent, `Connection: close`. */

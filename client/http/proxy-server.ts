@@ -12,7 +12,7 @@ import type { Connector } from '../outbound/connector.js';
 import type { SocksCredentials } from '../config.js';
 import type { HttpAcceptor } from '../socks/server.js';
 import { tunnelConnect } from './connect-tunnel.js';
-import { forwardRequest } from './forward-request.js';
+import { closeUnlessComplete, forwardRequest } from './forward-request.js';
 import { answer, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer } from './http-replies.js';
 import { buildPac, PAC_CONTENT_TYPE, PAC_PATH, type PacRule } from './pac.js';
 import { proxyAuthorized } from './proxy-auth.js';
@@ -71,7 +71,7 @@ function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProx
     return answer(res, HttpStatus.BadRequest, 'a proxy request needs an absolute http:// URL (https goes through CONNECT)');
   }
   if (!proxyAuthorized(req.headers['proxy-authorization'], deps.proxyUser)) {
-    return answer(res, HttpStatus.ProxyAuthenticationRequired, 'proxy authentication required', { 'Proxy-Authenticate': PROXY_AUTH_CHALLENGE });
+    return answer(res, HttpStatus.ProxyAuthenticationRequired, 'proxy authentication required', { 'Proxy-Authenticate': PROXY_AUTH_CHALLENGE, ...closeUnlessComplete(req) });
   }
   void forwardRequest(req, res, absolute, deps);
 }
