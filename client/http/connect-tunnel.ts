@@ -10,7 +10,7 @@ import { formatHostPort } from '../../common/host-port.js';
 import { answerForReply, CONNECT_ESTABLISHED, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer } from './http-replies.js';
 import { proxyAuthorized } from './proxy-auth.js';
 import { parseAuthority } from './request-target.js';
-import type { HttpProxyDeps } from './proxy-server.js';
+import type { HttpProxyDeps } from './proxy-deps.js';
 
 export async function tunnelConnect(req: IncomingMessage, socket: Socket, head: Buffer, deps: HttpProxyDeps): Promise<void> {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;

@@ -10,7 +10,7 @@ import { formatHostPort } from '../../common/host-port.js';
 import { answer, answerForReply, HttpStatus } from './http-replies.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { AbsoluteTarget } from './request-target.js';
-import type { HttpProxyDeps } from './proxy-server.js';
+import type { HttpProxyDeps } from './proxy-deps.js';
 
 /** Host is rewritten from the request-target (RFC 9112 §3.2.2); Expect was answered here already (Node sends 100 Continue). */
 const REPLACED_REQUEST_HEADERS = ['host', 'expect'];

@@ -8,13 +8,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
-import type { Connector } from '../outbound/connector.js';
-import type { SocksCredentials } from '../config.js';
 import type { HttpAcceptor } from '../socks/server.js';
 import { tunnelConnect } from './connect-tunnel.js';
 import { closeUnlessComplete, forwardRequest } from './forward-request.js';
 import { answer, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer } from './http-replies.js';
-import { buildPac, PAC_CONTENT_TYPE, PAC_PATH, type PacRule } from './pac.js';
+import { buildPac, PAC_CONTENT_TYPE, PAC_PATH } from './pac.js';
+import type { HttpProxyDeps } from './proxy-deps.js';
 import { proxyAuthorized } from './proxy-auth.js';
 import { parseAbsoluteForm } from './request-target.js';
 
@@ -24,18 +23,6 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 const KEEPALIVE_TIMEOUT_MS = 30_000;
 /** How often Node checks for requests whose headers are late; the timeout is enforced within this much. */
 const TIMEOUT_CHECK_MS = 100;
-
-export interface HttpProxyDeps {
-  /** Opens outbounds for CONNECT and forwarded requests: through the relay, or direct (client/outbound/). */
-  connector: Connector;
-  /** --socks-user: HTTP requests need the same credentials as Basic Proxy-Authorization. */
-  proxyUser: SocksCredentials | null;
-  /** A request whose line and headers take longer than this is answered 408 and closed, like a slow SOCKS handshake. */
-  handshakeTimeoutMs: number;
-  /** The routing rules as the PAC file shows them, read at each request (SIGHUP may replace them). */
-  pacRules(): readonly PacRule[];
-  logger: Logger;
-}
 
 export function createHttpProxy(deps: HttpProxyDeps): HttpAcceptor {
   const server = createServer({
