@@ -69,7 +69,13 @@ function outgoingHeaders(req: IncomingMessage, absolute: AbsoluteTarget): string
 function relayResponse(incoming: IncomingMessage, res: ServerResponse, upstream: Duplex): void {
   if (res.destroyed) return void upstream.destroy();
   res.sendDate = false; // the origin's Date, not ours
-  res.writeHead(incoming.statusCode ?? HttpStatus.BadGateway, incoming.statusMessage, endToEndHeaders(incoming.rawHeaders));
+  try {
+    res.writeHead(incoming.statusCode ?? HttpStatus.BadGateway, incoming.statusMessage, endToEndHeaders(incoming.rawHeaders));
+  } catch (err) {
+    // Node's parser let a header through that its writer refuses: the response cannot be passed on.
+    upstream.destroy();
+    return answer(res, HttpStatus.BadGateway, `the origin's response could not be passed on: ${(err as Error).message}`);
+  }
   // A body cut short upstream must look cut short to the client, not complete.
   incoming.once('aborted', () => res.destroy());
   incoming.once('error', () => res.destroy());

@@ -51,6 +51,7 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** A failure on a connection still under http.Server: keep-alive carries on after it. */
 export function answer(res: ServerResponse, status: HttpStatus, why: string, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return; // the client is gone: nobody to tell
   if (res.headersSent) {
     res.destroy(); // too late for a status: the client sees the response cut off
     return;

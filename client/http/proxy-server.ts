@@ -34,7 +34,12 @@ export function createHttpProxy(deps: HttpProxyDeps): HttpAcceptor {
     connectionsCheckingInterval: TIMEOUT_CHECK_MS,
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(req, res, deps));
-  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => void tunnelConnect(req, socket as Socket, head, deps));
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    tunnelConnect(req, socket as Socket, head, deps).catch((err: Error) => {
+      deps.logger.error('HTTP CONNECT failed: internal error', { peer: (socket as Socket).remoteAddress, error: err.message });
+      socket.destroy();
+    });
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseMalformed(err, socket as Socket, deps.logger));
   // http.Server starts the timer that enforces headersTimeout on 'listening'; this one never
   // listens (its connections come from the shared port), so it is told to start it here.
@@ -60,7 +65,11 @@ function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProx
   if (!proxyAuthorized(req.headers['proxy-authorization'], deps.proxyUser)) {
     return answer(res, HttpStatus.ProxyAuthenticationRequired, 'proxy authentication required', { 'Proxy-Authenticate': PROXY_AUTH_CHALLENGE, ...closeUnlessComplete(req) });
   }
-  void forwardRequest(req, res, absolute, deps);
+  forwardRequest(req, res, absolute, deps).catch((err: Error) => {
+    // Whatever went wrong, this request fails alone; the process goes on serving.
+    deps.logger.error('HTTP request failed: internal error', { peer: req.socket.remoteAddress, error: err.message });
+    answer(res, HttpStatus.BadGateway, `internal error: ${err.message}`);
+  });
 }
 
 /** Origin-form requests are for the port itself: the PAC file, and nothing else. */
