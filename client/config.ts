@@ -5,6 +5,7 @@ import type { Logger } from '../common/log.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 import { FAST_OPEN_MODES, type FastOpenMode } from './fast-open.js';
+import { DIRECT_DIAL_TIMEOUT_MS } from './outbound/direct-dial.js';
 import type { RoutingRule } from './outbound/rules.js';
 import { normalizeFingerprint } from './relay-transport.js';
 
@@ -64,7 +65,7 @@ export const CLIENT_DEFAULTS = {
   fastOpen: 'auto',
   routes: [],
   rulesFile: null,
-  directDialTimeoutMs: 10_000,
+  directDialTimeoutMs: DIRECT_DIAL_TIMEOUT_MS,
   ...WINDOW_DEFAULTS,
 } as const;
 

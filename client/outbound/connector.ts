@@ -17,7 +17,7 @@ import type { OpenResult } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
 import type { Tunnel } from '../tunnel.js';
-import { DIAL_TIMED_OUT, dialDirect } from './direct-dial.js';
+import { DIAL_TIMED_OUT, dialDirect, DIRECT_DIAL_TIMEOUT_MS } from './direct-dial.js';
 import { Route } from './route.js';
 import { RoutingTable, type RouteDecision } from './rules.js';
 import { spliceSockets } from './socket-splice.js';
@@ -39,7 +39,10 @@ export type ConnectOutcome =
       ok: true;
       bound: Address;
       route: Route;
-      /** Bridges the app socket (paused) to the outbound; the caller writes its own reply first. */
+      /**
+       * Bridges the app socket (paused) to the outbound; the caller writes its own reply first.
+       * Call it also when the socket has gone meanwhile: it then abandons the outbound.
+       */
       join(socket: Socket): void;
       /** The outbound as a Node Duplex instead (the HTTP proxy's forwarded requests); call join or this, once. */
       asDuplex(): Duplex;
@@ -54,8 +57,8 @@ export interface ConnectorDeps {
   logger: Logger;
   /** The routing rules at start; setRules replaces them (SIGHUP). Absent: everything goes through the relay. */
   rules?: RoutingTable;
-  /** A direct dial with no answer by then fails with ETIMEDOUT (host unreachable). */
-  directDialTimeoutMs: number;
+  /** A direct dial with no answer by then fails with ETIMEDOUT (host unreachable); default DIRECT_DIAL_TIMEOUT_MS. */
+  directDialTimeoutMs?: number;
 }
 
 /** How many CONNECTs each route has taken since the start. */
@@ -100,7 +103,7 @@ export class Connector {
   /** The client dials itself; the application's early bytes go first. */
   private async direct({ target, early, peer, signal }: ConnectRequest): Promise<ConnectOutcome> {
     const destination = formatHostPort(target);
-    const dialed = await dialDirect(target, this.deps.directDialTimeoutMs, signal);
+    const dialed = await dialDirect(target, this.deps.directDialTimeoutMs ?? DIRECT_DIAL_TIMEOUT_MS, signal);
     if (!dialed.ok) {
       if (signal?.aborted) return abandoned(destination);
       const why = `direct dial to ${destination} failed: ${dialed.code} (reply 0x${dialed.reply.toString(16).padStart(2, '0')})`;

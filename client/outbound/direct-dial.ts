@@ -9,6 +9,8 @@ import { ReplyCode, type Address } from '../../protocol/frame.js';
 
 export type DirectDialResult = { ok: true; socket: Socket } | { ok: false; reply: ReplyCode; code: string };
 
+/** As the relay's --dial-timeout default. */
+export const DIRECT_DIAL_TIMEOUT_MS = 10_000;
 /** The code of a dial that got no answer within its timeout (the errno a kernel timeout carries too). */
 export const DIAL_TIMED_OUT = 'ETIMEDOUT';
 const ABORTED = 'ABORTED';

@@ -15,18 +15,22 @@ import { createLogger, type LogLevel } from '../../common/log.js';
 import { startRelay, type Relay } from '../../server/relay.js';
 import { Route } from '../../client/outbound/route.js';
 import { ruleFromFlag } from '../../client/outbound/rules.js';
-import { readAll } from '../helpers/io/socket-io.js';
+import { readAll, readBytes, waitClose } from '../helpers/io/socket-io.js';
+import { waitFor } from '../helpers/io/waiting.js';
 import { runCli } from '../helpers/processes/cli-process.js';
 import { startClientProcess, STACK_TOKEN } from '../helpers/processes/cli-stack.js';
 import { RawPeer } from '../helpers/socks/raw-peer.js';
 import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
 import { SOCKS4_REJECTED, CMD_CONNECT, socks4Request } from '../helpers/socks/socks-encoder.js';
 import { REP_NOT_ALLOWED } from '../helpers/socks/socks-replies.js';
+import { startStalledTarget, type StalledTarget } from '../helpers/targets/stalled-target.js';
 import { closedPort, startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 
 const LOG_LEVEL = (process.env.SOCKBRIDGE_TEST_LOG_LEVEL ?? 'silent') as LogLevel;
 const REP_CONNECTION_REFUSED = 0x05;
+const REP_HOST_UNREACHABLE = 0x04;
+const DIRECT_DIAL_TIMEOUT_MS = 300;
 
 /** Sends `text`, half-closes, and returns all the echo brought back before the far end closed. */
 async function echoRoundTrip(socket: Socket, text: string): Promise<string> {
@@ -50,21 +54,29 @@ describe('--direct: the client dials itself', () => {
   let direct: Target;
   let viaRelay: Target;
   let refused: number;
+  let stalled: StalledTarget | { failed: string };
+  let greeter: Target;
 
   before(async () => {
     direct = await startEchoTarget();
     viaRelay = await startEchoTarget();
+    greeter = await startTarget((socket) => socket.write('hello\n'));
     refused = await closedPort();
+    stalled = await startStalledTarget();
+    const stalledPort = 'port' in stalled ? stalled.port : refused;
     // No loopback allow on the relay: its safe default refuses 127.0.0.0/8 with 0x02.
+    const directTargets = [`127.0.0.1:${direct.port}`, `localhost:${direct.port}`, `127.0.0.1:${refused}`, `127.0.0.1:${stalledPort}`, `127.0.0.1:${greeter.port}`];
     pair = await startPair({
       relay: { rules: [] },
-      client: { routes: [ruleFromFlag(Route.Direct, `127.0.0.1:${direct.port}`), ruleFromFlag(Route.Direct, `localhost:${direct.port}`), ruleFromFlag(Route.Direct, `127.0.0.1:${refused}`)] },
+      client: { routes: directTargets.map((target) => ruleFromFlag(Route.Direct, target)), directDialTimeoutMs: DIRECT_DIAL_TIMEOUT_MS },
     });
   });
   after(async () => {
     await pair?.close();
     await direct?.close();
     await viaRelay?.close();
+    await greeter?.close();
+    if (stalled && 'close' in stalled) await stalled.close();
   });
 
   test('the relay refuses a loopback destination no rule sends direct', async () => {
@@ -97,9 +109,33 @@ describe('--direct: the client dials itself', () => {
     assert.equal(rep, REP_CONNECTION_REFUSED);
   });
 
+  test('a direct dial that outlives its timeout answers as the relay would: 0x04', async (t) => {
+    if ('failed' in stalled) return t.skip(`cannot build a never-answering loopback target: ${stalled.failed}`);
+    const { rep, socket } = await rawSocks5Connect(pair.socksPort, stalled.port);
+    socket.destroy();
+    assert.equal(rep, REP_HOST_UNREACHABLE);
+  });
+
+  test('a reset crosses a direct connection both ways', async () => {
+    const first = await socksConnect(pair.socksPort, greeter.port);
+    const errors: (string | undefined)[] = [];
+    first.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code));
+    assert.equal((await readBytes(first, 6)).toString(), 'hello\n');
+    await waitFor(() => greeter.sockets.size === 1, { what: 'the target to accept' });
+    [...greeter.sockets][0].resetAndDestroy();
+    await waitClose(first, 5_000);
+    assert.deepEqual(errors, ['ECONNRESET']);
+
+    const second = await socksConnect(pair.socksPort, greeter.port);
+    assert.equal((await readBytes(second, 6)).toString(), 'hello\n');
+    await waitFor(() => greeter.sockets.size === 1, { what: 'the target to accept' });
+    second.resetAndDestroy();
+    await waitFor(() => greeter.sockets.size === 0, { what: 'the target\'s socket to close after the app reset' });
+  });
+
   test('decisions are counted by route', () => {
     const counts = pair.client.routeCounts();
-    assert.equal(counts.direct, 3);
+    assert.equal(counts.direct, 'failed' in stalled ? 5 : 6);
     assert.equal(counts.relay, 1);
     assert.equal(counts.block, 0);
   });
