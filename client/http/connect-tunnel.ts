@@ -12,10 +12,11 @@ import { proxyAuthorized } from './proxy-auth.js';
 import { parseAuthority } from './request-target.js';
 import type { HttpProxyDeps } from './proxy-deps.js';
 
+/** Bytes a client may send behind its CONNECT before the 200; beyond that the socket is paused until the tunnel is up. */
+const MAX_HELD_BYTES = 64 * 1024;
+
 export async function tunnelConnect(req: IncomingMessage, socket: Socket, head: Buffer, deps: HttpProxyDeps): Promise<void> {
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-  // Whatever the client sends behind its CONNECT waits in the socket until the tunnel is joined.
-  socket.pause();
   socket.setTimeout(0);
   const refuse = (status: HttpStatus, why: string, headers: Record<string, string> = {}): void => {
     deps.logger.info(`HTTP CONNECT refused: ${why}`, { peer, status });
@@ -26,11 +27,9 @@ export async function tunnelConnect(req: IncomingMessage, socket: Socket, head: 
   }
   const target = parseAuthority(req.url ?? '');
   if (target === null) return refuse(HttpStatus.BadRequest, `CONNECT needs host:port, got "${(req.url ?? '').slice(0, 100)}"`);
-  const gone = new AbortController();
-  const onClose = (): void => gone.abort();
-  socket.once('close', onClose);
-  const outcome = await deps.connector.connect({ target, early: head, peer, signal: gone.signal });
-  socket.off('close', onClose);
+  const held = new HeldBytes(socket);
+  const outcome = await deps.connector.connect({ target, early: head, peer, signal: held.gone });
+  held.release();
   if (!outcome.ok) {
     const { status, text } = answerForReply(outcome.reply, outcome.why, outcome.timedOut);
     return refuse(status, text);
@@ -39,4 +38,41 @@ export async function tunnelConnect(req: IncomingMessage, socket: Socket, head: 
   deps.logger.debug('HTTP CONNECT established', { peer, dest: formatHostPort(target), route: outcome.route });
   socket.write(CONNECT_ESTABLISHED);
   outcome.join(socket);
+}
+
+/**
+ * While the outbound opens, the socket keeps being read, so that a client who gives up
+ * (FIN, as curl and browsers do; Node's http.Server treats it so too) abandons the dial at
+ * once; what it sends meanwhile is held and put back for the tunnel.
+ */
+class HeldBytes {
+  private readonly controller = new AbortController();
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+  private readonly onData = (chunk: Buffer): void => {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    if (this.bytes >= MAX_HELD_BYTES) this.socket.pause();
+  };
+  private readonly onGone = (): void => this.controller.abort();
+
+  constructor(private readonly socket: Socket) {
+    socket.on('data', this.onData);
+    socket.once('end', this.onGone);
+    socket.once('close', this.onGone);
+    socket.resume();
+  }
+
+  get gone(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Stops reading and puts the held bytes back, first in line for whoever reads next. */
+  release(): void {
+    this.socket.pause();
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onGone);
+    this.socket.off('close', this.onGone);
+    if (this.chunks.length > 0) this.socket.unshift(Buffer.concat(this.chunks));
+  }
 }

@@ -19,8 +19,9 @@ import { parseTargetRule } from '../../server/policy/target-rule.js';
 import { curl } from '../helpers/socks/curl.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { makeSelfSignedCert, opensslMissing, type TestCert } from '../helpers/fixtures/self-signed-cert.js';
-import { connectTcp, readAll } from '../helpers/io/socket-io.js';
-import { closedPort } from '../helpers/targets/targets.js';
+import { connectTcp, readAll, readBytes } from '../helpers/io/socket-io.js';
+import { waitFor } from '../helpers/io/waiting.js';
+import { closedPort, startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
 import { startStalledTarget, type StalledTarget } from '../helpers/targets/stalled-target.js';
 import { header, patternByte, startHttpOrigin, type HttpOrigin, type SeenRequest } from '../helpers/targets/http-origin.js';
 import { git, startGitHttpRepo, type GitHttpRepo } from '../helpers/targets/git-http.js';
@@ -63,9 +64,14 @@ describe('HTTP proxy on the SOCKS port', () => {
   let origin: HttpOrigin;
   let secondHost: HttpOrigin;
   let forbidden: HttpOrigin;
+  let closeDelimited: Target;
+  let stalled: StalledTarget | { failed: string };
   let dir: string;
 
   before(async () => {
+    // An HTTP/1.0-style origin: no Content-Length, the body ends when the connection does.
+    closeDelimited = await startTarget((socket) => socket.once('data', () => socket.end('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close\n')));
+    stalled = await startStalledTarget();
     origin = await startHttpOrigin('127.0.0.1');
     secondHost = await startHttpOrigin('127.0.0.2');
     forbidden = await startHttpOrigin('127.0.0.1');
@@ -79,7 +85,7 @@ describe('HTTP proxy on the SOCKS port', () => {
 
   after(async () => {
     await pair.close();
-    await Promise.all([origin.close(), secondHost.close(), forbidden.close()]);
+    await Promise.all([origin.close(), secondHost.close(), forbidden.close(), closeDelimited.close(), 'close' in stalled ? stalled.close() : undefined]);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -133,6 +139,26 @@ describe('HTTP proxy on the SOCKS port', () => {
     assert.match(head.stdout, /x-origin: yes/i);
   });
 
+  test('a body the origin ends by closing arrives whole, and the client connection stays alive', async () => {
+    const result = await curl(['-x', proxy, '-w', '%{num_connects}', `http://127.0.0.1:${closeDelimited.port}/`, `${origin.base}/after`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^until the close\n1\{.*"url":"\/after".*\}0$/s);
+  });
+
+  test('a client that leaves while the relay dials: the stream is given up at once', async (t) => {
+    if ('failed' in stalled) return t.skip(`cannot build a never-answering loopback target: ${stalled.failed}`);
+    const streams = (): number => pair.relay.status.snapshot().totals.streams;
+    await waitFor(() => streams() === 0, { what: 'no open streams before' });
+    for (const request of [`CONNECT 127.0.0.1:${stalled.port} HTTP/1.1\r\nHost: x\r\n\r\n`, `GET http://127.0.0.1:${stalled.port}/ HTTP/1.1\r\nHost: x\r\n\r\n`]) {
+      const socket = await connectTcp(pair.socksPort);
+      socket.write(request);
+      await waitFor(() => streams() === 1, { what: 'the stream to the stalled target' });
+      socket.destroy();
+      // The relay's dial timeout is 10 s: the stream must go long before that.
+      await waitFor(() => streams() === 0, { what: 'the stream to be reset', timeoutMs: 3_000 });
+    }
+  });
+
   test('the connection to the proxy stays alive across requests to two hosts', async () => {
     const result = await curl(['-x', proxy, '-w', '\n%{num_connects}\n', `${origin.base}/first`, `${secondHost.base}/second`]);
     assert.equal(result.code, 0, result.stderr);
@@ -152,6 +178,22 @@ describe('HTTP proxy on the SOCKS port', () => {
     const refused = await curl(['-p', '-x', proxy, `http://127.0.0.1:${await closedPort()}/`]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /CONNECT tunnel failed, response 502/);
+  });
+
+  test('bytes sent behind a CONNECT, before its 200, reach the target first and in order', async () => {
+    const echo = await startEchoTarget();
+    const socket = await connectTcp(pair.socksPort);
+    try {
+      socket.write(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nHost: 127.0.0.1:${echo.port}\r\n\r\nfirst,`);
+      socket.write('second,');
+      setTimeout(() => socket.write('third'), 50);
+      const established = 'HTTP/1.1 200 Connection established\r\n\r\n';
+      const answer = await readBytes(socket, established.length + 'first,second,third'.length);
+      assert.equal(answer.toString('latin1'), `${established}first,second,third`);
+    } finally {
+      socket.destroy();
+      await echo.close();
+    }
   });
 
   test('failures are HTTP answers with a reason: 502 refused, 403 refused by the relay, 400 for https:// URLs', async () => {
@@ -243,6 +285,11 @@ describe('HTTP proxy credentials (--socks-user)', () => {
     assert.notEqual(tunnel.code, 0);
     assert.match(tunnel.stderr, /response 407/);
     assert.equal(origin.seen.length, 0, 'nothing reached the origin');
+  });
+
+  test('the PAC file needs no credentials', async () => {
+    const result = await curl(['-w', '%{http_code}', '-o', '/dev/null', `${proxy}/proxy.pac`]);
+    assert.equal(result.stdout, '200');
   });
 
   test('with the credentials: forwarded and tunneled, and the credentials do not reach the origin', async () => {
