@@ -34,6 +34,7 @@ export async function tunnelConnect(req: IncomingMessage, socket: Socket, head: 
     const { status, text } = answerForReply(outcome.reply, outcome.why, outcome.timedOut);
     return refuse(status, text);
   }
+  if (held.gone.aborted) socket.destroy(); // the client gave up: nobody to tunnel for
   if (socket.destroyed) return outcome.join(socket); // join gives the outbound up
   deps.logger.debug('HTTP CONNECT established', { peer, dest: formatHostPort(target), route: outcome.route });
   socket.write(CONNECT_ESTABLISHED);

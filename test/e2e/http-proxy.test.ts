@@ -180,7 +180,7 @@ describe('HTTP proxy on the SOCKS port', () => {
     assert.match(refused.stderr, /CONNECT tunnel failed, response 502/);
   });
 
-  test('bytes sent behind a CONNECT, before its 200, reach the target first and in order', async () => {
+  test('bytes sent right behind a CONNECT reach the target first, and in order', async () => {
     const echo = await startEchoTarget();
     const socket = await connectTcp(pair.socksPort);
     try {
