@@ -4,7 +4,7 @@
  * `Connection: close`, while the client's connection to the proxy stays alive for the next
  * request, to any host. Bodies stream both ways with backpressure (pipe), chunked or not.
  */
-import { request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { formatHostPort } from '../../common/host-port.js';
 import { answer, answerForReply, HttpStatus } from './http-replies.js';
@@ -34,11 +34,12 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
     createConnection: () => upstream,
     method: req.method,
     path: absolute.path,
-    headers: outgoingHeaders(req, absolute) as unknown as OutgoingHttpHeaders,
+    headers: outgoingHeaders(req, absolute),
     setHost: false,
   });
   outgoing.on('response', (incoming) => relayResponse(incoming, res, upstream));
   outgoing.on('error', (err) => {
+    if (res.writableFinished) return; // the answer is complete: what failed after it no longer matters
     deps.logger.info('HTTP request failed', { peer, dest, error: err.message });
     answer(res, HttpStatus.BadGateway, `${dest} did not answer: ${err.message}`);
   });
@@ -77,7 +78,10 @@ function relayResponse(incoming: IncomingMessage, res: ServerResponse, upstream:
     return answer(res, HttpStatus.BadGateway, `the origin's response could not be passed on: ${(err as Error).message}`);
   }
   // A body cut short upstream must look cut short to the client, not complete.
-  incoming.once('aborted', () => res.destroy());
-  incoming.once('error', () => res.destroy());
+  const cutShort = (): void => {
+    if (!res.writableFinished) res.destroy();
+  };
+  incoming.once('aborted', cutShort);
+  incoming.once('error', cutShort);
   incoming.pipe(res);
 }

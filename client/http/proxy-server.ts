@@ -85,17 +85,21 @@ function serveOwnPath(req: IncomingMessage, res: ServerResponse, deps: HttpProxy
   res.end(pac);
 }
 
+/** Node's clientError codes with a status of their own (RFC 9110 §15.5.9, RFC 6585 §5); any other code is a 400. */
+const CLIENT_ERROR_ANSWERS: Readonly<Record<string, { status: HttpStatus; why: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: HttpStatus.RequestHeaderFieldsTooLarge, why: `request line and headers over ${MAX_HEADER_BYTES} bytes` },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: HttpStatus.RequestTimeout, why: 'request line and headers not complete within the handshake timeout' },
+};
+/** The client reset the connection: nobody to answer. */
+const CLIENT_RESET = 'ECONNRESET';
+
 /** Node's parser refused the bytes, or the request line and headers came too slowly: answer if still possible, and close. */
 function refuseMalformed(err: NodeJS.ErrnoException, socket: Socket, logger: Logger): void {
-  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  if (err.code === CLIENT_RESET || !socket.writable) {
     socket.destroy();
     return;
   }
-  const [status, why] =
-    err.code === 'HPE_HEADER_OVERFLOW' ? [HttpStatus.RequestHeaderFieldsTooLarge, `request line and headers over ${MAX_HEADER_BYTES} bytes`]
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [HttpStatus.RequestTimeout, 'request headers not complete within the handshake timeout']
-    : [HttpStatus.BadRequest, `malformed HTTP request (${err.code ?? 'parse error'})`];
-  logger.info(`HTTP request refused: ${why}`, { peer, status });
+  const { status, why } = (err.code !== undefined && CLIENT_ERROR_ANSWERS[err.code]) || { status: HttpStatus.BadRequest, why: `malformed HTTP request (${err.code ?? 'parse error'})` };
+  logger.info(`HTTP request refused: ${why}`, { peer: `${socket.remoteAddress}:${socket.remotePort}`, status });
   socket.end(rawAnswer(status, why), () => socket.destroy());
 }
