@@ -74,6 +74,7 @@ function awaitFirstByte(socket: Socket, deps: ConnectionDeps, http: HttpAcceptor
     deps.logger.info(`connection refused: ${why}`, { peer });
     socket.destroy();
   };
+  const acceptedAt = Date.now();
   const timer = setTimeout(() => refuse('nothing sent within the handshake timeout'), deps.handshakeTimeoutMs);
   const onEnd = (): void => {
     clearTimeout(timer);
@@ -87,7 +88,9 @@ function awaitFirstByte(socket: Socket, deps: ConnectionDeps, http: HttpAcceptor
     socket.pause();
     socket.unshift(chunk);
     const protocol = protocolOf(chunk[0]);
-    if (protocol === 'socks') new SocksConnection(socket, deps);
+    // The SOCKS handshake keeps the time that is left, so it still ends within the timeout of accept.
+    const remainingMs = Math.max(1, deps.handshakeTimeoutMs - (Date.now() - acceptedAt));
+    if (protocol === 'socks') new SocksConnection(socket, { ...deps, handshakeTimeoutMs: remainingMs });
     else if (protocol === 'http' && http !== null) http.accept(socket);
     else return refuse(`neither SOCKS nor HTTP (first byte 0x${chunk[0].toString(16).padStart(2, '0')})`);
     socket.resume();
