@@ -15,14 +15,17 @@ import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, orderedValues,
 
 export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT${TUNNEL_PATH} --token TOKEN [options]
 
-Opens a SOCKS4/4a/5 listener and carries every connection over one WebSocket to the relay.
+Opens one port for SOCKS4/4a/5 and HTTP proxy clients (CONNECT, http:// requests, and the PAC
+file at /proxy.pac) and carries every connection over one WebSocket to the relay.
 
 Options:
   --relay URL                 the relay's tunnel endpoint (ws:// or wss://)
   --token TOKEN               the tunnel token (default: env SOCKBRIDGE_TOKEN)
-  --socks HOST:PORT           SOCKS listener address (default 127.0.0.1:1080)
-  --socks-user USER:PASS      require RFC 1929 username/password from SOCKS5 clients
-  --handshake-timeout SECONDS close SOCKS handshakes slower than this (default 10)
+  --socks HOST:PORT           the SOCKS and HTTP proxy port (default 127.0.0.1:1080)
+  --socks-user USER:PASS      require RFC 1929 username/password from SOCKS5 clients and the same
+                              as Basic Proxy-Authorization from HTTP clients (else 407)
+  --handshake-timeout SECONDS close a SOCKS handshake, or an HTTP request line and headers, slower
+                              than this (default 10; HTTP gets 408)
   --tunnel-wait SECONDS       how long a request waits for a dropped tunnel to return (default 10)
   --grace SECONDS             on SIGTERM/SIGINT, how long open connections may finish (default 10;
                               a second signal stops at once)

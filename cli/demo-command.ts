@@ -14,7 +14,7 @@ and prints the SOCKS address, the relay URL, a curl line to try, and the status 
 address with a fresh admin token to log in with.
 
 Options:
-  --socks HOST:PORT   SOCKS listener (default 127.0.0.1:1080; :0 picks a free port)
+  --socks HOST:PORT   SOCKS and HTTP proxy port (default 127.0.0.1:1080; :0 picks a free port)
   --listen HOST:PORT  relay listener (default 127.0.0.1:0, a free port)
   --log-level LEVEL   debug, info, warn, error or silent (default info)
   -h, --help          show this help
@@ -55,7 +55,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     [
       '',
       'sockbridge demo is running (relay and client on loopback).',
-      `  SOCKS address: ${socks}   (SOCKS4, SOCKS4a and SOCKS5)`,
+      `  SOCKS address: ${socks}   (SOCKS4, SOCKS4a and SOCKS5; an HTTP proxy on the same port)`,
+      `  PAC file:      http://${socks}/proxy.pac`,
       `  relay URL:     ${relay.url}`,
       `  tunnel path:   ${path}   (random; a real relay takes one with --path)`,
       `  health:        http://${formatHostPort(relay.address)}/healthz`,
@@ -68,6 +69,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       '',
       'Try it:',
       `  curl --socks5-hostname ${socks} https://example.com/`,
+      `  https_proxy=http://${socks} curl https://example.com/`,
       '',
       'Press Ctrl-C to stop.',
       '',

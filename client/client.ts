@@ -1,4 +1,4 @@
-/** The client process: a SOCKS listener whose streams ride one tunnel to the relay, unless a routing rule says otherwise. */
+/** The client process: one SOCKS and HTTP proxy port whose streams ride one tunnel to the relay, unless a routing rule says otherwise. */
 import { ConfigError } from '../common/config-error.js';
 import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
@@ -6,7 +6,9 @@ import type { Address } from '../protocol/frame.js';
 import { resolveClientConfig, type ClientConfig } from './config.js';
 import { startDnsListener, type DnsListener } from './dns/dns-listener.js';
 import { DestinationMemory } from './fast-open.js';
-import { Connector, type RouteCounts } from './outbound/connector.js';
+import type { PacRule } from './http/pac.js';
+import { createHttpProxy } from './http/proxy-server.js';
+import { Connector, Route, type RouteCounts } from './outbound/connector.js';
 import { loadRulesFile, RulesFileError } from './outbound/rules-file.js';
 import { RoutingTable } from './outbound/rules.js';
 import { startSocksServer } from './socks/server.js';
@@ -47,6 +49,13 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     rules,
     directDialTimeoutMs: config.directDialTimeoutMs,
   });
+  const http = createHttpProxy({
+    connector,
+    proxyUser: config.socksUser,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    pacRules: () => pacRulesOf(rules),
+    logger,
+  });
   const socks = await startSocksServer(config.socks, {
     tunnel,
     connector,
@@ -54,7 +63,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     udpIdleTimeoutMs: config.udpIdleTimeoutMs,
     logger,
-  });
+  }, http);
   let dns: DnsListener | null = null;
   if (config.dnsListen !== null) {
     try {
@@ -74,6 +83,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     reloadRules() {
       const reloaded = routingTable(config);
       connector.setRules(reloaded);
+      rules = reloaded;
       return reloaded.size;
     },
     async close(graceMs = 0) {
@@ -88,4 +98,9 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
 function routingTable(config: ClientConfig): RoutingTable {
   const fromFile = config.rulesFile === null ? [] : loadRulesFile(config.rulesFile);
   return new RoutingTable([...config.routes, ...fromFile]);
+}
+
+/** The PAC file shows each rule as DIRECT or through the proxy (the relay, or a block the client answers itself). */
+function pacRulesOf(table: RoutingTable): PacRule[] {
+  return table.rules.map((rule) => ({ target: rule.target, direct: rule.route === Route.Direct }));
 }

@@ -6,16 +6,18 @@
  * later if the relay's dial fails.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
+import { StreamDuplex } from '../../protocol/stream-duplex.js';
 import type { OpenResult } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
 import type { Tunnel } from '../tunnel.js';
-import { dialDirect, DIRECT_DIAL_TIMEOUT_MS } from './direct-dial.js';
+import { DIAL_TIMED_OUT, dialDirect, DIRECT_DIAL_TIMEOUT_MS } from './direct-dial.js';
 import { Route } from './route.js';
 import { RoutingTable, type RouteDecision } from './rules.js';
 import { spliceSockets } from './socket-splice.js';
@@ -42,8 +44,11 @@ export type ConnectOutcome =
        * Call it also when the socket has gone meanwhile: it then abandons the outbound.
        */
       join(socket: Socket): void;
+      /** The outbound as a Node Duplex instead (the HTTP proxy's forwarded requests); call join or this, once. */
+      asDuplex(): Duplex;
     }
-  | { ok: false; reply: ReplyCode; why: string };
+  /** timedOut: the dial got no answer in time (HTTP tells that apart as 504; SOCKS has only the reply code). */
+  | { ok: false; reply: ReplyCode; why: string; timedOut?: boolean };
 
 export interface ConnectorDeps {
   tunnel: Tunnel;
@@ -101,7 +106,8 @@ export class Connector {
     const dialed = await dialDirect(target, this.deps.directDialTimeoutMs ?? DIRECT_DIAL_TIMEOUT_MS, signal);
     if (!dialed.ok) {
       if (signal?.aborted) return abandoned(destination);
-      return { ok: false, reply: dialed.reply, why: `direct dial to ${destination} failed: ${dialed.code} (reply 0x${dialed.reply.toString(16).padStart(2, '0')})` };
+      const why = `direct dial to ${destination} failed: ${dialed.code} (reply 0x${dialed.reply.toString(16).padStart(2, '0')})`;
+      return { ok: false, reply: dialed.reply, why, timedOut: dialed.code === DIAL_TIMED_OUT };
     }
     const { socket: remote } = dialed;
     const bound = { host: remote.localAddress ?? '0.0.0.0', port: remote.localPort ?? 0 };
@@ -115,6 +121,7 @@ export class Connector {
         if (socket.destroyed) remote.destroy();
         else spliceSockets(socket, remote);
       },
+      asDuplex: () => remote,
     };
   }
 
@@ -196,5 +203,6 @@ function relayed(stream: Stream, bound: Address): ConnectOutcome {
       // (Node emits it even on a paused socket); bridgeSocket checks readableEnded for it.
       socket.resume();
     },
+    asDuplex: () => new StreamDuplex(stream),
   };
 }
