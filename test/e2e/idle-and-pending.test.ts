@@ -100,8 +100,9 @@ describe('--idle-timeout', () => {
 });
 
 describe('--max-pending-bytes', () => {
-  // One stream can hold at most its receive window (1 MiB) pending, so only two stalled streams together exceed this.
-  const LIMIT = 1 * MIB;
+  // One stream can hold at most its receive window (1 MiB, kept from growing) pending, so only two stalled
+  // streams together exceed this, and one stalled stream plus the echo stream's few bytes never do.
+  const LIMIT = 1.5 * MIB;
   let pair: TunnelPair;
   let echo: Target;
   let stalled: Target;
@@ -109,7 +110,7 @@ describe('--max-pending-bytes', () => {
     echo = await startEchoTarget();
     // Accepts and never reads: the relay's writes pile up in its socket buffers.
     stalled = await startTarget((socket) => socket.pause());
-    pair = await startPair({ relay: { maxPendingBytes: LIMIT } });
+    pair = await startPair({ relay: { maxPendingBytes: LIMIT, maxStreamWindow: MIB } });
   });
   after(async () => {
     await pair.close();
