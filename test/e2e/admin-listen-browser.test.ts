@@ -10,34 +10,22 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, constants } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumMissing, INSTALL_HINT, launchChromium, MISSING_UNDER_CI } from '../helpers/browser/chromium.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 import type { Target } from '../helpers/targets/targets.js';
 import { socksConnect } from '../helpers/socks/socks-dial.js';
 import { ADMIN_TOKEN, startDripTarget } from '../helpers/status/status-http.js';
 import { startFallbackOrigin, type FallbackOrigin } from '../helpers/targets/fallback-origin.js';
 
-const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const INSTALL_HINT = `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" (as .ci/run does) to run the browser test`;
 const WAIT_MS = 15_000;
 const SECRET_PATH = '/7f0c2a9e4b1d4e6a8c3b5d7e9f1a2b3c';
-
-async function chromiumMissing(): Promise<boolean> {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 describe('the status page on --admin-listen, in a real browser', async () => {
   const missing = await chromiumMissing();
   if (missing && process.env.CI === 'true') {
-    it('has Chromium to run the browser test (CI=true)', () => assert.fail(`${INSTALL_HINT}. Under CI a missing browser is a failure.`));
+    it('has Chromium to run the browser test (CI=true)', () => assert.fail(MISSING_UNDER_CI));
     return;
   }
   if (missing) {
@@ -57,7 +45,7 @@ describe('the status page on --admin-listen, in a real browser', async () => {
     origin = await startFallbackOrigin();
     pair = await startPair({ relay: { adminToken: ADMIN_TOKEN, adminListen: { host: '127.0.0.1', port: 0 }, path: SECRET_PATH, fallback: origin.url } });
     target = await startDripTarget(4 * 1024, 50);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     context = await browser.newContext({ httpCredentials: { username: 'admin', password: ADMIN_TOKEN } });
     page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);

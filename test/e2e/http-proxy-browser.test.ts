@@ -10,30 +10,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, constants } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, INSTALL_HINT, launchChromium, MISSING_UNDER_CI } from '../helpers/browser/chromium.js';
 import { parseTargetRule } from '../../server/policy/target-rule.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 
-const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const INSTALL_HINT = `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" (as .ci/run does) to run the browser test`;
 const WAIT_MS = 15_000;
 const PAGE_TITLE = 'sockbridge page';
 const FETCHED_TEXT = 'fetched through the proxy';
-
-async function chromiumMissing(): Promise<boolean> {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 /** An IPv4 address of this machine that is not loopback, or null. */
 function externalIPv4(): string | null {
@@ -76,7 +64,7 @@ describe('Chromium through the one port', async () => {
   const missing = await chromiumMissing();
   const address = externalIPv4();
   if (missing && process.env.CI === 'true') {
-    it('has Chromium to run the browser test (CI=true)', () => assert.fail(`${INSTALL_HINT}. Under CI a missing browser is a failure.`));
+    it('has Chromium to run the browser test (CI=true)', () => assert.fail(MISSING_UNDER_CI));
     return;
   }
   if (missing || address === null) {
@@ -99,7 +87,7 @@ describe('Chromium through the one port', async () => {
   });
 
   async function loadPage(proxyArg: string, path: string, connection: string): Promise<void> {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, proxyArg], timeout: 30_000 });
+    const browser = await launchChromium([proxyArg]);
     browsers.push(browser);
     const page = await browser.newPage();
     page.setDefaultTimeout(WAIT_MS);

@@ -11,10 +11,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumMissing, INSTALL_HINT, launchChromium, MISSING_UNDER_CI } from '../helpers/browser/chromium.js';
 import { createLogger } from '../../common/log.js';
 import { Command } from '../../protocol/frame.js';
 import { startRelay, type Relay } from '../../server/relay.js';
@@ -27,33 +28,12 @@ import { ADMIN_TOKEN, startDripTarget } from '../helpers/status/status-http.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { waitFor } from '../helpers/io/waiting.js';
 
-const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const INSTALL_HINT = `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" (as .ci/run does) to run the browser test`;
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 const LAPTOP = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const WAIT_MS = 15_000;
 const MANY_STREAMS = 2_000;
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
-
-async function chromiumMissing(): Promise<boolean> {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 /** "12.5 KiB" → 12800. */
 function parseBytes(text: string): number {
@@ -84,7 +64,7 @@ describe('status page in a real browser', async () => {
   const missing = await chromiumMissing();
   if (missing && process.env.CI === 'true') {
     it('has Chromium to run the browser test (CI=true)', () => {
-      assert.fail(`${INSTALL_HINT}. Under CI a missing browser is a failure.`);
+      assert.fail(MISSING_UNDER_CI);
     });
     return;
   }
@@ -107,7 +87,7 @@ describe('status page in a real browser', async () => {
     await mkdir(OUTPUT_DIR, { recursive: true });
     pair = await startPair({ relay: { adminToken: ADMIN_TOKEN } });
     target = await startDripTarget(4 * 1024, 50);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: LAPTOP, httpCredentials: { username: 'admin', password: ADMIN_TOKEN } });
     page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
