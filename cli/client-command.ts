@@ -140,9 +140,10 @@ export async function clientCommand(argv: string[]): Promise<number> {
     logger,
   });
   const rulesFile = flags.rules as string | undefined;
-  const reload = (): void => reloadRules(client, rulesFile as string, logger);
+  // Without --rules there is nothing to reload, but a SIGHUP (systemctl reload) must not end the client.
+  const reload = rulesFile === undefined ? (): void => logger.info('SIGHUP: nothing to reload (no --rules file)') : (): void => reloadRules(client, rulesFile, logger);
   // Installed before the line saying the rules are loaded, so a SIGHUP sent on seeing it is handled.
-  if (rulesFile !== undefined) process.on('SIGHUP', reload);
+  process.on('SIGHUP', reload);
   if (rulesFile !== undefined) logger.info('rules loaded', { file: rulesFile });
   // The relay URL and the label only: the link itself holds the token.
   if (link !== null) logger.info('using a share link', { relay: link.relayUrl, label: link.label ?? undefined });

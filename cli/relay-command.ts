@@ -161,10 +161,11 @@ export async function relayCommand(argv: string[]): Promise<number> {
     logger,
   });
   if (publicUrl !== null) printPublicLinks(publicUrl, tokens, (flags.path as string | undefined) ?? RELAY_DEFAULTS.path, logger);
-  const reload = (): void => reloadUsers(relay, usersPath as string, logger);
+  // Without --users there is nothing to reload, but a SIGHUP (systemctl reload) must not end the relay.
+  const reload = usersPath === undefined ? (): void => logger.info('SIGHUP: nothing to reload (no --users file)') : (): void => reloadUsers(relay, usersPath, logger);
   // The handler goes in before the line that says the users are loaded: a SIGHUP sent on
   // seeing that line must reload, not meet the default action and end the process.
-  if (usersPath !== undefined) process.on('SIGHUP', reload);
+  process.on('SIGHUP', reload);
   if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });
   const signal = await untilSignal();
   process.off('SIGHUP', reload);
