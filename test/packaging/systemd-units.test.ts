@@ -19,7 +19,8 @@ import { makeSelfSignedCert, opensslMissing } from '../helpers/fixtures/self-sig
 const UNIT_DIR = fileURLToPath(new URL('../../../packaging/systemd/', import.meta.url));
 const UNITS = ['sockbridge-relay.service', 'sockbridge-client.service'] as const;
 const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
-const INSTALLED_BIN = '/usr/bin/sockbridge';
+/** Where `npm install -g` as root puts the command with Debian's npm (prefix /usr/local). */
+const INSTALLED_BIN = '/usr/local/bin/sockbridge';
 const START_WAIT_MS = 15_000;
 const TOKEN = 'systemd-unit-token';
 /** The default --grace; TimeoutStopSec must leave room above it for the drain and go-away. */
