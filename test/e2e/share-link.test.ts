@@ -163,10 +163,11 @@ describe('share links through the real CLI', { timeout: 120_000 }, () => {
       const [, , second] = [...relay.stdout.matchAll(LINK_LINE)][1];
       await echoThroughClient(['--link', second], echo, processes);
 
-      // --users alone: nothing to print, and the relay says why.
-      const usersOnly = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--users', users, '--public-url', 'wss://relay.example']);
+      // --users alone: nothing to print, and the relay says why; a path other than --path is worth a warning.
+      const usersOnly = new CliProcess(['relay', '--listen', '127.0.0.1:0', '--users', users, '--public-url', 'wss://relay.example/other']);
       processes.push(usersOnly);
       await usersOnly.waitFor(/no share links, as --users holds only hashes/, START_WAIT_MS);
+      assert.match(usersOnly.stderr, /warn .*--public-url names another path than the relay serves.* publicPath=\/other path=\/tunnel/);
       assert.equal(usersOnly.stdout, '');
     } finally {
       for (const proc of processes) await proc.stop();
