@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The sockbridge command: `relay`, `client`, `demo` or `hash-token`. */
+/** The sockbridge command: `relay`, `client`, `demo`, `link` or `hash-token`. */
 import { UsageError } from '../cli/args.js';
 import { ConfigError } from '../common/config-error.js';
 import { sweepArrayBuffersInScavenges } from '../common/array-buffer-sweeping.js';
@@ -11,6 +11,7 @@ Commands:
   relay    run the relay: accepts tunnels and connects out to targets
   client   run the local SOCKS4/4a/5 listener that tunnels to a relay
   demo     run both on loopback, for a first try
+  link     print a sockbridge:// share link for "client --link"
   hash-token  print the SHA-256 of a token read from stdin, for a --users file
 
 Run "sockbridge <command> --help" for a command's options.
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   relay: async () => (await import('../cli/relay-command.js')).relayCommand,
   client: async () => (await import('../cli/client-command.js')).clientCommand,
   demo: async () => (await import('../cli/demo-command.js')).demoCommand,
+  link: async () => (await import('../cli/link-command.js')).linkCommand,
   'hash-token': async () => (await import('../cli/hash-token-command.js')).hashTokenCommand,
 };
 
@@ -40,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? EXIT_USAGE : 0;
   }
   const loadCommand = COMMANDS[name];
-  if (!loadCommand) throw new UsageError(`unknown command "${name}" (expected relay, client, demo or hash-token)`);
+  if (!loadCommand) throw new UsageError(`unknown command "${name}" (expected relay, client, demo, link or hash-token)`);
   const command = await loadCommand();
   return command(rest);
 }

@@ -11,14 +11,19 @@ import { ruleFromFlag, type RoutingRule } from '../client/outbound/rules.js';
 import { RuleSyntaxError } from '../common/target-syntax.js';
 import type { Logger } from '../common/log.js';
 import { readFlagFile } from './tls-flags.js';
+import { LINK_FLAGS, linkFromFlags } from './link-flag.js';
 import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, orderedValues, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
 
 export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT${TUNNEL_PATH} --token TOKEN [options]
+       sockbridge client --link sockbridge://… [options]
 
 Opens one port for SOCKS4/4a/5 and HTTP proxy clients (CONNECT, http:// requests, and the PAC
 file at /proxy.pac) and carries every connection over one WebSocket to the relay.
 
 Options:
+  --link LINK                 a sockbridge:// share link ("sockbridge link"): the relay, token,
+                              fingerprint, host and sni it carries are defaults the flags override
+  --link-file FILE            the same, read from FILE (keeps the secret link out of ps)
   --relay URL                 the relay's tunnel endpoint (ws:// or wss://)
   --token TOKEN               the tunnel token (default: env SOCKBRIDGE_TOKEN)
   --socks HOST:PORT           the SOCKS and HTTP proxy port (default 127.0.0.1:1080)
@@ -98,14 +103,16 @@ export async function clientCommand(argv: string[]): Promise<number> {
     direct: { type: 'string', multiple: true },
     block: { type: 'string', multiple: true },
     rules: { type: 'string' },
+    ...LINK_FLAGS,
   });
   if (flags.help) {
     process.stdout.write(CLIENT_HELP);
     return 0;
   }
-  const relayUrl = flags.relay as string | undefined;
-  if (!relayUrl) throw new UsageError(`--relay: the relay URL is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
-  const token = (flags.token as string | undefined) ?? tokensFrom(undefined)[0];
+  const link = linkFromFlags(flags.link as string | undefined, flags['link-file'] as string | undefined);
+  const relayUrl = (flags.relay as string | undefined) ?? link?.relayUrl;
+  if (!relayUrl) throw new UsageError(`--relay: the relay URL (or a --link) is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
+  const token = (flags.token as string | undefined) ?? link?.token ?? tokensFrom(undefined)[0];
   if (!token) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);
   const logger = createLogger('client', logLevelFlag(flags['log-level'] as string | undefined));
@@ -120,10 +127,10 @@ export async function clientCommand(argv: string[]): Promise<number> {
     keepaliveIntervalMs: secondsFlag('--keepalive-interval', flags['keepalive-interval'] as string | undefined, CLIENT_DEFAULTS.keepaliveIntervalMs),
     keepaliveTimeoutMs: secondsFlag('--keepalive-timeout', flags['keepalive-timeout'] as string | undefined, CLIENT_DEFAULTS.keepaliveTimeoutMs),
     ca: flags.ca === undefined ? null : readFlagFile('--ca', flags.ca as string),
-    fingerprint: (flags.fingerprint as string | undefined) ?? null,
+    fingerprint: (flags.fingerprint as string | undefined) ?? link?.fingerprint ?? null,
     httpProxy: (flags['http-proxy'] as string | undefined) ?? null,
-    host: (flags.host as string | undefined) ?? null,
-    sni: (flags.sni as string | undefined) ?? null,
+    host: (flags.host as string | undefined) ?? link?.host ?? null,
+    sni: (flags.sni as string | undefined) ?? link?.sni ?? null,
     headers: parseHeaderFlags((flags.header as string[] | undefined) ?? []),
     fastOpen: fastOpenFlag(flags['fast-open'] as string | undefined),
     dnsListen: flags['dns-listen'] === undefined ? null : hostPortFlag('--dns-listen', flags['dns-listen'] as string, CLIENT_DEFAULTS.socks),
@@ -136,10 +143,13 @@ export async function clientCommand(argv: string[]): Promise<number> {
     logger,
   });
   const rulesFile = flags.rules as string | undefined;
-  const reload = (): void => reloadRules(client, rulesFile as string, logger);
+  // Without --rules there is nothing to reload, but a SIGHUP (systemctl reload) must not end the client.
+  const reload = rulesFile === undefined ? (): void => logger.info('SIGHUP: nothing to reload (no --rules file)') : (): void => reloadRules(client, rulesFile, logger);
   // Installed before the line saying the rules are loaded, so a SIGHUP sent on seeing it is handled.
-  if (rulesFile !== undefined) process.on('SIGHUP', reload);
+  process.on('SIGHUP', reload);
   if (rulesFile !== undefined) logger.info('rules loaded', { file: rulesFile });
+  // The relay URL and the label only: the link itself holds the token.
+  if (link !== null) logger.info('using a share link', { relay: link.relayUrl, label: link.label ?? undefined });
   const signal = await untilSignal();
   process.off('SIGHUP', reload);
   logger.info('stopping: no new SOCKS connections; open ones may finish', { signal, graceMs });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
+import { encodeShareLink } from '../common/share-link.js';
 import { startClient } from '../client/client.js';
 import { startRelay } from '../server/relay.js';
 import { parseTargetRule } from '../server/policy/target-rule.js';
@@ -59,6 +60,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `  PAC file:      http://${socks}/proxy.pac`,
       `  relay URL:     ${relay.url}`,
       `  tunnel path:   ${path}   (random; a real relay takes one with --path)`,
+      `  share link:    ${encodeShareLink({ relayUrl: relay.url, token, fingerprint: null, host: null, sni: null, label: 'demo' })}`,
+      '                 (for sockbridge client --link; it holds the token)',
       `  health:        http://${formatHostPort(relay.address)}/healthz`,
       '',
       // The demo generated this admin token for the local user, so it shows it here, on its

@@ -4,6 +4,7 @@ import { startRelay, type Relay } from '../server/relay.js';
 import { loadUsersFile, UsersFileError } from '../server/tunnel/users-file.js';
 import type { UdpReplyFilter } from '../server/dialers/udp.js';
 import { relayTlsFlags } from './tls-flags.js';
+import { printPublicLinks, publicUrlFlag } from './public-links.js';
 import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT, TUNNEL_PATH } from '../protocol/frame.js';
 import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
 import { DEFAULT_GRACE_MS, countFlag, hostPortFlag, orderedValues, portRangeFlag, logLevelFlag, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
@@ -30,6 +31,9 @@ Options:
                               interface) and none of them on --listen
   --token TOKEN               a tunnel token clients must present; repeat for several
                               (default: env SOCKBRIDGE_TOKEN, comma-separated)
+  --public-url URL            the URL clients reach the tunnel at (e.g. wss://relay.example/PATH;
+                              no path: --path): print a sockbridge:// share link for each --token
+                              token to stdout at start (none for --users; they hold the tokens)
   --users FILE                named users from a JSON file: SHA-256 of each token, limits and
                               rules per user (see the README); re-read on SIGHUP, open
                               tunnels keep running. May be combined with --token
@@ -113,6 +117,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     allow: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
+    'public-url': { type: 'string' },
   });
   if (flags.help) {
     process.stdout.write(RELAY_HELP);
@@ -124,6 +129,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
   // A bad file at startup is a UsersFileError (a ConfigError): one line naming the field, exit 2.
   const users = usersPath === undefined ? null : loadUsersFile(usersPath);
   const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);
+  const publicUrl = publicUrlFlag(flags['public-url'] as string | undefined, (flags.path as string | undefined) ?? RELAY_DEFAULTS.path);
   const logger = createLogger('relay', logLevelFlag(flags['log-level'] as string | undefined));
   const relay = await startRelay({
     listen: hostPortFlag('--listen', flags.listen as string | undefined, RELAY_DEFAULTS.listen),
@@ -154,10 +160,12 @@ export async function relayCommand(argv: string[]): Promise<number> {
     maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, RELAY_DEFAULTS.maxStreamWindow),
     logger,
   });
-  const reload = (): void => reloadUsers(relay, usersPath as string, logger);
+  if (publicUrl !== null) printPublicLinks(publicUrl, tokens, (flags.path as string | undefined) ?? RELAY_DEFAULTS.path, logger);
+  // Without --users there is nothing to reload, but a SIGHUP (systemctl reload) must not end the relay.
+  const reload = usersPath === undefined ? (): void => logger.info('SIGHUP: nothing to reload (no --users file)') : (): void => reloadUsers(relay, usersPath, logger);
   // The handler goes in before the line that says the users are loaded: a SIGHUP sent on
   // seeing that line must reload, not meet the default action and end the process.
-  if (usersPath !== undefined) process.on('SIGHUP', reload);
+  process.on('SIGHUP', reload);
   if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });
   const signal = await untilSignal();
   process.off('SIGHUP', reload);
