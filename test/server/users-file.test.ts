@@ -64,7 +64,7 @@ describe('parseUsersFile: valid files', () => {
 
 describe('parseUsersFile: invalid files fail naming the file, the entry and the field', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['not JSON', '{ users: ', /^--users users\.json: not valid JSON/],
+    ['not JSON', '{ users: ', /^--users users\.json: not valid YAML or JSON/],
     ['an array at the top', '[]', /^--users users\.json: expected an object$/],
     ['a misspelt top-level key', JSON.stringify({ users: [], rule: [] }), /^--users users\.json: rule: unknown field/],
     ['no users', JSON.stringify({ rules: [] }), /^--users users\.json: users: expected an array/],
