@@ -42,7 +42,8 @@ export interface Relay {
   status: StatusModel;
   /**
    * Replaces the users file's users (SIGHUP). New tunnels authenticate against them; open
-   * tunnels keep the name, rules and limits they were opened with, even if their user is gone.
+   * tunnels keep the name and limits they were opened with, and their new streams follow
+   * the user's new rules (the old ones if their user is gone).
    * Throws a ConfigError, keeping the previous users, when a user has the admin token.
    */
   setUsers(users: UsersFile | null): void;
