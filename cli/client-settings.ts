@@ -56,7 +56,9 @@ function tokenOf(values: OptionValues): string {
   if (file !== undefined && given !== undefined && values.source('token') !== 'SOCKBRIDGE_TOKEN') {
     throw values.error('token-file', 'give --token or --token-file, not both');
   }
-  const token = file === undefined ? given : readSecret(values.source('token-file'), file);
+  // SOCKBRIDGE_TOKEN may hold the relay's comma-separated list: the client takes the first.
+  const fromEnv = values.source('token') === 'SOCKBRIDGE_TOKEN' ? given?.split(',').map((item) => item.trim()).find((item) => item.length > 0) : given;
+  const token = file === undefined ? fromEnv : readSecret(values.source('token-file'), file);
   if (!token) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN, or give --token-file FILE)');
   return token;
 }
