@@ -126,6 +126,38 @@ describe('sockbridge relay and client from config files', () => {
     for (const token of [FIRST_TOKEN, SECOND_TOKEN]) assert.ok(!relay.output.includes(token), 'no token in the relay output');
   });
 
+  test("SIGHUP re-reads the client's file: its routes: change for new connections", async () => {
+    await writeFile(join(dir, 'tokens'), `${FIRST_TOKEN}\n`);
+    const relayFile = join(dir, 'routes-relay.yaml');
+    await writeFile(relayFile, relayYaml(`  - allow: 127.0.0.1:${echo.port}\n`));
+    const relay = new CliProcess(['relay', '--config', relayFile]);
+    const processes: CliProcess[] = [relay];
+    try {
+      const { url } = await relayAddress(relay);
+      const clientFile = join(dir, 'routes-client.yaml');
+      const clientYaml = (routes: string): string => `relay: ${url}\ntoken-file: ${join(dir, 'tokens')}\nsocks: 127.0.0.1:0\nlog-level: info\n${routes}`;
+      await writeFile(clientFile, clientYaml(`routes:\n  - block: 127.0.0.1:${echo.port}\n`));
+      const client = new CliProcess(['client', '--config', clientFile]);
+      processes.push(client);
+      const port = await socksPort(client);
+      const blocked = await rawSocks5Connect(port, echo.port);
+      blocked.socket.destroy();
+      assert.equal(blocked.rep, REP_NOT_ALLOWED, 'blocked by the file');
+      await writeFile(clientFile, clientYaml('socks: 127.0.0.1:1081\n').replace('socks: 127.0.0.1:0\n', ''));
+      client.signal('SIGHUP');
+      await client.waitFor(/rules reloaded .*rules=0/, WAIT_MS);
+      await client.waitFor(/warn .*socks: changed in .*routes-client\.yaml; takes effect after a restart/, WAIT_MS);
+      const socket = await socksConnect(port, echo.port);
+      try {
+        await assertEchoes(socket, 'no longer blocked\n');
+      } finally {
+        socket.destroy();
+      }
+    } finally {
+      for (const proc of processes.reverse()) await proc.stop();
+    }
+  });
+
   test('the command line overrides the file', async () => {
     await writeFile(join(dir, 'tokens'), `${FIRST_TOKEN}\n`);
     const relayFile = join(dir, 'override.yaml');
