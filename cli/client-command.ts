@@ -27,7 +27,9 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const settings = clientSettings(values);
   const graceMs = values.get<number>('grace') as number;
   const logger = createLogger('client', values.get<LogLevel>('log-level'));
-  const client = await startClient({ ...settings, logger });
+  const client = await startClient({ ...settings, logger }).catch((err: unknown) => {
+    throw values.named(err);
+  });
   const rulesFile = settings.rulesFile ?? undefined;
   const reload = (): void => reloadRules(client, argv, values, logger);
   // Installed before the line saying the rules are loaded, so a SIGHUP sent on seeing it is handled.

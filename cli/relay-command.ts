@@ -30,7 +30,9 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const settings = relaySettings(values);
   const graceMs = values.get<number>('grace') as number;
   const logger = createLogger('relay', values.get<LogLevel>('log-level'));
-  const relay = await startRelay({ ...settings, logger });
+  const relay = await startRelay({ ...settings, logger }).catch((err: unknown) => {
+    throw values.named(err);
+  });
   const files = reloadedFiles(values);
   const reload = (): void => reloadSettings(relay, argv, values, logger);
   // The handler goes in before the lines that say the files are loaded: a SIGHUP sent on
@@ -60,7 +62,11 @@ function reloadSettings(relay: Relay, argv: string[], started: OptionValues, log
   try {
     const next = resolveOptions(RELAY_OPTIONS, { argv, env: process.env });
     const settings = relaySettings(next);
-    relay.reconfigure(liveSettings(settings));
+    try {
+      relay.reconfigure(liveSettings(settings));
+    } catch (err) {
+      throw next.named(err);
+    }
     const restartOnly = RELAY_OPTIONS.options.filter((spec) => !spec.reloadable).map((spec) => spec.name);
     for (const name of next.changedFrom(started, restartOnly)) {
       logger.warn(`${name}: changed in ${started.configFile ?? 'the environment'}; takes effect after a restart`);

@@ -4,6 +4,7 @@
  * environment variable (which stands in for the default), then the default.
  */
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../../common/config-error.js';
 import { UsageError } from '../args.js';
 import { readConfigFile, type ConfigDocument } from './config-file.js';
 import { closestName } from './did-you-mean.js';
@@ -48,6 +49,16 @@ export class OptionValues {
   /** Options set to different values here and in `other`. */
   changedFrom(other: OptionValues, names: Iterable<string>): string[] {
     return [...names].filter((name) => JSON.stringify(this.get(name)) !== JSON.stringify(other.get(name)));
+  }
+
+  /**
+   * A ConfigError from a settings check names the flag (`--keepalive-interval: …`); when
+   * the value came from the config file or the environment, say that instead.
+   */
+  named(err: unknown): unknown {
+    if (!(err instanceof ConfigError) || !err.setting.startsWith('--')) return err;
+    const source = this.source(err.setting.slice(2));
+    return source === err.setting ? err : new UsageError(`${source}${err.message.slice(err.setting.length)}`);
   }
 
   /** A UsageError naming where `name` came from. */

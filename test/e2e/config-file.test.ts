@@ -188,6 +188,11 @@ describe('sockbridge relay and client from config files', () => {
     const bad = await runCli(['relay', '--config', badValue]);
     assert.equal(bad.code, EXIT_USAGE);
     assert.equal(bad.stderr, `sockbridge: ${badValue}: idle-timeout: "soon" is not a positive number of seconds\n`);
+    // A check across settings (the relay's own) also names the file and key the value came from.
+    await writeFile(badValue, 'token: [t]\nkeepalive-interval: 90\n');
+    const tooLong = await runCli(['relay', '--config', badValue]);
+    assert.equal(tooLong.code, EXIT_USAGE);
+    assert.match(tooLong.stderr, new RegExp(`^sockbridge: ${badValue.replace(/[.]/g, '\\.')}: keepalive-interval: at most 60 s, got 90 s`));
   });
 
   test('--token-file and --admin-token-file: the tokens work and appear neither in ps nor in the output', async () => {
