@@ -1,195 +1,77 @@
-import { createLogger } from '../common/log.js';
+import { createLogger, type LogLevel } from '../common/log.js';
 import { TUNNEL_PATH } from '../protocol/frame.js';
 import { startClient } from '../client/client.js';
-import { CLIENT_DEFAULTS, type SocksCredentials } from '../client/config.js';
-import { FAST_OPEN_MODES, type FastOpenMode } from '../client/fast-open.js';
-import { parseHeaderFlags } from '../client/upgrade-headers.js';
 import type { Client } from '../client/client.js';
-import { Route } from '../client/outbound/route.js';
 import { RulesFileError } from '../client/outbound/rules-file.js';
-import { ruleFromFlag, type RoutingRule } from '../client/outbound/rules.js';
-import { RuleSyntaxError } from '../common/target-syntax.js';
+import { ConfigError } from '../common/config-error.js';
 import type { Logger } from '../common/log.js';
-import { readFlagFile } from './tls-flags.js';
-import { LINK_FLAGS, linkFromFlags } from './link-flag.js';
-import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, orderedValues, parseFlags, secondsFlag, tokensFrom, untilSignal, UsageError } from './args.js';
+import { untilSignal, UsageError } from './args.js';
+import { clientSettings, routingOf, shareLinkOf } from './client-settings.js';
+import { CLIENT_OPTIONS } from './options/client-options.js';
+import { renderHelp } from './options/help.js';
+import { resolveOptions, type OptionValues } from './options/parse.js';
 
-export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT${TUNNEL_PATH} --token TOKEN [options]
+const INTRO = `Usage: sockbridge client --relay ws[s]://HOST:PORT${TUNNEL_PATH} --token TOKEN [options]
        sockbridge client --link sockbridge://… [options]
+       sockbridge client --config FILE [options]
 
 Opens one port for SOCKS4/4a/5 and HTTP proxy clients (CONNECT, http:// requests, and the PAC
-file at /proxy.pac) and carries every connection over one WebSocket to the relay.
+file at /proxy.pac) and carries every connection over one WebSocket to the relay.`;
 
-Options:
-  --link LINK                 a sockbridge:// share link ("sockbridge link"): the relay, token,
-                              fingerprint, host and sni it carries are defaults the flags override
-  --link-file FILE            the same, read from FILE (keeps the secret link out of ps)
-  --relay URL                 the relay's tunnel endpoint (ws:// or wss://)
-  --token TOKEN               the tunnel token (default: env SOCKBRIDGE_TOKEN)
-  --socks HOST:PORT           the SOCKS and HTTP proxy port (default 127.0.0.1:1080)
-  --socks-user USER:PASS      require RFC 1929 username/password from SOCKS5 clients and the same
-                              as Basic Proxy-Authorization from HTTP clients (else 407)
-  --handshake-timeout SECONDS close a SOCKS handshake, or an HTTP request line and headers, slower
-                              than this (default 10; HTTP gets 408)
-  --tunnel-wait SECONDS       how long a request waits for a dropped tunnel to return (default 10)
-  --grace SECONDS             on SIGTERM/SIGINT, how long open connections may finish (default 10;
-                              a second signal stops at once)
-  --udp-idle-timeout SECONDS  close a UDP association idle this long (default 300)
-  --keepalive-interval SECONDS  ping period, jittered ±25% (default 15, at most 60, so pings stay
-                                well below a CDN's 100 s idle cut-off)
-  --keepalive-timeout SECONDS   silence after which the tunnel is dead (default 30; above 1.25 ×
-                                the interval)
-  --ca FILE                   trust this PEM CA for a wss:// relay (default: Node's CA bundle)
-  --fingerprint SHA256        pin the relay's certificate by its SHA-256 (hex, colons optional);
-                              with a pin the chain is not checked, so a self-signed cert works
-  --http-proxy URL            reach the relay through an HTTP proxy with CONNECT:
-                              http://[user:pass@]host:port
-  --host NAME                 the upgrade request's Host header (default: the --relay URL's host),
-                              e.g. the relay's name behind a CDN or a fronting domain
-  --sni NAME                  the TLS server name for a wss:// relay (default: the URL's host); the
-                              certificate must carry it, unless --fingerprint pins the certificate
-  --header 'NAME: VALUE'      an extra upgrade request header a CDN or reverse proxy needs
-                              (repeatable; not Host, Authorization or the handshake's own)
-  --fast-open MODE            auto (default): answer a CONNECT at once for a destination the relay
-                              dialed in the last 10 minutes, and send the first bytes with the
-                              OPEN; always: answer every CONNECT at once; never: always wait for
-                              the relay's dial (true error codes every time)
-  --direct TARGET             dial TARGET from this machine instead of through the relay; --block
-  --block TARGET              TARGET refuses it here (SOCKS5 0x02, SOCKS4 91). Repeatable, in
-                              order, first match wins; anything unmatched goes through the relay.
-                              TARGET as for the relay's --allow: CIDR, IP, host or *.domain,
-                              optionally :PORT or :LOW-HIGH ([IPv6]:PORT). Names are matched as
-                              the application gave them: no DNS lookup for a proxied name
-  --rules FILE                more rules, one a line: "direct *.example.cn", "block
-                              198.51.100.0/24", "relay *"; # starts a comment. Checked after
-                              --direct/--block; re-read on SIGHUP (a bad file keeps the old rules)
-  --dns-listen HOST:PORT      also answer DNS (UDP and TCP) here, every query sent through the
-                              tunnel to --dns-upstream (off by default; e.g. 127.0.0.1:5353)
-  --dns-upstream HOST:PORT    the DNS server the relay asks, over TCP (default 1.1.1.1:53;
-                              a name is resolved by the relay)
-  --dns-timeout SECONDS       answer SERVFAIL to a query with no answer by then (default 5)
-  --window-budget BYTES       how far the tunnel's stream windows may grow, together, beyond their
-                              initial 1 MiB each (default 67108864, 64 MiB)
-  --max-stream-window BYTES   the largest window one stream may grow to (default 33554432, 32 MiB)
-  --log-level LEVEL           debug, info, warn, error or silent (default info)
-  -h, --help                  show this help
-`;
+export const CLIENT_HELP = renderHelp(INTRO, CLIENT_OPTIONS);
 
 export async function clientCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, {
-    relay: { type: 'string' },
-    token: { type: 'string' },
-    socks: { type: 'string' },
-    'socks-user': { type: 'string' },
-    'handshake-timeout': { type: 'string' },
-    'tunnel-wait': { type: 'string' },
-    'udp-idle-timeout': { type: 'string' },
-    grace: { type: 'string' },
-    'keepalive-interval': { type: 'string' },
-    'keepalive-timeout': { type: 'string' },
-    'log-level': { type: 'string' },
-    ca: { type: 'string' },
-    fingerprint: { type: 'string' },
-    'http-proxy': { type: 'string' },
-    host: { type: 'string' },
-    sni: { type: 'string' },
-    header: { type: 'string', multiple: true },
-    'fast-open': { type: 'string' },
-    'dns-listen': { type: 'string' },
-    'dns-upstream': { type: 'string' },
-    'dns-timeout': { type: 'string' },
-    'window-budget': { type: 'string' },
-    'max-stream-window': { type: 'string' },
-    direct: { type: 'string', multiple: true },
-    block: { type: 'string', multiple: true },
-    rules: { type: 'string' },
-    ...LINK_FLAGS,
-  });
-  if (flags.help) {
+  const values = resolveOptions(CLIENT_OPTIONS, { argv, env: process.env });
+  if (values.help) {
     process.stdout.write(CLIENT_HELP);
     return 0;
   }
-  const link = linkFromFlags(flags.link as string | undefined, flags['link-file'] as string | undefined);
-  const relayUrl = (flags.relay as string | undefined) ?? link?.relayUrl;
-  if (!relayUrl) throw new UsageError(`--relay: the relay URL (or a --link) is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
-  const token = (flags.token as string | undefined) ?? link?.token ?? tokensFrom(undefined)[0];
-  if (!token) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
-  const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);
-  const logger = createLogger('client', logLevelFlag(flags['log-level'] as string | undefined));
-  const client = await startClient({
-    relayUrl,
-    token,
-    socks: hostPortFlag('--socks', flags.socks as string | undefined, CLIENT_DEFAULTS.socks),
-    socksUser: credentialsFlag(flags['socks-user'] as string | undefined),
-    handshakeTimeoutMs: secondsFlag('--handshake-timeout', flags['handshake-timeout'] as string | undefined, CLIENT_DEFAULTS.handshakeTimeoutMs),
-    tunnelWaitMs: secondsFlag('--tunnel-wait', flags['tunnel-wait'] as string | undefined, CLIENT_DEFAULTS.tunnelWaitMs),
-    udpIdleTimeoutMs: secondsFlag('--udp-idle-timeout', flags['udp-idle-timeout'] as string | undefined, CLIENT_DEFAULTS.udpIdleTimeoutMs),
-    keepaliveIntervalMs: secondsFlag('--keepalive-interval', flags['keepalive-interval'] as string | undefined, CLIENT_DEFAULTS.keepaliveIntervalMs),
-    keepaliveTimeoutMs: secondsFlag('--keepalive-timeout', flags['keepalive-timeout'] as string | undefined, CLIENT_DEFAULTS.keepaliveTimeoutMs),
-    ca: flags.ca === undefined ? null : readFlagFile('--ca', flags.ca as string),
-    fingerprint: (flags.fingerprint as string | undefined) ?? link?.fingerprint ?? null,
-    httpProxy: (flags['http-proxy'] as string | undefined) ?? null,
-    host: (flags.host as string | undefined) ?? link?.host ?? null,
-    sni: (flags.sni as string | undefined) ?? link?.sni ?? null,
-    headers: parseHeaderFlags((flags.header as string[] | undefined) ?? []),
-    fastOpen: fastOpenFlag(flags['fast-open'] as string | undefined),
-    dnsListen: flags['dns-listen'] === undefined ? null : hostPortFlag('--dns-listen', flags['dns-listen'] as string, CLIENT_DEFAULTS.socks),
-    dnsUpstream: hostPortFlag('--dns-upstream', flags['dns-upstream'] as string | undefined, CLIENT_DEFAULTS.dnsUpstream),
-    dnsTimeoutMs: secondsFlag('--dns-timeout', flags['dns-timeout'] as string | undefined, CLIENT_DEFAULTS.dnsTimeoutMs),
-    windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, CLIENT_DEFAULTS.windowBudget),
-    maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, CLIENT_DEFAULTS.maxStreamWindow),
-    routes: routesFrom(argv),
-    rulesFile: (flags.rules as string | undefined) ?? null,
-    logger,
+  const link = shareLinkOf(values);
+  const settings = clientSettings(values, link);
+  const graceMs = values.get<number>('grace') as number;
+  const logger = createLogger('client', values.get<LogLevel>('log-level'));
+  const client = await startClient({ ...settings, logger }).catch((err: unknown) => {
+    throw values.named(err);
   });
-  const rulesFile = flags.rules as string | undefined;
-  // Without --rules there is nothing to reload, but a SIGHUP (systemctl reload) must not end the client.
-  const reload = rulesFile === undefined ? (): void => logger.info('SIGHUP: nothing to reload (no --rules file)') : (): void => reloadRules(client, rulesFile, logger);
+  const rulesFile = settings.rulesFile ?? undefined;
+  const reload = (): void => reloadRules(client, argv, values, logger);
+  const nothingToReload = (): void => logger.info('SIGHUP: nothing to reload (no --rules or --config file)');
   // Installed before the line saying the rules are loaded, so a SIGHUP sent on seeing it is handled.
-  process.on('SIGHUP', reload);
+  // Without a file there is nothing to reload, but a SIGHUP (systemctl reload) must not end the client.
+  const onSighup = rulesFile !== undefined || values.configFile !== null ? reload : nothingToReload;
+  process.on('SIGHUP', onSighup);
+  if (values.configFile !== null) logger.info('config loaded', { file: values.configFile });
   if (rulesFile !== undefined) logger.info('rules loaded', { file: rulesFile });
   // The relay URL and the label only: the link itself holds the token.
   if (link !== null) logger.info('using a share link', { relay: link.relayUrl, label: link.label ?? undefined });
   const signal = await untilSignal();
-  process.off('SIGHUP', reload);
+  process.off('SIGHUP', onSighup);
   logger.info('stopping: no new SOCKS connections; open ones may finish', { signal, graceMs });
   await client.close(graceMs);
   return 0;
 }
 
-function credentialsFlag(value: string | undefined): SocksCredentials | null {
-  if (value === undefined) return null;
-  const colon = value.indexOf(':');
-  if (colon <= 0) throw new UsageError('--socks-user: expected USER:PASS');
-  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
-}
-
-function fastOpenFlag(value: string | undefined): FastOpenMode {
-  if (value === undefined) return CLIENT_DEFAULTS.fastOpen;
-  if (!(FAST_OPEN_MODES as readonly string[]).includes(value)) throw new UsageError(`--fast-open: "${value}" is not one of ${FAST_OPEN_MODES.join(', ')}`);
-  return value as FastOpenMode;
-}
-
-/** --direct and --block in the order given (first match wins, so order matters). */
-function routesFrom(argv: string[]): RoutingRule[] {
-  return orderedValues(argv, [Route.Direct, Route.Block]).map(({ name, value }) => {
-    try {
-      return ruleFromFlag(name as Route, value);
-    } catch (err) {
-      if (err instanceof RuleSyntaxError) throw new UsageError(`--${name}: ${err.message}`);
-      throw err;
-    }
-  });
-}
-
-/** SIGHUP: a valid file replaces the rules for new connections; an invalid one is logged and the old rules stay. */
-function reloadRules(client: Client, file: string, logger: Logger): void {
+/**
+ * SIGHUP: a valid rules file (and, with --config, the file's --direct/--block and rules file)
+ * replaces the rules for new connections; anything invalid is logged and the old rules stay.
+ * Other options need a restart; a changed one is logged as such.
+ */
+function reloadRules(client: Client, argv: string[], started: OptionValues, logger: Logger): void {
+  const file = started.get<string>('rules');
   try {
-    const rules = client.reloadRules();
-    logger.info('rules reloaded', { file, rules, ...client.routeCounts() });
+    let changes;
+    if (started.configFile !== null) {
+      const next = resolveOptions(CLIENT_OPTIONS, { argv, env: process.env });
+      changes = routingOf(next);
+      const restartOnly = CLIENT_OPTIONS.options.filter((spec) => !spec.reloadable).map((spec) => spec.name);
+      for (const name of next.changedFrom(started, restartOnly)) logger.warn(`${name}: changed in ${started.configFile}; takes effect after a restart`);
+    }
+    const rules = client.reloadRules(changes);
+    logger.info('rules reloaded', { file: changes?.rulesFile ?? file, rules, ...client.routeCounts() });
   } catch (err) {
     // In a signal handler nothing may escape: whatever went wrong, the old rules keep routing.
-    const message = err instanceof RulesFileError ? err.message : `--rules ${file}: ${(err as Error).message}`;
-    logger.error('rules not reloaded, keeping the previous rules', { file, error: message });
+    const known = err instanceof RulesFileError || err instanceof UsageError || err instanceof ConfigError;
+    const message = known ? (err as Error).message : `--rules ${file}: ${(err as Error).message}`;
+    logger.error('rules not reloaded, keeping the previous rules', { file: file ?? started.configFile ?? undefined, error: message });
   }
 }

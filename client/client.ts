@@ -24,9 +24,10 @@ export interface Client {
   routeCounts(): RouteCounts;
   /**
    * Re-reads --rules (SIGHUP) and returns how many rules now apply. A file that cannot be
-   * used throws a RulesFileError naming file and line, and the rules in force stay.
+   * used throws a RulesFileError naming file and line, and the rules in force stay. With
+   * `changes` (a reloaded config file) its --direct/--block and --rules file replace the old.
    */
-  reloadRules(): number;
+  reloadRules(changes?: Pick<ClientConfig, 'routes' | 'rulesFile'>): number;
   /** Stops taking SOCKS connections, lets open ones finish for up to `graceMs`, then drops the tunnel. */
   close(graceMs?: number): Promise<void>;
 }
@@ -80,10 +81,11 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     dns,
     tunnel,
     routeCounts: () => connector.decisions,
-    reloadRules() {
-      const reloaded = routingTable(config);
+    reloadRules(changes) {
+      const reloaded = routingTable({ ...config, ...changes });
       connector.setRules(reloaded);
       rules = reloaded;
+      if (changes) Object.assign(config, { routes: changes.routes, rulesFile: changes.rulesFile });
       return reloaded.size;
     },
     async close(graceMs = 0) {

@@ -42,13 +42,41 @@ export interface Relay {
   status: StatusModel;
   /**
    * Replaces the users file's users (SIGHUP). New tunnels authenticate against them; open
-   * tunnels keep the name, rules and limits they were opened with, even if their user is gone.
+   * tunnels keep the name and limits they were opened with, and their new streams follow
+   * the user's new rules (the old ones if their user is gone).
    * Throws a ConfigError, keeping the previous users, when a user has the admin token.
    */
   setUsers(users: UsersFile | null): void;
+  /**
+   * SIGHUP with a config file: tokens, users, rules and limits. Tokens and users decide who
+   * may open a tunnel; rules apply to every new stream, on open tunnels too; the per-tunnel
+   * limits apply to tunnels opened from now on. Throws a ConfigError and changes nothing
+   * when the settings do not pass the checks of startRelay.
+   */
+  reconfigure(settings: LiveRelaySettings): void;
   /** Stops accepting; open streams may finish for up to `graceMs`; then every tunnel gets a go-away. */
   close(graceMs?: number): Promise<void>;
 }
+
+/** The settings a running relay takes on (reconfigure); the rest need a restart. */
+export const LIVE_SETTINGS = [
+  'tokens',
+  'users',
+  'rules',
+  'dialTimeoutMs',
+  'publicAddress',
+  'bindPorts',
+  'bindTimeoutMs',
+  'maxStreamsPerTunnel',
+  'maxBindsPerTunnel',
+  'maxUdpPerTunnel',
+  'udpReplies',
+  'maxTunnelsPerToken',
+  'idleTimeoutMs',
+  'maxPendingBytes',
+] as const satisfies ReadonlyArray<keyof RelayConfig>;
+
+export type LiveRelaySettings = Partial<Pick<RelayConfig, (typeof LIVE_SETTINGS)[number]>>;
 
 /** What closeRelay takes down. */
 interface RelayParts {
@@ -92,7 +120,9 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     logger,
     countError: (reason) => status.countError(reason),
   };
-  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining }));
+  // A tunnel's new streams follow the current rules of its account (the ones it opened with if the account is gone).
+  const policyOf: TunnelHost['policyOf'] = (account) => accounts.policyOf(account.name) ?? account.policy;
+  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining, policyOf }));
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
   server.headersTimeout = config.handshakeTimeoutMs;
   let admin: AdminListener | null = null;
@@ -119,11 +149,20 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       checkUsersAgainstAdminToken(users, config.adminToken);
       accounts = accountsFor(users);
     },
+    reconfigure(settings) {
+      const next = resolveRelayConfig({ ...config, ...definedOnly(settings) });
+      for (const key of LIVE_SETTINGS) (config as unknown as Record<string, unknown>)[key] = next[key];
+      accounts = accountsFor(config.users);
+    },
     close(graceMs = 0) {
       draining = true;
       return closeRelay({ server, admin, surface, wss, tunnels, status, logger }, graceMs);
     },
   };
+}
+
+function definedOnly<T extends object>(settings: T): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /** An authenticated upgrade on the tunnel path becomes a tunnel; any other gets the answer the request would get without it. */

@@ -13,6 +13,7 @@ import type { Logger } from '../../common/log.js';
 import { relayWindowConfig, type RelayConfig } from '../config.js';
 import type { StatusModel } from '../status/status-model.js';
 import { trackSession } from '../status/track-session.js';
+import type { DestinationPolicy } from '../policy/destination-policy.js';
 import type { Account } from './accounts.js';
 import type { OpenTunnels } from './open-tunnels.js';
 import { serveSession } from './serve-session.js';
@@ -23,6 +24,8 @@ export interface TunnelHost {
   status: StatusModel;
   tunnels: OpenTunnels;
   isDraining: () => boolean;
+  /** The rules a new stream of this account's tunnel is decided by (they may change on SIGHUP); absent: the account's own. */
+  policyOf?: (account: Account) => DestinationPolicy;
 }
 
 export function acceptTunnel(ws: WebSocket, req: IncomingMessage, account: Account, host: TunnelHost): void {
@@ -43,7 +46,10 @@ export function acceptTunnel(ws: WebSocket, req: IncomingMessage, account: Accou
   awaitHello(session, config.handshakeTimeoutMs);
   serveSession(session, {
     dialTimeoutMs: config.dialTimeoutMs,
-    policy: account.policy,
+    // A getter: each OPEN reads the rules in force when it arrives.
+    get policy() {
+      return host.policyOf?.(account) ?? account.policy;
+    },
     isDraining: host.isDraining,
     limits: { maxStreams: account.maxStreams, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs, maxPendingBytes: config.maxPendingBytes },
     bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },

@@ -6,7 +6,7 @@
 import { DestinationPolicy } from '../policy/destination-policy.js';
 import type { TargetRule } from '../policy/target-rule.js';
 import { TokenChecker } from './auth.js';
-import { cliTokenName } from './token-names.js';
+import { cliTokenName, isCliTokenName } from './token-names.js';
 import type { UsersFile } from './users-file.js';
 
 export interface Account {
@@ -27,11 +27,14 @@ export interface AccountDefaults {
 export class Accounts {
   private readonly checker: TokenChecker;
   private readonly byName = new Map<string, Account>();
+  /** What every --token tunnel is decided by, whichever `token-N` it was. */
+  private readonly tokenPolicy: DestinationPolicy;
 
   /** Rule order: command line, then the user's rules, then the file's global rules, then the safe default. */
   constructor(tokens: readonly string[], users: UsersFile | null, defaults: AccountDefaults) {
     const globalRules = users?.rules ?? [];
     const tokenPolicy = new DestinationPolicy([...defaults.rules, ...globalRules]);
+    this.tokenPolicy = tokenPolicy;
     tokens.forEach((_, index) => {
       const name = cliTokenName(index);
       this.byName.set(name, { name, policy: tokenPolicy, maxTunnels: defaults.maxTunnels, maxStreams: defaults.maxStreams });
@@ -48,6 +51,12 @@ export class Accounts {
       tokens,
       (users?.users ?? []).map((user) => ({ name: user.name, digest: user.tokenSha256 })),
     );
+  }
+
+  /** The current rules of the account named `name`: --token tunnels share theirs; null for a user no longer there. */
+  policyOf(name: string): DestinationPolicy | null {
+    if (isCliTokenName(name)) return this.tokenPolicy;
+    return this.byName.get(name)?.policy ?? null;
   }
 
   /** The account `presented` opens, or null; every token and hash is compared in constant time. */

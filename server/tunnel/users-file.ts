@@ -1,12 +1,13 @@
 /**
  * `--users FILE`: named tunnel users, each with the SHA-256 of a token, optional limits and
- * destination rules, plus rules for everyone. JSON; the format is in the README. Tokens are
+ * destination rules, plus rules for everyone. YAML or JSON (JSON is YAML); the format is in the README. Tokens are
  * stored only as hashes, so the file holds nothing a client could present.
  *
  * Validation fails on the first problem with a message naming the file, the entry and the
  * field: `--users users.json: users[1].tokenSha256: expected 64 hex digits`.
  */
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../common/config-error.js';
 import { parseTargetRule, RULE_COMMANDS, RuleSyntaxError, type RuleAction, type RuleCommand, type TargetRule } from '../policy/target-rule.js';
 import { isCliTokenName } from './token-names.js';
@@ -63,9 +64,9 @@ export function loadUsersFile(path: string): UsersFile {
 export function parseUsersFile(text: string, file: string): UsersFile {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseYaml(text, { prettyErrors: false });
   } catch (err) {
-    throw new UsersFileError(file, '', `not valid JSON: ${(err as Error).message}`);
+    throw new UsersFileError(file, '', `not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }
   const fail = (field: string, reason: string): never => {
     throw new UsersFileError(file, field, reason);
@@ -99,6 +100,8 @@ function parseUser(entry: unknown, at: string, file: string, fail: Fail): UserEn
   // Past the name, every message also says whose entry it is.
   const failNamed: Fail = (field, reason) => fail(field, `${reason} (user "${name}")`);
   const hash = user.tokenSha256;
+  // Unquoted in YAML, a hash of digits only would be read as a number.
+  if (typeof hash === 'number') return failNamed(`${at}.tokenSha256`, 'expected 64 hex digits in quotes (unquoted, YAML reads it as a number)');
   if (typeof hash !== 'string' || !SHA256_HEX.test(hash)) return failNamed(`${at}.tokenSha256`, 'expected 64 hex digits, the SHA-256 of the token');
   return {
     name,

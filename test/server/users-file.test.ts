@@ -60,11 +60,34 @@ describe('parseUsersFile: valid files', () => {
   test('an empty users list is valid', () => {
     assert.deepEqual(parse({ users: [] }).users, []);
   });
+
+  test('YAML works as well as JSON', () => {
+    const yaml = `# users.yaml
+users:
+  - name: alice
+    tokenSha256: ${ALICE.tokenSha256}
+    maxTunnels: 2
+    rules:
+      - { action: allow, target: 10.0.0.0/8, commands: [connect] }
+rules:
+  - action: deny
+    target: "*.internal.example"
+`;
+    const parsed = parseUsersFile(yaml, 'users.yaml');
+    assert.equal(parsed.users[0].name, 'alice');
+    assert.equal(parsed.users[0].maxTunnels, 2);
+    assert.deepEqual(parsed.users[0].rules.map((rule) => rule.action), ['allow']);
+    assert.deepEqual(parsed.rules.map((rule) => rule.action), ['deny']);
+  });
+
+  test('a YAML hash of digits only, unquoted, is read as a number: the message says to quote it', () => {
+    assert.throws(() => parseUsersFile(`users:\n  - name: bob\n    tokenSha256: ${'1'.repeat(64)}\n`, 'users.yaml'), /users\[0\]\.tokenSha256: expected 64 hex digits in quotes/);
+  });
 });
 
 describe('parseUsersFile: invalid files fail naming the file, the entry and the field', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['not JSON', '{ users: ', /^--users users\.json: not valid JSON/],
+    ['not JSON', '{ users: ', /^--users users\.json: not valid YAML or JSON/],
     ['an array at the top', '[]', /^--users users\.json: expected an object$/],
     ['a misspelt top-level key', JSON.stringify({ users: [], rule: [] }), /^--users users\.json: rule: unknown field/],
     ['no users', JSON.stringify({ rules: [] }), /^--users users\.json: users: expected an array/],
