@@ -1,4 +1,7 @@
+import cluster from 'node:cluster';
 import { createLogger, type Logger } from '../common/log.js';
+import { joinCluster } from '../server/cluster/worker-link.js';
+import { runRelayPrimary, workersFlag } from './relay-workers.js';
 import { RELAY_DEFAULTS } from '../server/config.js';
 import { startRelay, type Relay } from '../server/relay.js';
 import { loadUsersFile, UsersFileError } from '../server/tunnel/users-file.js';
@@ -77,6 +80,10 @@ Options:
                               (default: env SOCKBRIDGE_ADMIN_TOKEN; unset: those routes 404)
   --tls-cert FILE             PEM certificate (chain): serve wss:// and https:// instead of
   --tls-key FILE              ws:// and http://, with this PEM private key; both or neither
+  --workers N|auto            run N worker processes sharing the listeners, to use N cores
+                              ("auto": one per CPU; default 1). The status routes and /metrics
+                              show the whole relay whichever worker answers; per-token limits
+                              hold across workers; a worker that crashes is restarted
   --log-level LEVEL           debug, info, warn, error or silent (default info)
   -h, --help                  show this help
 `;
@@ -113,6 +120,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     allow: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
+    workers: { type: 'string' },
   });
   if (flags.help) {
     process.stdout.write(RELAY_HELP);
@@ -125,7 +133,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const users = usersPath === undefined ? null : loadUsersFile(usersPath);
   const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);
   const logger = createLogger('relay', logLevelFlag(flags['log-level'] as string | undefined));
-  const relay = await startRelay({
+  const workers = workersFlag(flags.workers as string | undefined);
+  const options = {
     listen: hostPortFlag('--listen', flags.listen as string | undefined, RELAY_DEFAULTS.listen),
     path: (flags.path as string | undefined) ?? RELAY_DEFAULTS.path,
     fallback: (flags.fallback as string | undefined) ?? null,
@@ -153,13 +162,19 @@ export async function relayCommand(argv: string[]): Promise<number> {
     windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, RELAY_DEFAULTS.windowBudget),
     maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, RELAY_DEFAULTS.maxStreamWindow),
     logger,
-  });
+  };
+  if (workers > 1 && cluster.isPrimary) return runRelayPrimary(options, workers, logger, usersPath !== undefined);
+  const worker = cluster.isWorker ? joinCluster(logger) : null;
+  const relay = await startRelay(options, worker?.relay ?? null);
+  worker?.ready();
   const reload = (): void => reloadUsers(relay, usersPath as string, logger);
+  if (usersPath !== undefined) worker?.onReload(reload);
   // The handler goes in before the line that says the users are loaded: a SIGHUP sent on
   // seeing that line must reload, not meet the default action and end the process.
   if (usersPath !== undefined) process.on('SIGHUP', reload);
   if (usersPath !== undefined) logger.info('users loaded', { file: usersPath, users: users?.users.length ?? 0 });
-  const signal = await untilSignal();
+  // A worker stops on the signal itself or when the primary says so, whichever comes first.
+  const signal = await (worker === null ? untilSignal() : Promise.race([untilSignal(), worker.stopRequested.then(() => 'primary')]));
   process.off('SIGHUP', reload);
   logger.info('stopping: no new tunnels or streams; open streams may finish', { signal, graceMs });
   await relay.close(graceMs);
