@@ -15,8 +15,13 @@ import { socksConnect } from '../helpers/socks/socks-dial.js';
 import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
 import { ADMIN_TOKEN, bearer, metricValue } from '../helpers/status/status-http.js';
 import { waitFor, withTimeout } from '../helpers/io/waiting.js';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/processes/cli-process.js';
 
 const CLIENTS = 4;
 const REQUESTS = 8;
@@ -188,4 +193,39 @@ describe('relay --workers 2: a worker killed with SIGKILL', () => {
     assert.equal(exit.code, 0, relay.proc.output);
     for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} gone`);
   });
+});
+
+describe('relay --workers 2 --users FILE', () => {
+  const ALICE = 'alice-token-not-secret';
+  const BOB = 'bob-token-not-secret';
+  const user = (name: string, token: string): object => ({ name, tokenSha256: createHash('sha256').update(token).digest('hex') });
+  let dir: string;
+  let relay: WorkersRelay;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sockbridge-workers-'));
+    await writeFile(join(dir, 'users.json'), JSON.stringify({ users: [user('alice', ALICE)] }));
+    relay = await startWorkersRelay(2, ['--users', join(dir, 'users.json')]);
+  });
+  after(async () => {
+    await relay?.proc.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('SIGHUP to the primary reaches every worker', async () => {
+    await assert.rejects(RawTunnel.open(relay.url, BOB), /tunnel upgrade answered 404/);
+    await writeFile(join(dir, 'users.json'), JSON.stringify({ users: [user('alice', ALICE), user('bob', BOB)] }));
+    relay.proc.signal('SIGHUP');
+    await waitFor(() => [...relay.proc.output.matchAll(/users reloaded/g)].length === 2, { what: () => `both workers reloading:\n${relay.proc.output}`, timeoutMs: WAIT_MS });
+    const tunnels = [];
+    for (let i = 0; i < 4; i++) tunnels.push(await RawTunnel.open(relay.url, BOB));
+    const status = await waitWorkers(relay, "bob's tunnels", (s) => s.tunnels.filter((t) => t.tokenName === 'bob').length === 4);
+    for (const tunnel of tunnels) tunnel.terminate();
+    assert.equal(new Set(status.tunnels.map((t) => t.pid)).size, 2, 'bob reached both workers');
+  });
+});
+
+test('--workers takes a count or auto', async () => {
+  const result = await runCli(['relay', '--token', 't', '--workers', '0']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--workers: "0" is not a count from 1 to 256 or "auto"/);
 });
