@@ -91,10 +91,7 @@ class Primary implements RelayPrimary {
     if (!isClusterMessage(message)) return;
     const msg = message as WorkerMessage;
     const { worker } = state;
-    if (msg.t === Msg.Ready) {
-      state.ready = true;
-      this.everReady = true;
-    }
+    if (msg.t === Msg.Ready) this.onReady(state);
     if (msg.t === Msg.Reserve) send(worker, { t: Msg.Reserved, id: msg.id, ok: this.slots.reserve(worker.id, msg.token, msg.limit) });
     if (msg.t === Msg.Release) this.slots.release(worker.id, msg.token);
     if (msg.t === Msg.Collected) this.collector.settle(msg.id, msg.data);
@@ -106,6 +103,15 @@ class Primary implements RelayPrimary {
           send(worker, { t: Msg.Gathered, id: msg.id, data: null });
         },
       );
+    }
+  }
+
+  private onReady(state: WorkerState): void {
+    state.ready = true;
+    if (this.everReady) return;
+    if ([...this.states.values()].every((other) => other.ready)) {
+      this.everReady = true;
+      this.logger.info('relay workers ready', { workers: this.states.size });
     }
   }
 
