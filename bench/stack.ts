@@ -62,15 +62,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.relayArgs?.includes('--workers')) await relay.waitForLine(/relay workers ready/, START_TIMEOUT_MS);
     middle = options.between ? await options.between(Number(relayPort)) : null;
     const clientArgs = [
-        'client',
-        '--relay',
-        `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${middle?.port ?? relayPort}/tunnel`,
-        ...(options.tls ? ['--fingerprint', options.tls.fingerprint] : []),
-        '--token',
-        token,
-        '--socks',
-        '127.0.0.1:0',
-        ...(options.clientArgs ?? []),
+      'client',
+      '--relay',
+      `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${middle?.port ?? relayPort}/tunnel`,
+      ...(options.tls ? ['--fingerprint', options.tls.fingerprint] : []),
+      '--token',
+      token,
+      '--socks',
+      '127.0.0.1:0',
+      ...(options.clientArgs ?? []),
     ];
     client = startNode('client', options.cli, clientArgs, profile('client'));
     const socks = await clientReady(client);

@@ -1,12 +1,12 @@
 /**
  * The primary asks workers for their own figures (Collect) and waits for each answer, at
- * most COLLECT_TIMEOUT_MS: a worker that is busy, starting or dying is left out of that
- * one view rather than holding it up.
+ * most COLLECT_TIMEOUT_MS, under the 5 s the asking worker waits (worker-link.ts): a
+ * worker that is stuck or dying is left out of that one view rather than holding it up.
  */
 import type { Worker } from 'node:cluster';
 import { Msg, type GatherWhat, type PrimaryMessage } from './messages.js';
 
-const COLLECT_TIMEOUT_MS = 1_000;
+const COLLECT_TIMEOUT_MS = 3_000;
 
 interface Pending {
   worker: number;

@@ -46,7 +46,8 @@ export type WorkerMessage =
   | { t: typeof Msg.Gather; id: number; what: GatherWhat }
   | { t: typeof Msg.Reserve; id: number; token: string; limit: number }
   | { t: typeof Msg.Release; token: string }
-  | { t: typeof Msg.Collected; id: number; data: StatusSnapshot | MetricsJson };
+  /** null: the worker could not read its figures. */
+  | { t: typeof Msg.Collected; id: number; data: StatusSnapshot | MetricsJson | null };
 
 export type PrimaryMessage =
   | { t: typeof Msg.Gathered; id: number; data: StatusSnapshot | string | null }

@@ -35,7 +35,7 @@ export function joinCluster(logger: Logger): WorkerLink {
     const msg = message as PrimaryMessage;
     if (msg.t === Msg.Gathered) requests.settle(msg.id, msg.data);
     if (msg.t === Msg.Reserved) requests.settle(msg.id, msg.ok);
-    if (msg.t === Msg.Collect && local !== null) void collect(local, msg.id, msg.what);
+    if (msg.t === Msg.Collect && local !== null) collect(local, msg.id, msg.what, logger);
     if (msg.t === Msg.Reload) reload();
     if (msg.t === Msg.Stop) stop();
   });
@@ -56,9 +56,16 @@ export function joinCluster(logger: Logger): WorkerLink {
   return { relay, ready: () => send({ t: Msg.Ready }), stopRequested, onReload: (fn) => (reload = fn) };
 }
 
-async function collect(local: StatusModel, id: number, what: GatherWhat): Promise<void> {
-  const data = what === 'status' ? local.snapshot() : await local.metrics.registry.getMetricsAsJSON();
-  send({ t: Msg.Collected, id, data });
+/** This worker's own figures for the primary; on a failure, none (the merged view goes without them). */
+function collect(local: StatusModel, id: number, what: GatherWhat, logger: Logger): void {
+  const figures = what === 'status' ? Promise.resolve(local.snapshot()) : local.metrics.registry.getMetricsAsJSON();
+  figures.then(
+    (data) => send({ t: Msg.Collected, id, data }),
+    (err: Error) => {
+      logger.warn('could not read this worker\'s figures', { what, error: err.message });
+      send({ t: Msg.Collected, id, data: null });
+    },
+  );
 }
 
 function send(message: WorkerMessage): void {
