@@ -37,6 +37,10 @@ export interface ScenarioPlan {
   clientArgs?: readonly string[];
   /** An emulated long link between client and relay; the reference then crosses the same link, and takes the direct column. */
   link?: LinkSettings;
+  /** Run the tunnel once per count, the relay with --workers N (figure 14); the first fills the tunnel column. */
+  relayWorkers?: readonly number[];
+  /** Client processes, each with its own tunnel; the scenario's streams take them in turn (default 1). */
+  clients?: number;
 }
 
 /** Shares below 1 with two decimals (0.30×), others as they are (2.5×). */
@@ -185,6 +189,15 @@ export const PLANS: readonly ScenarioPlan[] = [
     timeoutMs: 120_000,
     // The RSS bound is the default --window-budget: growth is all a stalled stream could add.
     targets: { cost: shareBelow(0.1), rssGrowthMiB: atMost(64, 'MiB', 'within the budget: ') },
+  },
+  {
+    id: '14',
+    title: '8 parallel downloads through a relay with 1 and with 2 workers (two clients, a tunnel each)',
+    scenario: 'parallel',
+    relayWorkers: [1, 2],
+    clients: 2,
+    params: { streams: 8, durationMs: 5_000, sampleMs: 100, warmupMs: 1_000, windowMs: 500, finalMs: 2_000 },
+    timeoutMs: 40_000,
   },
 ];
 

@@ -14,6 +14,7 @@ import type { RoundTripResult } from './scenarios/roundtrips.js';
 import type { StalledResult } from './scenarios/stalled.js';
 import type { UdpResult, UdpSizeResult } from './scenarios/udp.js';
 import { describeRamp, type WanResult } from './scenarios/wan.js';
+import type { ParallelResult } from './scenarios/parallel.js';
 import { compact, fixed } from './stats.js';
 import type { Row } from './table.js';
 
@@ -25,6 +26,8 @@ export interface PlanOutcome {
   reference: RunOutcome | null;
   /** Through the naive one-WebSocket-per-stream tunnel (naive-tunnel.ts), for scale; absent when not run. */
   naive?: RunOutcome | null;
+  /** With plan.relayWorkers: the tunnel run with each --workers count (the first is also `tunnel`). */
+  byWorkers?: { workers: number; outcome: RunOutcome }[];
   /** Why the scenario did not run at all. */
   skipped: string | null;
 }
@@ -72,6 +75,11 @@ export function buildReport(outcomes: readonly PlanOutcome[]): Report {
         anyFailed = true;
         notes.push(`#${plan.id} ${mode}: FAILED: ${run.reason}`);
       }
+    }
+    for (const { workers, outcome: run } of outcome.byWorkers?.slice(1) ?? []) {
+      if (run.ok) continue;
+      anyFailed = true;
+      notes.push(`#${plan.id} tunnel, ${workers} workers: FAILED: ${run.reason}`);
     }
     if (outcome.reference && !outcome.reference.ok) notes.push(`#${plan.id} reference: FAILED: ${outcome.reference.reason}`);
     if (outcome.skipped) notes.push(`#${plan.id} skipped: ${outcome.skipped}`);
@@ -366,6 +374,29 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
         ...REPORT_ONLY,
       },
     ];
+  },
+  parallel(o, notes) {
+    // One row per --workers count: loopback in the direct column, the tunnel through that relay.
+    const id = o.plan.id;
+    const mibps = (v: number): string => `${compact(v)} MiB/s`;
+    const runs = o.byWorkers ?? [];
+    for (const { workers, outcome } of runs) {
+      const r = resultOf<ParallelResult>(outcome);
+      if (!r) continue;
+      const core = (sec: number): string => `${sec.toFixed(2)} s (${((100 * sec) / r.seconds).toFixed(0)} % of a core)`;
+      const cpu = r.cpu ? `; over the ${r.seconds.toFixed(1)} s: relay ${core(r.cpu.relaySec)}, clients ${core(r.cpu.clientSec)}` : '';
+      notes.push(`#${id} ${workers} worker${workers === 1 ? '' : 's'}: each stream ${r.perStreamMeanMibps.map(compact).join(' / ')} MiB/s${cpu}`);
+    }
+    const [one, two] = runs.map(({ outcome }) => resultOf<ParallelResult>(outcome));
+    if (one && two) notes.push(`#${id} 2 workers / 1 worker: ${compact(two.meanMibps / one.meanMibps)}× the total (load generator, targets, two clients and the relay share this machine's cores)`);
+    return runs.map(({ workers, outcome }): Metric => ({
+      figure: `${o.plan.params.streams} downloads at once, total, relay --workers ${workers}`,
+      direct: pick<ParallelResult>(o.direct, (r) => r.meanMibps),
+      tunnel: pick<ParallelResult>(outcome, (r) => r.meanMibps),
+      format: mibps,
+      ratio: true,
+      ...REPORT_ONLY,
+    }));
   },
   bind(o, notes) {
     const id = o.plan.id;

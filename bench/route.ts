@@ -14,6 +14,8 @@ export interface Route {
   mode: Mode;
   /** The SOCKS listener, for mode 'tunnel'. */
   socks?: HostPort;
+  /** More SOCKS listeners (one client process each): streams take them all in turn, `socks` first. */
+  socksAlso?: HostPort[];
   /** Target port → the first forwarder's port for it, for mode 'forwarded'. */
   entries?: Record<string, number>;
 }
@@ -29,5 +31,9 @@ export function openRoute(route: Route, targetPort: number, timeoutMs: number): 
     return connectTcp(TARGET_HOST, entry, timeoutMs);
   }
   if (!route.socks) throw new Error('tunnel route without a SOCKS address');
-  return socks5Connect(route.socks, { host: TARGET_HOST, port: targetPort }, timeoutMs);
+  const listeners = [route.socks, ...(route.socksAlso ?? [])];
+  const socks = listeners[nextListener++ % listeners.length]!;
+  return socks5Connect(socks, { host: TARGET_HOST, port: targetPort }, timeoutMs);
 }
+
+let nextListener = 0;

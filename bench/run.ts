@@ -85,16 +85,22 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
   logOutcome(plan, 'direct', direct);
 
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
-  const tunnel = await runThrough(plan, 'tunnel', common, 'relay + client', async () => {
-    const tls = plan.tls ? await makeBenchCert() : undefined;
-    try {
-      const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}`, clientArgs: plan.clientArgs, tls });
-      return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop().finally(() => tls?.remove()) };
-    } catch (err) {
-      await tls?.remove();
-      throw err;
-    }
-  });
+  const tunnelWith = (workers: number | null): Promise<RunOutcome> =>
+    runThrough(plan, workers === null ? 'tunnel' : `tunnel, relay --workers ${workers}`, common, 'relay + client', async () => {
+      const tls = plan.tls ? await makeBenchCert() : undefined;
+      // --workers 1 is the default: the relay as one process, no primary.
+      const relayArgs = workers !== null && workers > 1 ? ['--workers', String(workers)] : [];
+      try {
+        const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}-w${workers ?? 1}`, clientArgs: plan.clientArgs, tls, relayArgs, clients: plan.clients });
+        return { route: { mode: 'tunnel', socks: stack.socks, socksAlso: stack.moreSocks }, stack, stop: () => stack.stop().finally(() => tls?.remove()) };
+      } catch (err) {
+        await tls?.remove();
+        throw err;
+      }
+    });
+  const byWorkers: { workers: number; outcome: RunOutcome }[] = [];
+  for (const workers of plan.relayWorkers ?? []) byWorkers.push({ workers, outcome: await tunnelWith(workers) });
+  const tunnel = byWorkers[0]?.outcome ?? (await tunnelWith(null));
   // The same scenario through two plain forwarders: what any two-process Node relay costs at least.
   const reference = !plan.withReference
     ? null
@@ -108,7 +114,7 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
         const naiveTunnel = await startNaiveTunnel(NAIVE_TUNNEL);
         return { route: { mode: 'tunnel', socks: naiveTunnel.socks }, stack: null, stop: () => naiveTunnel.stop() };
       });
-  return { plan, direct, tunnel, reference, naive, skipped: null };
+  return { plan, direct, tunnel, reference, naive, byWorkers, skipped: null };
 }
 
 /** A route that needs processes of its own: the route, the relay + client under test (or null), and how to stop them. */

@@ -6,7 +6,7 @@
 import type { LoadgenMessage, RunnerMessage, ScenarioName, TargetPorts } from './messages.js';
 import { forkNode } from './processes.js';
 import type { Route } from './route.js';
-import { readCpuSeconds } from './cpu.js';
+import { readCpuSeconds, readTreeCpuSeconds } from './cpu.js';
 import { readRssKiB } from './rss.js';
 import type { Stack } from './stack.js';
 
@@ -114,7 +114,9 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
 
 function cpuOf(stack: Stack | null): { relay: number; client: number } | null {
   if (!stack) return null;
-  const relay = readCpuSeconds(stack.relay.pid);
-  const client = readCpuSeconds(stack.client.pid);
-  return relay === null || client === null ? null : { relay, client };
+  // The relay with its workers, if any; every client process of the stack.
+  const relay = readTreeCpuSeconds(stack.relay.pid);
+  const clients = [stack.client, ...stack.moreClients].map((proc) => readCpuSeconds(proc.pid));
+  if (relay === null || clients.some((sec) => sec === null)) return null;
+  return { relay, client: clients.reduce((a, b) => a! + b!, 0)! };
 }

@@ -12,6 +12,9 @@ export interface Stack {
   relay: Managed;
   client: Managed;
   socks: HostPort;
+  /** With `clients` > 1: the other client processes and their SOCKS listeners. */
+  moreClients: Managed[];
+  moreSocks: HostPort[];
   /** Why the stack is unusable, or null while both processes run. */
   problem(): string | null;
   stop(): Promise<void>;
@@ -32,6 +35,10 @@ export interface StackOptions {
   clientArgs?: readonly string[];
   /** Serve wss:// with this certificate; the client pins it with --fingerprint. */
   tls?: BenchCert;
+  /** More flags for the relay (e.g. --workers 2). */
+  relayArgs?: readonly string[];
+  /** Client processes, each with its own tunnel (default 1). */
+  clients?: number;
 }
 
 export interface StackMiddle {
@@ -45,37 +52,39 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const profile = (who: string): string[] =>
     options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${options.label}-${who}.cpuprofile`] : [];
   const tlsArgs = options.tls ? ['--tls-cert', options.tls.certFile, '--tls-key', options.tls.keyFile] : [];
-  const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8', ...tlsArgs], profile('relay'));
+  const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8', ...tlsArgs, ...(options.relayArgs ?? [])], profile('relay'));
   let client: Managed | null = null;
+  const moreClients: Managed[] = [];
   let middle: StackMiddle | null = null;
   try {
     const [, relayPort] = await relay.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
+    // With --workers N, every worker must listen before the clients come, or they all meet the first.
+    if (options.relayArgs?.includes('--workers')) await relay.waitForLine(/relay workers ready/, START_TIMEOUT_MS);
     middle = options.between ? await options.between(Number(relayPort)) : null;
-    client = startNode(
+    const clientArgs = [
       'client',
-      options.cli,
-      [
-        'client',
-        '--relay',
-        `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${middle?.port ?? relayPort}/tunnel`,
-        ...(options.tls ? ['--fingerprint', options.tls.fingerprint] : []),
-        '--token',
-        token,
-        '--socks',
-        '127.0.0.1:0',
-        ...(options.clientArgs ?? []),
-      ],
-      profile('client'),
-    );
-    const [, socksHost, socksPort] = await client.waitForLine(/SOCKS listening address=([\d.]+):(\d+)/, START_TIMEOUT_MS);
-    await client.waitForLine(/tunnel up/, START_TIMEOUT_MS);
+      '--relay',
+      `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${middle?.port ?? relayPort}/tunnel`,
+      ...(options.tls ? ['--fingerprint', options.tls.fingerprint] : []),
+      '--token',
+      token,
+      '--socks',
+      '127.0.0.1:0',
+      ...(options.clientArgs ?? []),
+    ];
+    client = startNode('client', options.cli, clientArgs, profile('client'));
+    const socks = await clientReady(client);
+    for (let i = 1; i < (options.clients ?? 1); i++) moreClients.push(startNode(`client ${i + 1}`, options.cli, clientArgs, profile(`client${i + 1}`)));
+    const moreSocks = await Promise.all(moreClients.map(clientReady));
     const both = client;
-    const watched = middle ? [relay, both, middle.proc] : [relay, both];
+    const watched = [relay, both, ...moreClients, ...(middle ? [middle.proc] : [])];
     const between = middle;
     return {
       relay,
       client: both,
-      socks: { host: socksHost, port: Number(socksPort) },
+      socks,
+      moreClients,
+      moreSocks,
       problem() {
         for (const proc of watched) {
           if (!proc.isAlive()) return `${proc.name} exited (${proc.exitStatus()}); its last output: ${lastLines(proc)}`;
@@ -83,13 +92,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         return null;
       },
       async stop() {
-        await Promise.all([both.stop(), relay.stop(), between?.stop()]);
+        await Promise.all([both.stop(), ...moreClients.map((c) => c.stop()), relay.stop(), between?.stop()]);
       },
     };
   } catch (err) {
-    await Promise.all([client?.stop(), relay.stop(), middle?.stop()]);
+    await Promise.all([client?.stop(), ...moreClients.map((c) => c.stop()), relay.stop(), middle?.stop()]);
     throw err;
   }
+}
+
+/** The client's SOCKS listener, once its tunnel is up. */
+async function clientReady(client: Managed): Promise<HostPort> {
+  const [, host, port] = await client.waitForLine(/SOCKS listening address=([\d.]+):(\d+)/, START_TIMEOUT_MS);
+  await client.waitForLine(/tunnel up/, START_TIMEOUT_MS);
+  return { host, port: Number(port) };
 }
 
 function lastLines(proc: Managed): string {

@@ -1,4 +1,7 @@
+import cluster from 'node:cluster';
 import { createLogger, type Logger, type LogLevel } from '../common/log.js';
+import { joinCluster } from '../server/cluster/worker-link.js';
+import { runRelayPrimary, workersFlag } from './relay-workers.js';
 import { startRelay, type Relay } from '../server/relay.js';
 import { UsersFileError } from '../server/tunnel/users-file.js';
 import { ConfigError } from '../common/config-error.js';
@@ -32,19 +35,26 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const publicUrl = publicUrlFlag(values.get<string>('public-url'), values.get<string>('path') as string);
   const graceMs = values.get<number>('grace') as number;
   const logger = createLogger('relay', values.get<LogLevel>('log-level'));
-  const relay = await startRelay({ ...settings, logger }).catch((err: unknown) => {
+  const workers = workersFlag(values.get<string>('workers'));
+  // Printed once, by the process the user started (never by each worker).
+  if (publicUrl !== null && cluster.isPrimary) printPublicLinks(publicUrl, settings.tokens, values.get<string>('path') as string, logger);
+  if (workers > 1 && cluster.isPrimary) return runRelayPrimary({ ...settings, logger }, workers, logger);
+  const worker = cluster.isWorker ? joinCluster(logger) : null;
+  const relay = await startRelay({ ...settings, logger }, worker?.relay ?? null).catch((err: unknown) => {
     throw values.named(err);
   });
-  if (publicUrl !== null) printPublicLinks(publicUrl, settings.tokens, values.get<string>('path') as string, logger);
+  worker?.ready();
   const files = reloadedFiles(values);
   // Without a file there is nothing to reload, but a SIGHUP (systemctl reload) must not end the relay.
   const reload = files.length === 0 ? (): void => logger.info('SIGHUP: nothing to reload (no --config, --users or --token-file)') : (): void => reloadSettings(relay, argv, values, logger);
   // The handler goes in before the lines that say the files are loaded: a SIGHUP sent on
   // seeing them must reload, not meet the default action and end the process.
   process.on('SIGHUP', reload);
+  worker?.onReload(reload);
   if (values.configFile !== null) logger.info('config loaded', { file: values.configFile });
   if (settings.users) logger.info('users loaded', { file: values.get<string>('users'), users: settings.users.users.length });
-  const signal = await untilSignal();
+  // A worker stops on the signal itself or when the primary says so, whichever comes first.
+  const signal = await (worker === null ? untilSignal() : Promise.race([untilSignal(), worker.stopRequested.then(() => 'primary')]));
   process.off('SIGHUP', reload);
   logger.info('stopping: no new tunnels or streams; open streams may finish', { signal, graceMs });
   await relay.close(graceMs);

@@ -11,7 +11,7 @@ import { adminAuth } from './routes/admin-auth.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { webRoutes, type WebRoutesOptions } from './routes/web.js';
-import type { StatusModel } from './status/status-model.js';
+import type { StatusView } from './status/status-view.js';
 
 /**
  * /healthz: `detailed` adds the tunnel count (the admin listener), `plain` says only ok (a
@@ -24,7 +24,7 @@ export interface AppDeps {
   /** Number of live tunnels, for the detailed health check. */
   tunnelCount: () => number;
   /** What the status page, its API, its events and /metrics show; without it those routes are absent. */
-  status?: StatusModel;
+  status?: StatusView;
   /** Guards the status routes; null or absent: they answer 404. */
   adminToken?: string | null;
   /** Default: detailed. */

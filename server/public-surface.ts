@@ -14,6 +14,7 @@ import { createFallbackProxy } from './fallback/fallback-proxy.js';
 import { proxyUpgrade } from './fallback/upgrade-proxy.js';
 import { responseOnSocket } from './socket-response.js';
 import type { StatusModel } from './status/status-model.js';
+import type { StatusView } from './status/status-view.js';
 
 export interface PublicSurface {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
@@ -27,6 +28,8 @@ export interface PublicSurface {
 export interface SurfaceDeps {
   logger: Logger;
   status: StatusModel;
+  /** What the status routes show, when not `status` itself (--workers N: the whole relay). */
+  view?: StatusView;
   tunnelCount: () => number;
   /** Whether a request presents a valid tunnel token (kept from the origin). */
   carriesTunnelToken: (req: IncomingMessage) => boolean;
@@ -50,7 +53,7 @@ export function createPublicSurface(config: RelayConfig, deps: SurfaceDeps): Pub
   const app = createApp({
     logger: deps.logger,
     tunnelCount: deps.tunnelCount,
-    status: servesAdmin ? deps.status : undefined,
+    status: servesAdmin ? (deps.view ?? deps.status) : undefined,
     adminToken: config.adminToken,
     healthz: servesAdmin ? 'plain' : 'off',
   });

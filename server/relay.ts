@@ -22,8 +22,9 @@ import { createPublicSurface, type PublicSurface } from './public-surface.js';
 import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
 import { acceptTunnel, type TunnelHost } from './tunnel/accept-tunnel.js';
+import { holdTunnelSlot, type RelayCluster } from './cluster/relay-cluster.js';
 import { Accounts } from './tunnel/accounts.js';
-import { admitUpgrade, type UpgradeGate } from './tunnel/admit-upgrade.js';
+import { admitUpgrade, refuseOverLimit, type UpgradeGate } from './tunnel/admit-upgrade.js';
 import { presentedToken } from './tunnel/auth.js';
 import { OpenTunnels } from './tunnel/open-tunnels.js';
 import type { UsersFile } from './tunnel/users-file.js';
@@ -89,7 +90,8 @@ interface RelayParts {
   logger: Logger;
 }
 
-export async function startRelay(partial: Partial<RelayConfig> & { tokens: string[] }): Promise<Relay> {
+/** `cluster`: this relay is one worker of several (--workers N); null: it is the whole relay. */
+export async function startRelay(partial: Partial<RelayConfig> & { tokens: string[] }, cluster: RelayCluster | null = null): Promise<Relay> {
   const config = resolveRelayConfig(partial);
   const logger = config.logger ?? createLogger('relay');
   const accountsFor = (users: UsersFile | null): Accounts =>
@@ -102,7 +104,8 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const wss = createWebSocketServer();
   const tunnelCount = (): number => tunnels.sessions.size;
   const carriesTunnelToken = (req: IncomingMessage): boolean => accounts.match(presentedToken(req)) !== null;
-  const surface = createPublicSurface(config, { logger, status, tunnelCount, carriesTunnelToken });
+  const view = cluster?.statusView(status) ?? status;
+  const surface = createPublicSurface(config, { logger, status, view, tunnelCount, carriesTunnelToken });
   const server = createHttpServer(config);
   server.on('request', surface.handleRequest);
   const { handleConnect } = surface;
@@ -122,14 +125,14 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   };
   // A tunnel's new streams follow the current rules of its account (the ones it opened with if the account is gone).
   const policyOf: TunnelHost['policyOf'] = (account) => accounts.policyOf(account.name) ?? account.policy;
-  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining, policyOf }));
+  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining, policyOf }, cluster));
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
   server.headersTimeout = config.handshakeTimeoutMs;
   let admin: AdminListener | null = null;
   try {
     await listen(server, config.listen);
     if (config.adminListen !== null) {
-      admin = await startAdminListener(config.adminListen, { logger, tunnelCount, status, adminToken: config.adminToken }, config.handshakeTimeoutMs);
+      admin = await startAdminListener(config.adminListen, { logger, tunnelCount, status: view, adminToken: config.adminToken }, config.handshakeTimeoutMs);
     }
   } catch (err) {
     status.close();
@@ -166,14 +169,18 @@ function definedOnly<T extends object>(settings: T): Partial<T> {
 }
 
 /** An authenticated upgrade on the tunnel path becomes a tunnel; any other gets the answer the request would get without it. */
-function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocketServer, host: TunnelHost): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocketServer, host: TunnelHost, cluster: RelayCluster | null): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     const admission = admitUpgrade(req, socket, gate);
     if (admission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
     if (admission.kind !== 'tunnel') return;
     const { account } = admission;
-    wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, host));
+    const accept = (): void => wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, host));
+    if (cluster === null) return accept();
+    // The limit holds across workers: the primary counts every worker's tunnels of this token.
+    const refuse = (): void => void refuseOverLimit(socket, gate, account);
+    void holdTunnelSlot(cluster, socket, account.name, account.maxTunnels, refuse).then((held) => held && accept());
   };
 }
 

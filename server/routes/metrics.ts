@@ -1,14 +1,14 @@
-/** GET /metrics: the Prometheus text format from the status model's prom-client registry. */
+/** GET /metrics: the Prometheus text format from the status model's prom-client registry (or every worker's, added up). */
 import { Hono } from 'hono';
-import type { StatusModel } from '../status/status-model.js';
+import type { StatusView } from '../status/status-view.js';
 
 export interface MetricsRoutesOptions {
-  model: StatusModel;
+  model: StatusView;
 }
 
 export function metricsRoutes(options: MetricsRoutesOptions): Hono {
-  const { registry } = options.model.metrics;
+  const { model } = options;
   const app = new Hono();
-  app.get('/', async (c) => c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' }));
+  app.get('/', async (c) => c.body(await model.metricsText(), 200, { 'Content-Type': model.metricsContentType, 'Cache-Control': 'no-store' }));
   return app;
 }

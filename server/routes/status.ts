@@ -6,10 +6,10 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { STATUS_EVENT } from '../status/snapshot.js';
-import type { StatusModel } from '../status/status-model.js';
+import type { StatusView } from '../status/status-view.js';
 
 export interface StatusRoutesOptions {
-  model: StatusModel;
+  model: StatusView;
   /** How soon a browser's EventSource retries after the stream drops. */
   retryMs?: number;
 }
@@ -21,7 +21,7 @@ export function statusRoutes(options: StatusRoutesOptions): Hono {
   const { model, retryMs = DEFAULT_RETRY_MS } = options;
   const app = new Hono();
 
-  app.get('/status', (c) => c.json(model.snapshot(), 200, NO_STORE));
+  app.get('/status', async (c) => c.json(await model.snapshot(), 200, NO_STORE));
 
   app.get('/events', (c) => {
     c.header('X-Accel-Buffering', 'no'); // a reverse proxy must not hold the stream back
@@ -40,7 +40,7 @@ export function statusRoutes(options: StatusRoutesOptions): Hono {
         }
       };
       const onTick = (): void => void send(model.tickJson()).catch(() => stream.abort());
-      await stream.writeSSE({ event: STATUS_EVENT, id: String(++sequence), data: JSON.stringify(model.snapshot()), retry: retryMs });
+      await stream.writeSSE({ event: STATUS_EVENT, id: String(++sequence), data: JSON.stringify(await model.snapshot()), retry: retryMs });
       let stop!: () => void;
       const ended = new Promise<void>((resolve) => (stop = resolve));
       stream.onAbort(stop);

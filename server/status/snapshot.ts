@@ -43,6 +43,9 @@ export interface TunnelStatus {
   bytesDown: number;
   rateUp: number;
   rateDown: number;
+  /** With --workers N: the worker (cluster id) holding the tunnel, and its process id. */
+  worker?: number;
+  pid?: number;
 }
 
 export interface StreamStatus {
@@ -82,4 +85,15 @@ export interface StatusSnapshot {
   streams: StreamStatus[];
   /** The last five minutes, oldest first, one sample a second. */
   throughput: ThroughputSample[];
+  /** With --workers N: every worker that answered, with the tunnels it holds. */
+  workers?: WorkerStatus[];
+}
+
+/** One worker process of a relay run with --workers N. */
+export interface WorkerStatus {
+  /** node:cluster's worker id: 1, 2…; a restarted worker gets a new one. */
+  id: number;
+  pid: number;
+  startedAt: number;
+  tunnels: number;
 }

@@ -189,6 +189,15 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
     return this.cachedTickJson;
   }
 
+  /** /metrics in the Prometheus text format. */
+  metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+
+  get metricsContentType(): string {
+    return this.metrics.registry.contentType;
+  }
+
   byteTotals(): { up: number; down: number } {
     let up = this.closedBytes.up;
     let down = this.closedBytes.down;

@@ -41,12 +41,15 @@ export function admitUpgrade(req: IncomingMessage, socket: Duplex, gate: Upgrade
     return { kind: 'ordinary' };
   }
   if (gate.isDraining()) return rejectUpgrade(socket, 503, 'Service Unavailable');
-  if (gate.tunnelsOf(account.name) >= account.maxTunnels) {
-    gate.logger.warn('tunnel refused: too many tunnels for this token', { token: account.name, limit: account.maxTunnels });
-    gate.countError(ErrorReason.TunnelsPerToken);
-    return rejectUpgrade(socket, 429, 'Too Many Requests');
-  }
+  if (gate.tunnelsOf(account.name) >= account.maxTunnels) return refuseOverLimit(socket, gate, account);
   return { kind: 'tunnel', account };
+}
+
+/** The token holds all its tunnels already (here, or with --workers N across the workers): 429. */
+export function refuseOverLimit(socket: Duplex, gate: UpgradeGate, account: Account): Admission {
+  gate.logger.warn('tunnel refused: too many tunnels for this token', { token: account.name, limit: account.maxTunnels });
+  gate.countError(ErrorReason.TunnelsPerToken);
+  return rejectUpgrade(socket, 429, 'Too Many Requests');
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): Admission {

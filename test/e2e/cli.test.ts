@@ -72,7 +72,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
 
 describe('sockbridge --help', { concurrency: 4 }, () => {
   const expected: Record<string, string[]> = {
-    relay: ['--listen', '--path', '--fallback', '--admin-listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--log-level', '--help'],
+    relay: ['--listen', '--path', '--fallback', '--admin-listen', '--token', '--dial-timeout', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--udp-replies', '--workers', '--log-level', '--help'],
     client: ['--relay', '--token', '--socks', '--socks-user', '--handshake-timeout', '--tunnel-wait', '--host', '--sni', '--header', '--direct', '--block', '--rules', '--log-level', '--help'],
     demo: ['--socks', '--listen', '--log-level', '--help'],
   };
