@@ -50,7 +50,7 @@ export const RELAY_OPTIONS: OptionTable = {
     { name: 'admin-token-file', kind: 'string', arg: 'FILE', help: 'the admin token from the first line of FILE, instead of --admin-token' },
     { name: 'tls-cert', kind: 'string', arg: 'FILE', help: 'PEM certificate (chain): serve wss:// and https:// instead of ws:// and http://, with --tls-key; both or neither' },
     { name: 'tls-key', kind: 'string', arg: 'FILE', help: 'the PEM private key of --tls-cert' },
-    { name: 'workers', kind: 'string', arg: 'N|auto', help: 'run N worker processes sharing the listeners, to use N cores ("auto": one per CPU). The status routes and /metrics show the whole relay whichever worker answers; per-token limits hold across workers; a worker that crashes is restarted', default: '1' },
+    { name: 'workers', kind: 'string', arg: 'N', help: 'run N worker processes sharing the listeners, to use N cores (or "auto": one per CPU). The status routes and /metrics show the whole relay whichever worker answers; per-token limits hold across workers; a worker that crashes is restarted', default: '1' },
     { name: 'log-level', kind: 'enum', arg: 'LEVEL', choices: LOG_LEVELS, help: 'debug, info, warn, error or silent', default: 'info', env: 'SOCKBRIDGE_LOG_LEVEL' },
   ],
 };
