@@ -50,7 +50,10 @@ export function encodeAddress(address: Address): Uint8Array {
   let head: number[];
   if (ipv4) head = [AddressType.IPv4, ...ipv4];
   else if (ipv6) head = [AddressType.IPv6, ...ipv6];
-  else head = [AddressType.Domain, ...nameBytes(address.host)];
+  else {
+    const name = nameBytes(address.host);
+    head = [AddressType.Domain, name.length, ...name];
+  }
   const bytes = new Uint8Array(head.length + PORT_BYTES);
   bytes.set(head);
   new DataView(bytes.buffer).setUint16(head.length, address.port);
@@ -60,7 +63,7 @@ export function encodeAddress(address: Address): Uint8Array {
 function nameBytes(host: string): number[] {
   const codes = Array.from(host, (char) => char.charCodeAt(0));
   if (codes.length === 0 || codes.length > MAX_NAME_BYTES) throw new RangeError(`a host name must be 1 to ${MAX_NAME_BYTES} characters, not ${codes.length}`);
-  if (codes.some((code) => code > MAX_LATIN1)) throw new RangeError(`host name ${JSON.stringify(host)} is not ASCII: pass its punycode (xn--) form`);
+  if (codes.some((code) => code > MAX_LATIN1)) throw new RangeError(`host name ${JSON.stringify(host)} has characters beyond Latin-1: pass its punycode (xn--) form`);
   return codes;
 }
 

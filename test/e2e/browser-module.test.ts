@@ -30,6 +30,8 @@ const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const INSTALL_HINT = `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" (as .ci/run does) to run the browser test`;
 const WAIT_MS = 30_000;
+/** A page.evaluate that never settles (a FIN never sent, say) must still end the run. */
+const SUITE_TIMEOUT_MS = 180_000;
 const ECHO_BYTES = 8 * 1024 * 1024;
 /** How long the page leaves a stream unread, and how long the target must then stay still. */
 const STALL_SETTLE_MS = 1_500;
@@ -83,7 +85,7 @@ function relayQueuedBytes(stream: Stream): number {
   return (stream as unknown as { sendQueue: { bytes: number } }).sendQueue.bytes;
 }
 
-describe('the browser module in a real browser', async () => {
+describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, async () => {
   const missing = await chromiumMissing();
   if (missing && process.env.CI === 'true') {
     it('has Chromium to run the browser test (CI=true)', () => {
