@@ -149,10 +149,10 @@ export class BrowserSession implements Session, StreamOwner {
       if (data.byteLength > MAX_FRAME_SIZE) throw new WireError(ProtocolErrorCode.FrameTooLarge, `a message of ${data.byteLength} bytes, over the limit ${MAX_FRAME_SIZE}`);
       this.dispatch(decodeFrame(new Uint8Array(data)));
     } catch (err) {
-      if (!(err instanceof WireError)) throw err;
-      const reason = `${err.code}: ${err.message}`;
-      this.send(encodeGoAway(GoAwayCode.ProtocolError, reason));
-      this.end({ code: GoAwayCode.ProtocolError, reason });
+      // A broken rule ends the session naming its code; a failure of our own is a bug, said as one.
+      const [code, reason] = err instanceof WireError ? [GoAwayCode.ProtocolError, `${err.code}: ${err.message}`] : [GoAwayCode.InternalError, `internal error: ${String(err)}`];
+      this.send(encodeGoAway(code, reason));
+      this.end({ code, reason });
     }
   }
 

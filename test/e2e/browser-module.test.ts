@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createLogger } from '../../common/log.js';
-import { INITIAL_STREAM_WINDOW, ReplyCode } from '../../protocol/frame.js';
+import { INITIAL_STREAM_WINDOW, ReplyCode, ResetCode } from '../../protocol/frame.js';
 import type { Stream } from '../../protocol/stream.js';
 import { parseTargetRule } from '../../server/policy/target-rule.js';
 import { startRelay, type Relay } from '../../server/relay.js';
@@ -108,9 +108,11 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
   let echo: EchoTarget;
   let firehose: FirehoseTarget;
   let sink: Target;
+  let resetter: Target;
 
   before(async () => {
     [echo, firehose, sink, refusedPort] = await Promise.all([startHashingEchoTarget(), startFirehoseTarget(), startHashSinkTarget(), closedPort()]);
+    resetter = await startTarget((socket) => socket.once('data', () => socket.resetAndDestroy()));
     relay = await startRelay({
       listen: { host: '127.0.0.1', port: 0 },
       tokens: [TEST_TOKEN],
@@ -133,7 +135,7 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
     await browser?.close();
     await relay?.close();
     await site?.close();
-    await Promise.all([echo?.close(), firehose?.close(), sink?.close()]);
+    await Promise.all([echo?.close(), firehose?.close(), sink?.close(), resetter?.close()]);
   });
 
   it(`echoes ${ECHO_BYTES / 1024 / 1024} MiB through the relay, SHA-256 checked in the page and at the target`, async () => {
@@ -270,6 +272,31 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
     assert.ok(failures.dead, 'a closed port opened');
     assert.equal(failures.dead.replyCode, ReplyCode.ConnectionRefused);
     assert.match(failures.dead.message, /connection refused/);
+  });
+
+  it('errors the readable and the writable when the target resets the connection', async () => {
+    const outcome = await page.evaluate(
+      async ({ url, token, port }) => {
+        const sb = (globalThis as any).sockbridge;
+        const session = await sb.connect(url, { token });
+        const { readable, writable } = await session.openTcp('127.0.0.1', port);
+        const writer = writable.getWriter();
+        await writer.write('reset me\n');
+        const describe = (err: any) => ({ code: err.code, resetCode: err.resetCode, replyCode: err.replyCode, message: err.message });
+        const read = await readable.getReader().read().then(() => null, describe);
+        const written = await writer.closed.then(() => null, describe);
+        const stillUsable = await session.openTcp('127.0.0.1', port).then((connection: any) => (connection.reset(), true));
+        await session.close();
+        return { read, written, stillUsable };
+      },
+      { url: relay.url, token: TEST_TOKEN, port: resetter.port },
+    );
+    assert.ok(outcome.read, 'the read succeeded');
+    assert.equal(outcome.read.code, 'ERR_STREAM_RESET');
+    assert.equal(outcome.read.resetCode, ResetCode.PeerReset);
+    assert.match(outcome.read.message, /the relay reset the stream: ECONNRESET/);
+    assert.deepEqual(outcome.written, outcome.read);
+    assert.equal(outcome.stillUsable, true, 'one reset stream cost the session');
   });
 
   it('refuses a wrong token with a readable message', async () => {
