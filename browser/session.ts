@@ -116,7 +116,12 @@ export class BrowserSession implements Session, StreamOwner {
     }
   }
 
+  rttMs(): number | null {
+    return this.keepalive.pathRttMs;
+  }
+
   sendData(streamId: number, payload: Uint8Array): void {
+    this.keepalive.sawData();
     this.send(encodeData(streamId, payload));
   }
 
@@ -180,7 +185,9 @@ export class BrowserSession implements Session, StreamOwner {
     }
     switch (frame.type) {
       case FrameType.OpenResult: return this.onOpenResult(stream, frame.reply, frame.bound);
-      case FrameType.Data: return stream.receiveData(frame.payload);
+      case FrameType.Data:
+        this.keepalive.sawData();
+        return stream.receiveData(frame.payload);
       case FrameType.Fin: return stream.receiveFin();
       case FrameType.Reset: return stream.receiveReset(frame.code, frame.reason);
       case FrameType.WindowUpdate: return stream.receiveWindowUpdate(frame.increment);

@@ -7,16 +7,16 @@
 import { INITIAL_STREAM_WINDOW, ResetCode, type Address } from '../protocol/frame.js';
 import { ProtocolErrorCode } from '../protocol/error-codes.js';
 import { SockbridgeError, WireError, streamReset } from './errors.js';
+import { ReceiveCredit } from './receive-credit.js';
 import type { TcpConnection } from './sockbridge.js';
-
-/** Credit goes back once this much of the window has been read (a quarter, as the Node side does). */
-const UPDATE_THRESHOLD = INITIAL_STREAM_WINDOW / 4;
 
 export type Chunk = Uint8Array | ArrayBuffer | ArrayBufferView | string;
 
 /** The narrow view of the session a stream needs. */
 export interface StreamOwner {
   readonly maxCredit: number;
+  /** The path's round trip in ms, null until measured. */
+  rttMs(): number | null;
   /** Resolves once the WebSocket buffers little enough to take another DATA frame. */
   wireReady(): Promise<void>;
   /** The largest DATA payload the relay accepts. */
@@ -46,8 +46,7 @@ export class TcpStream implements TcpConnection {
   private failure: SockbridgeError | null = null;
   private sendCredit = INITIAL_STREAM_WINDOW;
   private creditWaiter: (() => void) | null = null;
-  private receiveCredit = INITIAL_STREAM_WINDOW;
-  private unreported = 0;
+  private readonly receiveCredit: ReceiveCredit;
   private readonly inbound: Uint8Array[] = [];
   private reader: ReadableStreamDefaultController<Uint8Array> | null = null;
   private readController!: ReadableStreamDefaultController<Uint8Array>;
@@ -60,6 +59,7 @@ export class TcpStream implements TcpConnection {
     readonly id: number,
     private readonly owner: StreamOwner,
   ) {
+    this.receiveCredit = new ReceiveCredit(() => owner.rttMs());
     // highWaterMark 0: nothing is pulled ahead of the page's read(), so unread bytes keep their credit.
     this.readable = new ReadableStream<Uint8Array>(
       {
@@ -98,12 +98,10 @@ export class TcpStream implements TcpConnection {
 
   private deliver(controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array): void {
     controller.enqueue(chunk);
-    this.unreported += chunk.length;
-    if (this.unreported >= UPDATE_THRESHOLD && !this.finReceived && !this.isClosed) {
-      this.receiveCredit += this.unreported;
-      this.owner.sendWindowUpdate(this.id, this.unreported);
-      this.unreported = 0;
-    }
+    // No credit once the relay's FIN arrived: no DATA can follow it.
+    if (this.finReceived || this.isClosed) return;
+    const increment = this.receiveCredit.consume(chunk.length);
+    if (increment > 0) this.owner.sendWindowUpdate(this.id, increment);
   }
 
   private endReadable(): void {
@@ -150,8 +148,8 @@ export class TcpStream implements TcpConnection {
   receiveData(payload: Uint8Array): void {
     if (this.failure) return;
     if (this.finReceived) throw new WireError(ProtocolErrorCode.DataAfterFin, `DATA after FIN on stream ${this.id}`);
-    if (payload.length > this.receiveCredit) throw new WireError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${this.receiveCredit} of credit`);
-    this.receiveCredit -= payload.length;
+    const credit = this.receiveCredit.credit;
+    if (!this.receiveCredit.accept(payload.length)) throw new WireError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${credit} of credit`);
     // The message's buffer belongs to this frame alone, so the view can be handed on as it is.
     const reader = this.reader;
     this.reader = null;

@@ -80,11 +80,6 @@ function onlyRelayStream(relay: Relay): Stream {
   return streams[0];
 }
 
-/** Bytes the relay has queued for the page but not sent (its send queue is private; the test reads it). */
-function relayQueuedBytes(stream: Stream): number {
-  return (stream as unknown as { sendQueue: { bytes: number } }).sendQueue.bytes;
-}
-
 describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, async () => {
   const missing = await chromiumMissing();
   if (missing && process.env.CI === 'true') {
@@ -201,7 +196,7 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
     assert.equal(target.accepted, before, 'the firehose wrote on while the page read nothing');
     const stream = onlyRelayStream(relay);
     assert.ok(stream.bytesSent <= INITIAL_STREAM_WINDOW, `the relay sent ${stream.bytesSent} bytes, over the page's window`);
-    const queued = relayQueuedBytes(stream);
+    const queued = stream.queuedBytes;
     assert.ok(queued <= INITIAL_STREAM_WINDOW, `the relay holds ${queued} bytes queued for the stream, over one window`);
 
     // Reading again returns credit, and the target moves on.
