@@ -9,6 +9,7 @@ import {
   MAX_FRAME_SIZE,
   PROTOCOL_VERSION_MAX,
   PROTOCOL_VERSION_MIN,
+  ReplyCode,
   WS_SUBPROTOCOL,
   WS_TOKEN_SUBPROTOCOL_PREFIX,
 } from '../protocol/frame.js';
@@ -31,12 +32,17 @@ function tokenSubprotocol(token: string): string {
 }
 
 function connectFailed(message: string): SockbridgeError {
-  return new SockbridgeError(BrowserErrorCode.ConnectFailed, 0x01, message);
+  return new SockbridgeError(BrowserErrorCode.ConnectFailed, ReplyCode.GeneralFailure, message);
 }
 
 export function connect(url: string, options: ConnectOptions): Promise<Session> {
   if (typeof options?.token !== 'string' || options.token === '') return Promise.reject(new TypeError('connect(url, { token }) needs the relay token'));
-  const ws = new WebSocket(url, [WS_SUBPROTOCOL, tokenSubprotocol(options.token)]);
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(url, [WS_SUBPROTOCOL, tokenSubprotocol(options.token)]);
+  } catch (err) {
+    return Promise.reject(err); // a malformed URL: the page's mistake, as the browser words it
+  }
   ws.binaryType = 'arraybuffer';
   return new Promise((resolve, reject) => {
     const settled = (): void => {

@@ -65,7 +65,7 @@ export class TcpStream implements TcpConnection {
       {
         start: (controller) => void (this.readController = controller),
         pull: (controller) => this.pull(controller),
-        cancel: () => this.reset('the page cancelled the readable'),
+        cancel: () => this.cancelRead(),
       },
       { highWaterMark: 0 },
     );
@@ -88,6 +88,14 @@ export class TcpStream implements TcpConnection {
   }
 
   // ---- the page's side ----
+
+  /** After the relay's FIN nothing more can come, so the rest is dropped; before it, the stream is reset (there is no "stop sending"). */
+  private cancelRead(): void {
+    this.readDone = true;
+    this.inbound.length = 0;
+    this.reader = null;
+    if (!this.finReceived) this.reset('the page cancelled the readable');
+  }
 
   private pull(controller: ReadableStreamDefaultController<Uint8Array>): void {
     const chunk = this.inbound.shift();

@@ -177,6 +177,30 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
     assert.equal(result.version, 2);
   });
 
+  it('splits DATA to fit a relay that accepts small frames (--max-frame-size 1024)', async () => {
+    const small = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TEST_TOKEN], rules: loopbackRules(), maxFrameSize: 1024, logger: createLogger('relay', 'silent') });
+    try {
+      const answer = await page.evaluate(
+        async ({ url, token, port }) => {
+          const sb = (globalThis as any).sockbridge;
+          const session = await sb.connect(url, { token });
+          const { readable, writable } = await session.openTcp('127.0.0.1', port);
+          const writer = writable.getWriter();
+          await writer.write(new Uint8Array(200_000).fill(0x61));
+          await writer.close();
+          let text = '';
+          for await (const chunk of readable) text += new TextDecoder().decode(chunk);
+          await session.close();
+          return text;
+        },
+        { url: small.url, token: TEST_TOKEN, port: sink.port },
+      );
+      assert.deepEqual(parseSinkAnswer(Buffer.from(answer, 'latin1')), { bytes: 200_000, sha256: createHash('sha256').update(Buffer.alloc(200_000, 0x61)).digest('hex') });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('holds the target back when the page stops reading: the relay buffers at most one window', async () => {
     await page.evaluate(
       async ({ url, token, port }) => {
