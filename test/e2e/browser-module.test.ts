@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createLogger } from '../../common/log.js';
 import { INITIAL_STREAM_WINDOW, ReplyCode, ResetCode } from '../../protocol/frame.js';
@@ -38,6 +39,8 @@ const STALL_SETTLE_MS = 1_500;
 const STALL_STILL_MS = 700;
 /** What the page reads once it resumes: several windows, so credit must have come back. */
 const RESUME_READ_BYTES = 4 * INITIAL_STREAM_WINDOW;
+/** Written to a target that does not read: far more than credit, the WebSocket and the kernel's buffers take. */
+const UPLOAD_BYTES = 48 * 1024 * 1024;
 
 async function chromiumMissing(): Promise<boolean> {
   try {
@@ -240,6 +243,54 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
     firehose.stop();
     await page.evaluate(() => (globalThis as any).stalled.session.close());
     await waitFor(() => relay.sessions.size === 0, { what: 'the relay to drop the closed session' });
+  });
+
+  it('holds the page\'s writes back while the target does not read, then delivers every byte', async () => {
+    const counted: { socket: Socket; bytes: number; ended: Promise<void> }[] = [];
+    const slow = await startTarget((socket) => {
+      socket.pause();
+      const entry = { socket, bytes: 0, ended: new Promise<void>((resolve) => socket.once('end', resolve)) };
+      socket.on('data', (chunk: Buffer) => (entry.bytes += chunk.length));
+      counted.push(entry);
+    });
+    try {
+      await page.evaluate(
+        async ({ url, token, port, total }) => {
+          const sb = (globalThis as any).sockbridge;
+          const session = await sb.connect(url, { token });
+          const { writable } = await session.openTcp('127.0.0.1', port);
+          const upload = { accepted: 0, done: null as Promise<void> | null, session };
+          const writer = writable.getWriter();
+          const piece = new Uint8Array(256 * 1024).fill(0x62);
+          upload.done = (async () => {
+            while (upload.accepted < total) {
+              await writer.write(piece);
+              upload.accepted += piece.length;
+            }
+            await writer.close();
+          })();
+          (globalThis as any).upload = upload;
+        },
+        { url: relay.url, token: TEST_TOKEN, port: slow.port, total: UPLOAD_BYTES },
+      );
+      const accepted = (): Promise<number> => page.evaluate(() => (globalThis as any).upload.accepted as number);
+      await new Promise((resolve) => setTimeout(resolve, STALL_SETTLE_MS));
+      const stalledAt = await accepted();
+      await new Promise((resolve) => setTimeout(resolve, STALL_STILL_MS));
+      assert.equal(await accepted(), stalledAt, 'the page went on writing while the target read nothing');
+      assert.ok(stalledAt < UPLOAD_BYTES, `the page wrote all ${UPLOAD_BYTES} bytes to a target that read nothing`);
+      const [target] = counted;
+      target.socket.resume();
+      await target.ended;
+      assert.equal(target.bytes, UPLOAD_BYTES);
+      await page.evaluate(async () => {
+        const { done, session } = (globalThis as any).upload;
+        await done;
+        await session.close();
+      });
+    } finally {
+      await slow.close();
+    }
   });
 
   it('half-closes when the writable closes: the target sees end of input and still answers', async () => {
