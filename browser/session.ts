@@ -13,8 +13,6 @@ import {
   MAX_STREAM_WINDOW,
   MAX_STREAM_WINDOW_V2,
   PROTOCOL_VERSION_LARGE_WINDOWS,
-  PROTOCOL_VERSION_MAX,
-  PROTOCOL_VERSION_MIN,
   ReplyCode,
 } from '../protocol/frame.js';
 import { ProtocolErrorCode } from '../protocol/error-codes.js';
@@ -40,7 +38,7 @@ export class BrowserSession implements Session, StreamOwner {
   maxDataPayload = MAX_DATA_PAYLOAD;
   private resolveClosed!: (end: SessionEnd) => void;
   private readonly streams = new Map<number, TcpStream>();
-  private readonly opening = new Map<number, { stream: TcpStream; host: string; port: number; settle: (error: SockbridgeError | null) => void }>();
+  private readonly opening = new Map<number, { host: string; port: number; settle: (error: SockbridgeError | null) => void }>();
   private nextStreamId = FIRST_STREAM_ID;
   private ended: SessionEnd | null = null;
   private wireWaiters: Array<() => void> = [];
@@ -85,7 +83,7 @@ export class BrowserSession implements Session, StreamOwner {
     this.streams.set(id, stream);
     this.send(frame);
     return new Promise((resolve, reject) => {
-      this.opening.set(id, { stream, host, port, settle: (error) => (error ? reject(error) : resolve(stream)) });
+      this.opening.set(id, { host, port, settle: (error) => (error ? reject(error) : resolve(stream)) });
     });
   }
 
