@@ -34,8 +34,7 @@ const WAIT_MS = 30_000;
 /** A page.evaluate that never settles (a FIN never sent, say) must still end the run. */
 const SUITE_TIMEOUT_MS = 180_000;
 const ECHO_BYTES = 8 * 1024 * 1024;
-/** How long the page leaves a stream unread, and how long the target must then stay still. */
-const STALL_SETTLE_MS = 1_500;
+/** How long a count must stay the same for a flow to count as stopped. */
 const STALL_STILL_MS = 700;
 /** What the page reads once it resumes: several windows, so credit must have come back. */
 const RESUME_READ_BYTES = 4 * INITIAL_STREAM_WINDOW;
@@ -74,6 +73,24 @@ async function startHashingEchoTarget(): Promise<EchoTarget> {
     socket.pipe(socket);
   });
   return Object.assign(target, { received });
+}
+
+/**
+ * Resolves with a count once it stayed the same for STALL_STILL_MS (the flow has stopped);
+ * fails if it keeps changing for WAIT_MS. Polling, so a busy machine only makes it slower.
+ */
+async function waitStill(read: () => number | Promise<number>, what: string): Promise<number> {
+  let last = await read();
+  return waitFor(
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, STALL_STILL_MS));
+      const now = await read();
+      const still = now === last;
+      last = now;
+      return still ? now : false;
+    },
+    { what, timeoutMs: WAIT_MS },
+  );
 }
 
 /** The relay's side of the one stream it holds open now. */
@@ -215,12 +232,8 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
       { url: relay.url, token: TEST_TOKEN, port: firehose.port },
     );
     const target = await waitFor(() => firehose.connections[0], { what: 'the firehose to be dialed' });
-    await new Promise((resolve) => setTimeout(resolve, STALL_SETTLE_MS));
-    await waitFor(() => target.blocked, { what: 'the firehose socket to see backpressure', timeoutMs: WAIT_MS });
-    const before = target.accepted;
-    await new Promise((resolve) => setTimeout(resolve, STALL_STILL_MS));
-    assert.ok(target.blocked, 'the firehose could write again while the page read nothing');
-    assert.equal(target.accepted, before, 'the firehose wrote on while the page read nothing');
+    const before = await waitStill(() => target.accepted, 'the firehose to stop writing while the page reads nothing');
+    assert.ok(target.blocked, 'the firehose stopped without backpressure');
     const stream = onlyRelayStream(relay);
     assert.ok(stream.bytesSent <= INITIAL_STREAM_WINDOW, `the relay sent ${stream.bytesSent} bytes, over the page's window`);
     const queued = stream.queuedBytes;
@@ -274,10 +287,7 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
         { url: relay.url, token: TEST_TOKEN, port: slow.port, total: UPLOAD_BYTES },
       );
       const accepted = (): Promise<number> => page.evaluate(() => (globalThis as any).upload.accepted as number);
-      await new Promise((resolve) => setTimeout(resolve, STALL_SETTLE_MS));
-      const stalledAt = await accepted();
-      await new Promise((resolve) => setTimeout(resolve, STALL_STILL_MS));
-      assert.equal(await accepted(), stalledAt, 'the page went on writing while the target read nothing');
+      const stalledAt = await waitStill(accepted, 'the page\'s writes to stall while the target reads nothing');
       assert.ok(stalledAt < UPLOAD_BYTES, `the page wrote all ${UPLOAD_BYTES} bytes to a target that read nothing`);
       const [target] = counted;
       target.socket.resume();
