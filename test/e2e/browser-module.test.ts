@@ -12,7 +12,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createLogger } from '../../common/log.js';
@@ -27,6 +27,7 @@ import { parseSinkAnswer, startFirehoseTarget, startHashSinkTarget, type Firehos
 import { closedPort, startTarget, type Target } from '../helpers/targets/targets.js';
 import { TEST_TOKEN } from '../helpers/tunnel/tunnel-pair.js';
 
+const README = new URL('../../../README.md', import.meta.url);
 const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const INSTALL_HINT = `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" (as .ci/run does) to run the browser test`;
@@ -377,6 +378,39 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
     assert.match(outcome.read.message, /the relay reset the stream: ECONNRESET/);
     assert.deepEqual(outcome.written, outcome.read);
     assert.equal(outcome.stillUsable, true, 'one reset stream cost the session');
+  });
+
+  it('runs the README\'s example against a local IRC-like server', async () => {
+    const lines: string[] = [];
+    const irc = await startTarget((socket) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        for (let end = text.indexOf('\r\n'); end >= 0; end = text.indexOf('\r\n')) {
+          const line = text.slice(0, end);
+          text = text.slice(end + 2);
+          lines.push(line);
+          if (line.startsWith('USER ')) socket.write(':irc.test 001 webuser :Welcome\r\nPING :irc.test\r\n');
+          if (line === 'PONG :irc.test') socket.end(':irc.test NOTICE webuser :bye\r\n');
+        }
+      });
+    });
+    try {
+      const readme = await readFile(README, 'utf8');
+      const section = readme.slice(readme.indexOf('## From a web page'));
+      const example = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+      assert.ok(example, 'README has no example under "From a web page"');
+      const code = example
+        .replace(/^import \{ connect \} from 'sockbridge\/browser';.*$/m, 'const { connect } = globalThis.sockbridge;')
+        .replace("'wss://relay.example/tunnel'", JSON.stringify(relay.url))
+        .replace('TUNNEL_TOKEN', JSON.stringify(TEST_TOKEN))
+        .replace("'irc.example.net', 6667", `'127.0.0.1', ${irc.port}`);
+      assert.equal(code.split('\n').filter((line) => line.trim() !== '').length, 10, 'the example is ten lines');
+      await page.evaluate(`(async () => {\n${code}\n})()`);
+      assert.deepEqual(lines, ['NICK webuser', 'USER webuser 0 * :sockbridge page', 'PONG :irc.test']);
+    } finally {
+      await irc.close();
+    }
   });
 
   it('refuses a wrong token with a readable message', async () => {
