@@ -128,6 +128,11 @@ export class Stream {
     return this.isClosed ? 0 : this.receiveWindow.buffered;
   }
 
+  /** Bytes queued for the peer and not yet sent (waiting for credit or the wire), for status and tests. */
+  get queuedBytes(): number {
+    return this.sendQueue.bytes;
+  }
+
   /** The receive window's current target size, for status and the bench. */
   get receiveWindowSize(): number {
     return this.receiveWindow.size;
