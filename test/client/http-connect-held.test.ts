@@ -33,6 +33,10 @@ class HeldConnector {
           route: Route.Relay,
           join(socket: Socket) {
             socket.on('data', (chunk: Buffer) => socket.write(chunk));
+            // The port is allowHalfOpen: without this end, a client's FIN would leave the
+            // socket open with nothing reading it, and server.close() in after() would never return.
+            socket.on('end', () => socket.end());
+            socket.on('error', () => socket.destroy());
             socket.resume();
           },
           asDuplex: () => new PassThrough(),
