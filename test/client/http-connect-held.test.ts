@@ -65,7 +65,7 @@ describe('CONNECT while the outbound opens', () => {
       pacRules: () => [],
       logger: createLogger('test', 'silent'),
     });
-    server = createServer({ allowHalfOpen: true }, (socket) => proxy.accept(socket));
+    server = createServer({ allowHalfOpen: true }, (socket) => proxy.accept(socket, 5_000));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
