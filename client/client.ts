@@ -49,11 +49,12 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     rules,
     directDialTimeoutMs: config.directDialTimeoutMs,
   });
+  let pacRules = pacRulesOf(rules);
   const http = createHttpProxy({
     connector,
     proxyUser: config.socksUser,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
-    pacRules: () => pacRulesOf(rules),
+    pacRules: () => pacRules,
     logger,
   });
   const socks = await startSocksServer(config.socks, {
@@ -84,6 +85,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
       const reloaded = routingTable(config);
       connector.setRules(reloaded);
       rules = reloaded;
+      pacRules = pacRulesOf(reloaded);
       return reloaded.size;
     },
     async close(graceMs = 0) {

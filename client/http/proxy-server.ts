@@ -12,7 +12,7 @@ import type { HttpAcceptor } from '../socks/server.js';
 import { tunnelConnect } from './connect-tunnel.js';
 import { closeUnlessComplete, forwardRequest } from './forward-request.js';
 import { answer, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer } from './http-replies.js';
-import { buildPac, PAC_CONTENT_TYPE, PAC_PATH } from './pac.js';
+import { PAC_CONTENT_TYPE, PAC_PATH, PacFiles } from './pac.js';
 import type { HttpProxyDeps } from './proxy-deps.js';
 import { proxyAuthorized } from './proxy-auth.js';
 import { parseAbsoluteForm } from './request-target.js';
@@ -34,9 +34,10 @@ export function createHttpProxy(deps: HttpProxyDeps): HttpAcceptor {
     connectionsCheckingInterval: TIMEOUT_CHECK_MS,
   });
   const firstRequests = new FirstRequestDeadlines(deps.logger);
+  const pacFiles = new PacFiles();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     firstRequests.arrived(req.socket);
-    handleRequest(req, res, deps);
+    handleRequest(req, res, deps, pacFiles);
   });
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     firstRequests.arrived(socket as Socket);
@@ -60,9 +61,9 @@ export function createHttpProxy(deps: HttpProxyDeps): HttpAcceptor {
   };
 }
 
-function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps): void {
+function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps, pacFiles: PacFiles): void {
   const url = req.url ?? '';
-  if (url.startsWith('/')) return serveOwnPath(req, res, deps);
+  if (url.startsWith('/')) return serveOwnPath(req, res, deps, pacFiles);
   const absolute = parseAbsoluteForm(url);
   if (absolute === null) {
     deps.logger.info('HTTP request refused: not an http:// URL', { peer: req.socket.remoteAddress, method: req.method });
@@ -79,15 +80,15 @@ function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProx
 }
 
 /** Origin-form requests are for the port itself: the PAC file, and nothing else. */
-function serveOwnPath(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps): void {
+function serveOwnPath(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps, pacFiles: PacFiles): void {
   const path = (req.url ?? '').split('?')[0];
   if (path !== PAC_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
     return answer(res, HttpStatus.NotFound, `this is sockbridge's proxy port: it serves GET ${PAC_PATH}, CONNECT and http:// proxy requests`);
   }
   // The address the browser reached this port on: right even when the listener binds 0.0.0.0.
   const socket = req.socket;
-  const pac = buildPac({ host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }, deps.pacRules());
-  res.writeHead(HttpStatus.Ok, { 'Content-Type': PAC_CONTENT_TYPE, 'Content-Length': String(Buffer.byteLength(pac)), 'Cache-Control': 'no-cache' });
+  const pac = pacFiles.get({ host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }, deps.pacRules());
+  res.writeHead(HttpStatus.Ok, { 'Content-Type': PAC_CONTENT_TYPE, 'Content-Length': String(pac.length), 'Cache-Control': 'no-cache' });
   res.end(pac);
 }
 
