@@ -112,6 +112,7 @@ function refuseMalformed(err: NodeJS.ErrnoException, socket: Socket, logger: Log
   refuseRaw(socket, status, why, logger);
 }
 
+/** A status on a socket whose request got no response yet, then the connection closes. */
 function refuseRaw(socket: Socket, status: HttpStatus, why: string, logger: Logger): void {
   logger.info(`HTTP request refused: ${why}`, { peer: `${socket.remoteAddress}:${socket.remotePort}`, status });
   socket.end(rawAnswer(status, why), () => socket.destroy());
