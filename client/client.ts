@@ -50,11 +50,12 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     rules,
     directDialTimeoutMs: config.directDialTimeoutMs,
   });
+  let pacRules = pacRulesOf(rules);
   const http = createHttpProxy({
     connector,
     proxyUser: config.socksUser,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
-    pacRules: () => pacRulesOf(rules),
+    pacRules: () => pacRules,
     logger,
   });
   const socks = await startSocksServer(config.socks, {
@@ -86,6 +87,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
       connector.setRules(reloaded);
       rules = reloaded;
       if (changes) Object.assign(config, { routes: changes.routes, rulesFile: changes.rulesFile });
+      pacRules = pacRulesOf(reloaded);
       return reloaded.size;
     },
     async close(graceMs = 0) {

@@ -5,6 +5,7 @@ import type { Logger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
 import { checkKeepaliveConfig } from '../common/keepalive-config.js';
+import type { Credentials } from '../common/secrets.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 import { FAST_OPEN_MODES, type FastOpenMode } from './fast-open.js';
 import { DIRECT_DIAL_TIMEOUT_MS } from './outbound/direct-dial.js';
@@ -12,10 +13,8 @@ import type { RoutingRule } from './outbound/rules.js';
 import { normalizeFingerprint } from './relay-transport.js';
 import { checkHeaders, checkHostFlag, checkSniFlag } from './upgrade-headers.js';
 
-export interface SocksCredentials {
-  username: string;
-  password: string;
-}
+/** --socks-user: the one user name and password SOCKS5 and HTTP proxy clients must present. */
+export type SocksCredentials = Credentials;
 
 export interface ClientConfig extends WindowConfig {
   /** ws:// or wss:// URL of the relay's tunnel endpoint. */

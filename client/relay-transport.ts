@@ -6,6 +6,7 @@
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { HTTP_DEFAULT_PORT, HTTPS_DEFAULT_PORT } from '../common/host-port.js';
 
 /** A failure to reach the relay, its message naming the flag to check. */
 export class RelayTransportError extends Error {
@@ -38,8 +39,6 @@ export interface UpgradeRequestOptions {
   headers: Readonly<Record<string, string>>;
 }
 
-const HTTP_DEFAULT_PORT = 80;
-const HTTPS_DEFAULT_PORT = 443;
 const MAX_PROXY_HEADER_BYTES = 16 * 1024;
 const SUCCESS_STATUS = /^HTTP\/1\.[01] 2\d\d\b/;
 

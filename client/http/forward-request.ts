@@ -21,7 +21,7 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
   const gone = new AbortController();
   const onClose = (): void => gone.abort();
   res.once('close', onClose);
-  const outcome = await deps.connector.connect({ target: absolute.target, early: Buffer.alloc(0), peer, signal: gone.signal });
+  const outcome = await deps.connector.connect({ target: absolute.target, early: Buffer.alloc(0), peer, signal: gone.signal, asked: `${req.method} ${dest}` });
   res.off('close', onClose);
   if (!outcome.ok) {
     deps.logger.info(`HTTP request refused: ${outcome.why}`, { peer, method: req.method });

@@ -15,7 +15,6 @@ export const HttpStatus = {
   RequestTimeout: 408,
   RequestHeaderFieldsTooLarge: 431,
   BadGateway: 502,
-  ServiceUnavailable: 503,
   GatewayTimeout: 504,
 } as const;
 export type HttpStatus = (typeof HttpStatus)[keyof typeof HttpStatus];

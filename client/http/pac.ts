@@ -47,6 +47,30 @@ var RULES = ${JSON.stringify(tablesFor([...LOOPBACK_RULES, ...rules]))};
 ${PAC_FUNCTIONS}`;
 }
 
+/**
+ * The PAC files served, built once per rules object and address the port was reached at
+ * (a few: one per local address a 0.0.0.0 listener is reached on). With 50,000 rules a file
+ * is about 2 MB, too much to rebuild per fetch; a reload (SIGHUP) brings a new rules object.
+ */
+export class PacFiles {
+  private rules: readonly PacRule[] | null = null;
+  private readonly byProxy = new Map<string, Buffer>();
+
+  get(proxy: Address, rules: readonly PacRule[]): Buffer {
+    if (rules !== this.rules) {
+      this.rules = rules;
+      this.byProxy.clear();
+    }
+    const key = formatHostPort(proxy);
+    let pac = this.byProxy.get(key);
+    if (pac === undefined) {
+      pac = Buffer.from(buildPac(proxy, rules));
+      this.byProxy.set(key, pac);
+    }
+    return pac;
+  }
+}
+
 function tablesFor(rules: readonly PacRule[]): PacTables {
   const tables: PacTables = { names: {}, suffixes: {}, cidrs: [], any: [] };
   const add = (table: Record<string, number[][]>, key: string, entry: number[]): void => {

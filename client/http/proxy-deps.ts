@@ -11,7 +11,7 @@ export interface HttpProxyDeps {
   proxyUser: SocksCredentials | null;
   /** A request whose line and headers take longer than this is answered 408 and closed, like a slow SOCKS handshake. */
   handshakeTimeoutMs: number;
-  /** The routing rules as the PAC file shows them, read at each request (SIGHUP may replace them). */
+  /** The routing rules as the PAC file shows them: the same array until they change (SIGHUP), as the PAC file is rebuilt only then. */
   pacRules(): readonly PacRule[];
   logger: Logger;
 }

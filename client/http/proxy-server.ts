@@ -12,7 +12,7 @@ import type { HttpAcceptor } from '../socks/server.js';
 import { tunnelConnect } from './connect-tunnel.js';
 import { closeUnlessComplete, forwardRequest } from './forward-request.js';
 import { answer, HttpStatus, PROXY_AUTH_CHALLENGE, rawAnswer } from './http-replies.js';
-import { buildPac, PAC_CONTENT_TYPE, PAC_PATH } from './pac.js';
+import { PAC_CONTENT_TYPE, PAC_PATH, PacFiles } from './pac.js';
 import type { HttpProxyDeps } from './proxy-deps.js';
 import { proxyAuthorized } from './proxy-auth.js';
 import { parseAbsoluteForm } from './request-target.js';
@@ -33,8 +33,14 @@ export function createHttpProxy(deps: HttpProxyDeps): HttpAcceptor {
     keepAliveTimeout: KEEPALIVE_TIMEOUT_MS,
     connectionsCheckingInterval: TIMEOUT_CHECK_MS,
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(req, res, deps));
+  const firstRequests = new FirstRequestDeadlines(deps.logger);
+  const pacFiles = new PacFiles();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    firstRequests.arrived(req.socket);
+    handleRequest(req, res, deps, pacFiles);
+  });
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    firstRequests.arrived(socket as Socket);
     tunnelConnect(req, socket as Socket, head, deps).catch((err: Error) => {
       deps.logger.error('HTTP CONNECT failed: internal error', { peer: (socket as Socket).remoteAddress, error: err.message });
       socket.destroy();
@@ -45,7 +51,8 @@ export function createHttpProxy(deps: HttpProxyDeps): HttpAcceptor {
   // listens (its connections come from the shared port), so it is told to start it here.
   server.emit('listening');
   return {
-    accept(socket) {
+    accept(socket, handshakeLeftMs) {
+      firstRequests.watch(socket, handshakeLeftMs);
       server.emit('connection', socket);
     },
     close() {
@@ -54,9 +61,9 @@ export function createHttpProxy(deps: HttpProxyDeps): HttpAcceptor {
   };
 }
 
-function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps): void {
+function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps, pacFiles: PacFiles): void {
   const url = req.url ?? '';
-  if (url.startsWith('/')) return serveOwnPath(req, res, deps);
+  if (url.startsWith('/')) return serveOwnPath(req, res, deps, pacFiles);
   const absolute = parseAbsoluteForm(url);
   if (absolute === null) {
     deps.logger.info('HTTP request refused: not an http:// URL', { peer: req.socket.remoteAddress, method: req.method });
@@ -73,22 +80,24 @@ function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpProx
 }
 
 /** Origin-form requests are for the port itself: the PAC file, and nothing else. */
-function serveOwnPath(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps): void {
+function serveOwnPath(req: IncomingMessage, res: ServerResponse, deps: HttpProxyDeps, pacFiles: PacFiles): void {
   const path = (req.url ?? '').split('?')[0];
   if (path !== PAC_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
     return answer(res, HttpStatus.NotFound, `this is sockbridge's proxy port: it serves GET ${PAC_PATH}, CONNECT and http:// proxy requests`);
   }
   // The address the browser reached this port on: right even when the listener binds 0.0.0.0.
   const socket = req.socket;
-  const pac = buildPac({ host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }, deps.pacRules());
-  res.writeHead(HttpStatus.Ok, { 'Content-Type': PAC_CONTENT_TYPE, 'Content-Length': String(Buffer.byteLength(pac)), 'Cache-Control': 'no-cache' });
+  const pac = pacFiles.get({ host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }, deps.pacRules());
+  res.writeHead(HttpStatus.Ok, { 'Content-Type': PAC_CONTENT_TYPE, 'Content-Length': String(pac.length), 'Cache-Control': 'no-cache' });
   res.end(pac);
 }
 
+/** Node's clientError code for headers that came too slowly; the handshake deadline answers the same. */
+const HANDSHAKE_TIMEOUT_CODE = 'ERR_HTTP_REQUEST_TIMEOUT';
 /** Node's clientError codes with a status of their own (RFC 9110 §15.5.9, RFC 6585 §5); any other code is a 400. */
 const CLIENT_ERROR_ANSWERS: Readonly<Record<string, { status: HttpStatus; why: string }>> = {
   HPE_HEADER_OVERFLOW: { status: HttpStatus.RequestHeaderFieldsTooLarge, why: `request line and headers over ${MAX_HEADER_BYTES} bytes` },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: HttpStatus.RequestTimeout, why: 'request line and headers not complete within the handshake timeout' },
+  [HANDSHAKE_TIMEOUT_CODE]: { status: HttpStatus.RequestTimeout, why: 'request line and headers not complete within the handshake timeout' },
 };
 /** The client reset the connection: nobody to answer. */
 const CLIENT_RESET = 'ECONNRESET';
@@ -100,6 +109,40 @@ function refuseMalformed(err: NodeJS.ErrnoException, socket: Socket, logger: Log
     return;
   }
   const { status, why } = (err.code !== undefined && CLIENT_ERROR_ANSWERS[err.code]) || { status: HttpStatus.BadRequest, why: `malformed HTTP request (${err.code ?? 'parse error'})` };
+  refuseRaw(socket, status, why, logger);
+}
+
+/** A status on a socket whose request got no response yet, then the connection closes. */
+function refuseRaw(socket: Socket, status: HttpStatus, why: string, logger: Logger): void {
   logger.info(`HTTP request refused: ${why}`, { peer: `${socket.remoteAddress}:${socket.remotePort}`, status });
   socket.end(rawAnswer(status, why), () => socket.destroy());
+}
+
+/**
+ * Node's headersTimeout restarts when a request's first byte is parsed, which for the first
+ * request is after the listener waited for that byte: this bounds the first request line and
+ * headers by what is left of --handshake-timeout since accept, as for SOCKS. Later requests
+ * on a keep-alive connection have headersTimeout each.
+ */
+class FirstRequestDeadlines {
+  private readonly timers = new Map<Socket, NodeJS.Timeout>();
+
+  constructor(private readonly logger: Logger) {}
+
+  watch(socket: Socket, handshakeLeftMs: number): void {
+    const timer = setTimeout(() => {
+      this.arrived(socket);
+      if (!socket.writable) return void socket.destroy();
+      const { status, why } = CLIENT_ERROR_ANSWERS[HANDSHAKE_TIMEOUT_CODE];
+      refuseRaw(socket, status, why, this.logger);
+    }, handshakeLeftMs);
+    this.timers.set(socket, timer);
+    socket.once('close', () => this.arrived(socket));
+  }
+
+  /** The first request's headers are in (or the socket is gone): its deadline no longer applies. */
+  arrived(socket: Socket): void {
+    clearTimeout(this.timers.get(socket));
+    this.timers.delete(socket);
+  }
 }

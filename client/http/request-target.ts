@@ -3,11 +3,9 @@
  * it forwards (`GET http://host:port/path`) and authority-form for CONNECT (`host:port`).
  * Pure functions: null when the text is not of that form.
  */
+import { HTTP_DEFAULT_PORT } from '../../common/host-port.js';
 import { MAX_PORT } from '../../common/port-range.js';
 import type { Address } from '../../protocol/frame.js';
-
-/** RFC 9110 §4.2.1: http URLs without a port mean port 80. */
-export const HTTP_DEFAULT_PORT = 80;
 
 export interface AbsoluteTarget {
   /** Where the request goes. */

@@ -30,6 +30,8 @@ export interface ConnectRequest {
   early: Buffer;
   /** For logs. */
   peer: string;
+  /** What the application asked for, as failures name it (an HTTP proxy's `GET host:port`); by default `CONNECT host:port`. */
+  asked?: string;
   /** Aborted when the application went away before the outcome: the outbound is abandoned. */
   signal?: AbortSignal;
 }
@@ -125,7 +127,7 @@ export class Connector {
     };
   }
 
-  private async viaRelay({ target, early, peer, signal }: ConnectRequest): Promise<ConnectOutcome> {
+  private async viaRelay({ target, early, peer, signal, asked }: ConnectRequest): Promise<ConnectOutcome> {
     const destination = formatHostPort(target);
     const session = await this.deps.tunnel.getSession();
     if (signal?.aborted) return abandoned(destination);
@@ -145,7 +147,7 @@ export class Connector {
     if (reply === ReplyCode.Succeeded) this.deps.fastOpen.memory.remember(target, bound);
     if (signal?.aborted) return abandoned(destination);
     if (reply !== ReplyCode.Succeeded) {
-      return { ok: false, reply, why: `relay could not serve CONNECT ${destination} (reply 0x${reply.toString(16).padStart(2, '0')})` };
+      return { ok: false, reply, why: `relay could not serve ${asked ?? `CONNECT ${destination}`} (reply 0x${reply.toString(16).padStart(2, '0')})` };
     }
     this.deps.logger.debug('CONNECT succeeded', { peer, dest: destination, stream: stream.id });
     return relayed(stream, bound);

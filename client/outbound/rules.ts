@@ -54,6 +54,7 @@ export class RoutingTable {
   /** Prefix length → masked network (as hex) → entries. */
   private readonly v6 = new Map<number, Map<string, Bucket>>();
   private readonly any: Bucket = [];
+  private probeCount = 0;
 
   constructor(readonly rules: readonly RoutingRule[]) {
     rules.forEach((rule, order) => this.add({ order, ports: rule.target.ports, rule }));
@@ -63,9 +64,18 @@ export class RoutingTable {
     return this.rules.length;
   }
 
+  /**
+   * Buckets looked up and entries compared by decide() since the table was built: what the
+   * index keeps to a few per lookup whatever the number of rules (tests read it; a scan
+   * would count every rule).
+   */
+  get probes(): number {
+    return this.probeCount;
+  }
+
   decide(target: Address): RouteDecision {
     if (this.rules.length === 0) return DEFAULT_DECISION; // the usual case costs nothing
-    let best = firstIn(this.any, target.port, null);
+    let best = this.firstIn(this.any, target.port, null);
     if (isIP(target.host) === 0) best = this.byName(normalizeName(target.host), target.port, best);
     else best = this.byAddress(target.host, target.port, best);
     return best === null ? DEFAULT_DECISION : { route: best.rule.route, rule: best.rule.origin };
@@ -89,9 +99,9 @@ export class RoutingTable {
 
   /** The exact name, then every parent domain for `*.domain` (which excludes the domain itself). */
   private byName(name: string, port: number, best: Entry | null): Entry | null {
-    best = firstIn(this.names.get(name), port, best);
+    best = this.firstIn(this.names.get(name), port, best);
     for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
-      best = firstIn(this.suffixes.get(name.slice(dot + 1)), port, best);
+      best = this.firstIn(this.suffixes.get(name.slice(dot + 1)), port, best);
     }
     return best;
   }
@@ -105,22 +115,24 @@ export class RoutingTable {
     }
     const bytes = address.toByteArray();
     if (address.kind() === 'ipv4') {
-      for (const [prefix, networks] of this.v4) best = firstIn(networks.get(v4Key(bytes, prefix)), port, best);
+      for (const [prefix, networks] of this.v4) best = this.firstIn(networks.get(v4Key(bytes, prefix)), port, best);
     } else {
-      for (const [prefix, networks] of this.v6) best = firstIn(networks.get(v6Key(bytes, prefix)), port, best);
+      for (const [prefix, networks] of this.v6) best = this.firstIn(networks.get(v6Key(bytes, prefix)), port, best);
     }
     return best;
   }
-}
 
-/** The first entry of `bucket` whose ports include `port`, if it comes before `best`; else `best`. */
-function firstIn(bucket: Bucket | undefined, port: number, best: Entry | null): Entry | null {
-  if (bucket === undefined) return best;
-  for (const entry of bucket) {
-    if (best !== null && entry.order > best.order) return best; // buckets are in rule order
-    if (entry.ports === null || portRangeIncludes(entry.ports, port)) return entry;
+  /** The first entry of `bucket` whose ports include `port`, if it comes before `best`; else `best`. */
+  private firstIn(bucket: Bucket | undefined, port: number, best: Entry | null): Entry | null {
+    this.probeCount++;
+    if (bucket === undefined) return best;
+    for (const entry of bucket) {
+      this.probeCount++;
+      if (best !== null && entry.order > best.order) return best; // buckets are in rule order
+      if (entry.ports === null || portRangeIncludes(entry.ports, port)) return entry;
+    }
+    return best;
   }
-  return best;
 }
 
 function push<K>(map: Map<K, Bucket>, key: K, entry: Entry): void {

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/log.js';
-import { secretsEqual } from '../../common/secrets.js';
+import { credentialsEqual } from '../../common/secrets.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
@@ -145,7 +145,7 @@ export class SocksConnection {
   /** RFC 1929 §2. Without configured users any credentials pass: the client chose to send them. */
   private checkCredentials(creds: SocksCredentials): void {
     const expected = this.deps.socksUser;
-    if (expected && !credentialsMatch(creds, expected)) {
+    if (expected && !credentialsEqual(creds, expected)) {
       this.socket.write(encodeUserPassStatus(UserPassStatus.Failure));
       this.fail('wrong SOCKS username or password', null);
       return;
@@ -327,11 +327,4 @@ export class SocksConnection {
       this.state === ConnectionState.Socks4Request
     );
   }
-}
-
-/** Both halves are always compared, so timing doesn't tell which one was wrong. */
-function credentialsMatch(presented: SocksCredentials, expected: SocksCredentials): boolean {
-  const userMatches = secretsEqual(presented.username, expected.username);
-  const passwordMatches = secretsEqual(presented.password, expected.password);
-  return userMatches && passwordMatches;
 }

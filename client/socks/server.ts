@@ -14,8 +14,8 @@ const LISTEN_BACKLOG = 4096;
 
 /** What the listener hands HTTP connections to (client/http/proxy-server.ts). */
 export interface HttpAcceptor {
-  /** Takes a socket whose first bytes have been read and put back (unshift). */
-  accept(socket: Socket): void;
+  /** Takes a socket whose first bytes have been read and put back (unshift); its first request must be in within `handshakeLeftMs`. */
+  accept(socket: Socket, handshakeLeftMs: number): void;
   /** Takes no more requests and closes keep-alive connections that wait for none, so a graceful stop need not wait for them. */
   close(): void;
 }
@@ -88,10 +88,10 @@ function awaitFirstByte(socket: Socket, deps: ConnectionDeps, http: HttpAcceptor
     socket.pause();
     socket.unshift(chunk);
     const protocol = protocolOf(chunk[0]);
-    // The SOCKS handshake keeps the time that is left, so it still ends within the timeout of accept.
+    // The SOCKS or HTTP handshake keeps the time that is left, so it still ends within the timeout of accept.
     const remainingMs = Math.max(1, deps.handshakeTimeoutMs - (Date.now() - acceptedAt));
     if (protocol === 'socks') new SocksConnection(socket, { ...deps, handshakeTimeoutMs: remainingMs });
-    else if (protocol === 'http' && http !== null) http.accept(socket);
+    else if (protocol === 'http' && http !== null) http.accept(socket, remainingMs);
     else return refuse(`neither SOCKS nor HTTP (first byte 0x${chunk[0].toString(16).padStart(2, '0')})`);
     socket.resume();
   });

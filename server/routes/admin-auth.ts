@@ -5,6 +5,7 @@
  * so a browser prompts for it (RFC 7617). Without an admin token these routes do not exist.
  */
 import type { MiddlewareHandler } from 'hono';
+import { parseBasicAuth } from '../../common/basic-auth.js';
 import { secretsEqual } from '../../common/secrets.js';
 
 export interface AdminAuthOptions {
@@ -18,7 +19,6 @@ export interface AdminAuthOptions {
 const DEFAULT_REALM = 'restricted';
 
 const BEARER = /^Bearer +(\S+) *$/i;
-const BASIC = /^Basic +([A-Za-z0-9+/=]+) *$/i;
 
 export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
   const { token, realm = DEFAULT_REALM } = options;
@@ -43,9 +43,5 @@ export function presentedAdminToken(header: string | undefined): string | null {
   if (!header) return null;
   const bearer = BEARER.exec(header);
   if (bearer) return bearer[1];
-  const basic = BASIC.exec(header);
-  if (!basic) return null;
-  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon === -1 ? null : decoded.slice(colon + 1);
+  return parseBasicAuth(header)?.password ?? null;
 }

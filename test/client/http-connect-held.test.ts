@@ -33,6 +33,10 @@ class HeldConnector {
           route: Route.Relay,
           join(socket: Socket) {
             socket.on('data', (chunk: Buffer) => socket.write(chunk));
+            // The port is allowHalfOpen: without this end, a client's FIN would leave the
+            // socket open with nothing reading it, and server.close() in after() would never return.
+            socket.on('end', () => socket.end());
+            socket.on('error', () => socket.destroy());
             socket.resume();
           },
           asDuplex: () => new PassThrough(),
@@ -61,7 +65,7 @@ describe('CONNECT while the outbound opens', () => {
       pacRules: () => [],
       logger: createLogger('test', 'silent'),
     });
-    server = createServer({ allowHalfOpen: true }, (socket) => proxy.accept(socket));
+    server = createServer({ allowHalfOpen: true }, (socket) => proxy.accept(socket, 5_000));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });

@@ -6,7 +6,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { endToEndHeaders } from '../../client/http/hop-by-hop.js';
 import { answerForReply, HttpStatus } from '../../client/http/http-replies.js';
-import { parseBasicCredentials, proxyAuthorized } from '../../client/http/proxy-auth.js';
+import { proxyAuthorized } from '../../client/http/proxy-auth.js';
+import { parseBasicAuth } from '../../common/basic-auth.js';
 import { parseAbsoluteForm, parseAuthority } from '../../client/http/request-target.js';
 import { ReplyCode } from '../../protocol/frame.js';
 
@@ -75,12 +76,12 @@ describe('Basic proxy credentials (RFC 7617)', () => {
   const header = (text: string): string => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;
   const expected = { username: 'alice', password: 'pa:ss wörd' };
   test('parses user and password; the password may hold colons', () => {
-    assert.deepEqual(parseBasicCredentials(header('alice:pa:ss wörd')), expected);
-    assert.deepEqual(parseBasicCredentials(`basic   ${Buffer.from('a:').toString('base64')}`), { username: 'a', password: '' });
+    assert.deepEqual(parseBasicAuth(header('alice:pa:ss wörd')), expected);
+    assert.deepEqual(parseBasicAuth(`basic   ${Buffer.from('a:').toString('base64')}`), { username: 'a', password: '' });
   });
   test('anything else is no credentials', () => {
     for (const value of [undefined, '', 'Bearer abc', 'Basic', 'Basic !!!', header('no-colon')]) {
-      assert.equal(parseBasicCredentials(value), null, String(value));
+      assert.equal(parseBasicAuth(value), null, String(value));
     }
   });
   test('only the configured pair passes, and anything passes when none is configured', () => {

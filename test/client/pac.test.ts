@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInNewContext } from 'node:vm';
-import { buildPac, type PacRule } from '../../client/http/pac.js';
+import { buildPac, PacFiles, type PacRule } from '../../client/http/pac.js';
 import { parseTarget } from '../../common/target-syntax.js';
 
 const PROXIED = 'SOCKS5 127.0.0.1:1080; PROXY 127.0.0.1:1080';
@@ -78,5 +78,26 @@ describe('the PAC file', () => {
   test('names that are object machinery are just names', () => {
     const pac = buildPac({ host: '127.0.0.1', port: 1080 }, [rule('example.com', true)]);
     for (const name of ['__proto__', 'constructor', 'hasOwnProperty', 'tostring']) assert.equal(findProxy(pac, `http://${name}/`), PROXIED, name);
+  });
+});
+
+describe('the PAC files served', () => {
+  const rule = (text: string, direct: boolean): PacRule => ({ target: parseTarget(text), direct });
+  const port = { host: '127.0.0.1', port: 1080 };
+
+  test('built once per rules object and address; new rules (a reload) build anew', () => {
+    const files = new PacFiles();
+    const rules = [rule('*.example.cn', true)];
+    const first = files.get(port, rules);
+    assert.equal(first.toString(), buildPac(port, rules));
+    assert.equal(files.get(port, rules), first, 'the same rules: the same bytes, not rebuilt');
+    const other = files.get({ host: '192.0.2.7', port: 1080 }, rules);
+    assert.match(other.toString(), /SOCKS5 192\.0\.2\.7:1080/);
+    assert.equal(files.get(port, rules), first);
+    const reloaded = [rule('*.example.cn', false)];
+    const rebuilt = files.get(port, reloaded);
+    assert.notEqual(rebuilt, first);
+    assert.equal(findProxy(rebuilt.toString(), 'http://www.example.cn/'), PROXIED);
+    assert.equal(findProxy(first.toString(), 'http://www.example.cn/'), 'DIRECT');
   });
 });

@@ -2,7 +2,7 @@
  * The client's routing rules: the TARGET forms shared with the relay, first match wins
  * across flags and file lines, ports and ranges, IPv4/IPv6 CIDRs, `*.domain` against the
  * exact name, the rules file's comments and errors (naming file and line), and a
- * 50,000-line file whose lookups are checked for correctness name by name.
+ * 50,000-line file whose lookups are checked name by name, and for costing a few probes each.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -196,6 +196,16 @@ describe('routing rules: a 50,000-line file', () => {
       assert.equal(routeOf(rules, '10.200.0.1'), Route.Relay, 'past the last /24');
       assert.equal(routeOf(rules, 'site-x.example'), Route.Relay);
       assert.equal(routeOf(rules, 'example'), Route.Relay);
+      // Constant work per lookup, not a scan: a name costs a probe per label (exact name, then
+      // each parent domain) plus the entries found there; an address one per prefix length in use.
+      const probesFor = (host: string): number => {
+        const before = rules.probes;
+        rules.decide({ host, port: 443 });
+        return rules.probes - before;
+      };
+      assert.ok(probesFor('a.b.site-24999.example') <= 12, `${probesFor('a.b.site-24999.example')} probes for a name`);
+      assert.ok(probesFor('unlisted.example') <= 8, `${probesFor('unlisted.example')} probes for an unlisted name`);
+      assert.ok(probesFor('10.19.135.9') <= 6, `${probesFor('10.19.135.9')} probes for an address`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

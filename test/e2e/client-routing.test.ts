@@ -19,6 +19,7 @@ import { readAll, readBytes, waitClose } from '../helpers/io/socket-io.js';
 import { waitFor } from '../helpers/io/waiting.js';
 import { runCli } from '../helpers/processes/cli-process.js';
 import { startClientProcess, STACK_TOKEN } from '../helpers/processes/cli-stack.js';
+import { curl } from '../helpers/socks/curl.js';
 import { RawPeer } from '../helpers/socks/raw-peer.js';
 import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
 import { SOCKS4_REJECTED, CMD_CONNECT, socks4Request } from '../helpers/socks/socks-encoder.js';
@@ -231,6 +232,8 @@ describe('--rules FILE in a real client process', () => {
       const first = await socksConnect(socksPort, target.port);
       assert.equal(await echoRoundTrip(first, 'one'), 'one');
       first.destroy();
+      const pacBefore = await fetchPac(socksPort);
+      assert.equal(await fetchPac(socksPort), pacBefore);
 
       writeFileSync(file, `direct 127.0.0.1:${target.port}\n\nblok 127.0.0.1\n`);
       proc.signal('SIGHUP');
@@ -245,6 +248,10 @@ describe('--rules FILE in a real client process', () => {
       await proc.waitFor(/rules reloaded .*rules=1/);
       await assert.rejects(socksConnect(socksPort, target.port), /NotAllowed/);
       await proc.waitFor(new RegExp(`route=block rule="${escape(file)}:1: block 127\\.0\\.0\\.1:${target.port}"`));
+      // The PAC file follows the reload: the rule that was DIRECT (1) is now through the proxy (0).
+      const pacAfter = await fetchPac(socksPort);
+      assert.ok(pacBefore.includes(`,1,${target.port},${target.port},4,32,127,0,0,1]`), pacBefore);
+      assert.ok(pacAfter.includes(`,0,${target.port},${target.port},4,32,127,0,0,1]`), pacAfter);
       assert.equal(target.accepted(), 2);
 
       proc.signal('SIGTERM');
@@ -274,3 +281,10 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
+
+/** GET /proxy.pac from the client's port, as a browser fetches it. */
+async function fetchPac(port: number): Promise<string> {
+  const result = await curl(['-sS', `http://127.0.0.1:${port}/proxy.pac`]);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
+}

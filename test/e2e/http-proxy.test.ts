@@ -345,7 +345,7 @@ describe('HTTP proxy and the routing rules (--direct, --block)', () => {
     const blocked = await curl(['-x', proxy, '-w', '\n%{http_code}', 'http://blocked.example/']);
     assert.match(blocked.stdout, /^refused by a rule: blocked\.example:80 blocked by --block blocked\.example\n\n403$/);
     const refusedByRelay = await curl(['-x', proxy, '-w', '\n%{http_code}', `${viaRelay.base}/`]);
-    assert.match(refusedByRelay.stdout, /^refused by a rule: relay could not serve .*\n\n403$/);
+    assert.match(refusedByRelay.stdout, /^refused by a rule: relay could not serve GET 127\.0\.0\.1:\d+ \(reply 0x02\)\n\n403$/);
     const blockedTunnel = await curl(['-p', '-x', proxy, 'http://blocked.example/']);
     assert.match(blockedTunnel.stderr, /CONNECT tunnel failed, response 403/);
     if ('failed' in stalled) return t.skip(`cannot build a never-answering loopback target: ${stalled.failed}`);
@@ -401,6 +401,26 @@ describe('bad HTTP input leaves the port serving', () => {
     const { answer, closedAfterMs } = await rawExchange(pair.socksPort, `GET ${origin.base}/ HT`);
     assert.match(answer, /^HTTP\/1\.1 408 /);
     assert.ok(closedAfterMs >= HANDSHAKE_TIMEOUT_MS - 100 && closedAfterMs < CLOSE_WITHIN_MS, `closed after ${closedAfterMs} ms`);
+  });
+
+  test('a slow first byte does not buy more time: the request line and headers end within one handshake timeout of accept', async () => {
+    const socket = await connectTcp(pair.socksPort);
+    try {
+      const acceptedAt = Date.now();
+      const all = readAll(socket, CLOSE_WITHIN_MS);
+      // Most of the timeout passes before the first byte; a timer restarted there would give a whole new one.
+      await new Promise((resolve) => setTimeout(resolve, HANDSHAKE_TIMEOUT_MS * 0.6));
+      const firstByteAt = Date.now();
+      socket.write(`GET ${origin.base}/ HT`);
+      const answer = (await all).toString('latin1');
+      const closedAt = Date.now();
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      assert.ok(closedAt - acceptedAt >= HANDSHAKE_TIMEOUT_MS - 100, `closed ${closedAt - acceptedAt} ms after accept`);
+      assert.ok(closedAt - firstByteAt < HANDSHAKE_TIMEOUT_MS, `closed ${closedAt - firstByteAt} ms after the first byte: the timeout restarted there`);
+    } finally {
+      socket.destroy();
+    }
+    assert.equal(origin.seen.length, 0);
   });
 
   test('a connection that sends nothing is closed within the handshake timeout', async () => {
