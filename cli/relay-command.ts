@@ -50,6 +50,10 @@ Options:
   --udp-replies WHO           which sources may send into a UDP association: "contacted"
                               (default: only an address and port the client has sent to, as a
                               port-restricted NAT) or "any" (full cone, for peer-to-peer apps)
+  --wisp                      also serve the Wisp protocol to web pages (libcurl.js, wisp-js,
+                              epoxy) at /wisp/TOKEN/, TOKEN a tunnel token, URL-encoded; the same
+                              rules, limits and status as tunnels apply
+  --wisp-udp                  with --wisp: Wisp UDP streams too (off by default)
   --max-tunnels-per-token N   tunnels one token may hold at once (default 32)
   --handshake-timeout SECONDS how long a client may take to send its upgrade headers, and
                               then its HELLO (default 10)
@@ -103,6 +107,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
     'max-binds': { type: 'string' },
     'max-udp': { type: 'string' },
     'udp-replies': { type: 'string' },
+    wisp: { type: 'boolean' },
+    'wisp-udp': { type: 'boolean' },
     'max-tunnels-per-token': { type: 'string' },
     'handshake-timeout': { type: 'string' },
     'idle-timeout': { type: 'string' },
@@ -152,6 +158,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
     maxFrameSize: countFlag('--max-frame-size', flags['max-frame-size'] as string | undefined, RELAY_DEFAULTS.maxFrameSize),
     windowBudget: countFlag('--window-budget', flags['window-budget'] as string | undefined, RELAY_DEFAULTS.windowBudget),
     maxStreamWindow: countFlag('--max-stream-window', flags['max-stream-window'] as string | undefined, RELAY_DEFAULTS.maxStreamWindow),
+    wisp: flags.wisp === true,
+    wispUdp: flags['wisp-udp'] === true,
     logger,
   });
   const reload = (): void => reloadUsers(relay, usersPath as string, logger);

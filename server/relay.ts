@@ -27,6 +27,8 @@ import { admitUpgrade, type UpgradeGate } from './tunnel/admit-upgrade.js';
 import { presentedToken } from './tunnel/auth.js';
 import { OpenTunnels } from './tunnel/open-tunnels.js';
 import type { UsersFile } from './tunnel/users-file.js';
+import { acceptWisp, admitWisp, createWispServer } from './wisp/wisp-upgrade.js';
+import type { WispSession } from './wisp/wisp-session.js';
 
 export interface Relay {
   /** The address the relay actually listens on (port 0 resolved). */
@@ -57,6 +59,7 @@ interface RelayParts {
   surface: PublicSurface;
   wss: WebSocketServer;
   tunnels: OpenTunnels;
+  wispSessions: Set<WispSession>;
   status: StatusModel;
   logger: Logger;
 }
@@ -92,7 +95,9 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     logger,
     countError: (reason) => status.countError(reason),
   };
-  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining }));
+  const wispSessions = new Set<WispSession>();
+  const wisp = config.wisp ? { wss: createWispServer(), host: { config, logger, status, tunnels, isDraining, sessions: wispSessions } } : null;
+  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining }, wisp));
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
   server.headersTimeout = config.handshakeTimeoutMs;
   let admin: AdminListener | null = null;
@@ -121,21 +126,35 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     },
     close(graceMs = 0) {
       draining = true;
-      return closeRelay({ server, admin, surface, wss, tunnels, status, logger }, graceMs);
+      return closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }, graceMs);
     },
   };
 }
 
 /** An authenticated upgrade on the tunnel path becomes a tunnel; any other gets the answer the request would get without it. */
-function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocketServer, host: TunnelHost): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocketServer, host: TunnelHost, wisp: WispUpgrades | null): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
+    const wispAdmission = wisp === null ? null : admitWisp(req, socket, gate);
+    if (wisp !== null && wispAdmission !== null) {
+      if (wispAdmission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
+      if (wispAdmission.kind !== 'tunnel') return;
+      const { account } = wispAdmission;
+      wisp.wss.handleUpgrade(req, socket, head, (ws) => acceptWisp(ws, req, account, wisp.host));
+      return;
+    }
     const admission = admitUpgrade(req, socket, gate);
     if (admission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
     if (admission.kind !== 'tunnel') return;
     const { account } = admission;
     wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, host));
   };
+}
+
+/** --wisp: the Wisp endpoint's own WebSocket server (its message limit and subprotocol answer differ). */
+interface WispUpgrades {
+  wss: WebSocketServer;
+  host: Parameters<typeof acceptWisp>[3];
 }
 
 function createWebSocketServer(): WebSocketServer {
@@ -178,7 +197,7 @@ function relayUrls(server: Server, config: RelayConfig): { address: Address; url
 }
 
 /** With the relay already draining (no new tunnels or streams): let open streams finish, then say go-away. */
-async function closeRelay({ server, admin, surface, wss, tunnels, status, logger }: RelayParts, graceMs: number): Promise<void> {
+async function closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }: RelayParts, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const adminClosed = new Promise<void>((resolve) => (admin === null ? resolve() : admin.server.close(() => resolve())));
   if (graceMs > 0 && tunnels.streamCount() > 0) {
@@ -187,6 +206,7 @@ async function closeRelay({ server, admin, surface, wss, tunnels, status, logger
     if (!drained) logger.warn('grace period over, closing open streams', { streams: tunnels.streamCount() });
   }
   for (const session of tunnels.sessions) session.close(GoAwayCode.ShuttingDown, 'relay shutting down');
+  for (const session of [...wispSessions]) session.close();
   status.close();
   wss.close();
   surface.close();
