@@ -11,11 +11,12 @@ import { ErrorReason } from '../status/error-reasons.js';
 import { wispCloseReasonFor } from './close-reasons.js';
 import { WispCloseReason, WispStreamType, type WispConnect } from './codec.js';
 import type { WispStreamOpener } from './wisp-session.js';
+import { openUdp } from './wisp-udp.js';
 import { WispStream } from './wisp-stream.js';
 
 const MAX_PORT = 0xffff;
 /** What a failed stream is refused with, and counted under. */
-interface WispRefusal { reply: ReplyCode; reason: string; dialMs?: number }
+export interface WispRefusal { reply: ReplyCode; reason: string; dialMs?: number }
 
 export function openWispStream(session: WispStreamOpener, packet: WispConnect): void {
   const { options } = session;
@@ -26,7 +27,8 @@ export function openWispStream(session: WispStreamOpener, packet: WispConnect): 
   options.observer.addStream(stream, command, target);
   const refusal = admissionRefusal(session, packet, stream);
   if (refusal !== null) return refuse(session, stream, target, refusal);
-  void dial(session, stream, target);
+  if (command === Command.UdpAssociate) void openUdp(session, stream, target).then((failure) => failure && refuse(session, stream, target, failure));
+  else void dial(session, stream, target);
 }
 
 /** Why the stream may not even be dialed: a bad request, UDP off, a draining relay, a limit. */
@@ -36,7 +38,6 @@ function admissionRefusal(session: WispStreamOpener, packet: WispConnect, stream
     return { reply: ReplyCode.CommandNotSupported, reason: ErrorReason.CommandNotSupported };
   }
   if (packet.streamType === WispStreamType.Udp && !options.udp) return { reply: ReplyCode.CommandNotSupported, reason: ErrorReason.CommandNotSupported };
-  if (packet.streamType === WispStreamType.Udp) return { reply: ReplyCode.CommandNotSupported, reason: ErrorReason.CommandNotSupported }; // see README: UDP not yet carried
   if (packet.port === 0 || packet.port > MAX_PORT || packet.hostname.length === 0) {
     return { reply: ReplyCode.AddressTypeNotSupported, reason: ErrorReason.WispBadPacket };
   }

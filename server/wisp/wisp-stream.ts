@@ -42,6 +42,8 @@ export class WispStream implements StreamCounters {
   /** The target socket is paused because the page is not reading fast enough. */
   paused = false;
   private socket: Socket | null = null;
+  /** A UDP stream's datagram sender, and where its datagrams go (the name resolved once). */
+  private udp: { send(payload: Buffer): void; close(): void } | null = null;
   /** DATA that came while dialing (the spec lets a client send before the dial completes). */
   private early: Buffer[] = [];
   private readonly closeListeners: Array<() => void> = [];
@@ -81,8 +83,28 @@ export class WispStream implements StreamCounters {
     });
   }
 
+  /**
+   * A UDP stream: each DATA is one datagram, and a reply is one DATA back. "If the associated
+   * stream is a UDP socket, then CONTINUE packets must not be sent" (0x03 - CONTINUE), so no
+   * credit is counted; replies that find the page's buffer full are dropped, as UDP may be.
+   */
+  attachUdp(sender: { send(payload: Buffer): void; close(): void }): void {
+    this.udp = sender;
+    this.moveTo(WispStreamState.Open);
+    for (const payload of this.early.splice(0)) sender.send(payload);
+  }
+
+  /** A datagram from the destination; false when it was dropped for a full buffer. */
+  reply(payload: Buffer): boolean {
+    if (this.isClosed || this.paused) return false;
+    this.bytesSent += payload.length;
+    if (!this.host.sendData(this, payload)) this.paused = true;
+    return true;
+  }
+
   /** One DATA from the client; false when it had no credit left (the caller closes the stream). */
   receive(payload: Buffer): boolean {
+    if (this.command === Command.UdpAssociate) return this.receiveDatagram(payload);
     if (this.allowance <= 0) return false;
     this.allowance -= 1;
     this.bytesReceived += payload.length;
@@ -100,11 +122,19 @@ export class WispStream implements StreamCounters {
     this.socket?.resume();
   }
 
+  private receiveDatagram(payload: Buffer): boolean {
+    this.bytesReceived += payload.length;
+    if (this.udp !== null) this.udp.send(payload);
+    else if (this.early.length < this.bufferPackets) this.early.push(payload); // while the socket binds; beyond, dropped
+    return true;
+  }
+
   /** Ends the stream (idempotent). The target gets what the client already sent, then FIN. */
   close(): void {
     if (this.isClosed) return;
     this.moveTo(WispStreamState.Closed);
     this.early = [];
+    this.udp?.close();
     const socket = this.socket;
     if (socket !== null && !socket.destroyed) {
       socket.end(() => socket.destroy());

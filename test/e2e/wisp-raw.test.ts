@@ -11,6 +11,7 @@ import { startRelay, type Relay } from '../../server/relay.js';
 import { ErrorReason } from '../../server/status/error-reasons.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { waitFor } from '../helpers/io/waiting.js';
+import { startUdpEcho } from '../helpers/io/udp-io.js';
 import { closedPort, startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
 import { closePacket, connectPacket, dataPacket, packet, PACKET, WispPeer } from '../helpers/wisp/wisp-peer.js';
 
@@ -168,6 +169,53 @@ describe('relay --wisp, raw peer', () => {
     assert.equal(await peer.closeOf(2), 0x41, 'UDP without --wisp-udp');
     assert.equal(await peer.closeOf(3), 0x41, 'port 0');
     assert.equal(await peer.closeOf(4), 0x42, 'a name that does not resolve');
+  });
+
+  it('carries UDP streams with --wisp-udp, one DATA per datagram, with no CONTINUE for them', async () => {
+    const udpEcho = await startUdpEcho('127.0.0.1');
+    const udpRelay = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TOKEN], rules: loopbackRules(), wisp: true, wispUdp: true, logger: silent });
+    try {
+      const peer = await open(wispUrl(udpRelay));
+      peer.send(connectPacket(1, '127.0.0.1', udpEcho.port, 0x02), dataPacket(1, Buffer.from('one')), dataPacket(1, Buffer.from('two')));
+      await waitFor(() => peer.received.filter((p) => p.type === PACKET.Data && p.streamId === 1).length === 2, { what: 'two datagrams back' });
+      const echoed = peer.received.filter((p) => p.type === PACKET.Data && p.streamId === 1).map((p) => p.payload.toString()).sort();
+      assert.deepEqual(echoed, ['one', 'two']);
+      assert.equal(peer.received.filter((p) => p.type === PACKET.Continue && p.streamId === 1).length, 0);
+      const strictUdp = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TOKEN], wisp: true, wispUdp: true, logger: silent });
+      try {
+        const refused = await open(wispUrl(strictUdp));
+        refused.send(connectPacket(1, '127.0.0.1', udpEcho.port, 0x02));
+        assert.equal(await refused.closeOf(1), 0x48);
+      } finally {
+        await strictUdp.close();
+      }
+    } finally {
+      await udpRelay.close();
+      await udpEcho.close();
+    }
+  });
+
+  it('applies the limits and the idle timeout: 0x49 over --max-streams, 429 over --max-tunnels-per-token, 0x47 when idle', async () => {
+    const limited = await startRelay({
+      listen: { host: '127.0.0.1', port: 0 },
+      tokens: [TOKEN],
+      rules: loopbackRules(),
+      wisp: true,
+      maxStreamsPerTunnel: 2,
+      maxTunnelsPerToken: 1,
+      idleTimeoutMs: 300,
+      logger: silent,
+    });
+    try {
+      const peer = await open(wispUrl(limited));
+      peer.send(connectPacket(1, '127.0.0.1', echo.port), connectPacket(2, '127.0.0.1', echo.port), connectPacket(3, '127.0.0.1', echo.port));
+      assert.equal(await peer.closeOf(3), 0x49);
+      await assert.rejects(WispPeer.open(wispUrl(limited)), /HTTP 429/);
+      assert.equal(await peer.closeOf(1), 0x47);
+      assert.equal(await peer.closeOf(2), 0x47);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('shows the connection on the status page as kind wisp under the token name', async () => {
