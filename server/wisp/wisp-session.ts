@@ -35,6 +35,9 @@ export interface WispSessionOptions {
   logger: Logger;
   /** The status model's handle on this connection. */
   observer: TrackedTunnel;
+  /** WebSocket pings (Wisp has none of its own): a page gone without a close is noticed. */
+  keepaliveIntervalMs: number;
+  keepaliveTimeoutMs: number;
 }
 
 /** The session as a stream's opener sees it. */
@@ -55,6 +58,8 @@ export class WispSession implements WispStreamOpener {
   private readonly paused = new Set<WispStream>();
   private readonly idle: IdleSweep<WispStream> | null;
   private closed = false;
+  private readonly keepalive: NodeJS.Timeout;
+  private lastPongAt = Date.now();
 
   constructor(
     private readonly ws: WebSocket,
@@ -65,6 +70,9 @@ export class WispSession implements WispStreamOpener {
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => this.teardown());
     ws.on('error', () => ws.terminate());
+    ws.on('pong', () => (this.lastPongAt = Date.now()));
+    this.keepalive = setInterval(() => this.ping(), options.keepaliveIntervalMs);
+    this.keepalive.unref();
     // "Immediately after a websocket connection is established, the server must send a CONTINUE
     // packet containing the initial buffer size for each stream. The stream ID … must be set to 0." (Handshake Steps)
     this.send(encodeWispContinue(WISP_HANDSHAKE_STREAM, options.bufferPackets));
@@ -216,9 +224,20 @@ export class WispSession implements WispStreamOpener {
     });
   }
 
+  private ping(): void {
+    if (Date.now() - this.lastPongAt > this.options.keepaliveIntervalMs + this.options.keepaliveTimeoutMs) {
+      this.options.logger.info('wisp connection closed: no pong', { timeoutMs: this.options.keepaliveTimeoutMs });
+      this.ws.terminate();
+      this.teardown();
+      return;
+    }
+    this.ws.ping();
+  }
+
   private teardown(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.keepalive);
     this.idle?.stop();
     for (const stream of [...this.streams.values()]) stream.close();
     this.streams.clear();

@@ -77,6 +77,8 @@ export function acceptWisp(ws: WebSocket, req: IncomingMessage, account: Account
     limits: { maxStreams: account.maxStreams, maxBinds: 0, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs, maxPendingBytes: config.maxPendingBytes },
     isDraining: host.isDraining,
     udp: config.wispUdp,
+    keepaliveIntervalMs: config.keepaliveIntervalMs,
+    keepaliveTimeoutMs: config.keepaliveTimeoutMs,
     logger,
     observer,
   });

@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { createLogger } from '../../common/log.js';
 import { startRelay, type Relay } from '../../server/relay.js';
@@ -55,6 +56,49 @@ describe('relay --wisp, raw peer', () => {
     assert.equal(first.streamId, 0);
     assert.equal(first.payload.length, 4);
     assert.equal(first.payload.readUInt32LE(0), BUFFER_PACKETS);
+  });
+
+  it('answers an upgrade offering "wisp-v2" without a subprotocol, CONTINUE first: version 1', async () => {
+    // Browsers accept a 101 without Sec-WebSocket-Protocol (wisp-js then runs version 1, as
+    // wisp-browser.test.ts shows); the ws client library refuses one, so this is plain HTTP.
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port: relay.address.port,
+      path: `/wisp/${encodeURIComponent(TOKEN)}/`,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': 'wisp-v2' },
+    });
+    const [response, socket, head] = await new Promise<[IncomingMessage, Socket, Buffer]>((resolve, reject) => {
+      request.once('upgrade', (res, sock, rest) => resolve([res, sock as Socket, rest]));
+      request.once('response', (res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      request.once('error', reject);
+      request.end();
+    });
+    try {
+      assert.equal(response.statusCode, 101);
+      assert.equal(response.headers['sec-websocket-protocol'], undefined);
+      let bytes = head;
+      socket.on('data', (chunk: Buffer) => (bytes = Buffer.concat([bytes, chunk])));
+      const frame = 2 + 9; // FIN|binary, length 9; then CONTINUE on stream 0 with 64 packets
+      await waitFor(() => bytes.length >= frame, { what: 'the first frame', timeoutMs: 5_000 });
+      assert.equal(bytes.subarray(0, frame).toString('hex'), '8209' + '03' + '00000000' + '40000000');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(bytes.length, frame, 'nothing (no INFO) follows the CONTINUE');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('closes a connection whose peer stops answering pings', async () => {
+    const pinged = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TOKEN], wisp: true, keepaliveIntervalMs: 100, keepaliveTimeoutMs: 200, logger: silent });
+    try {
+      const peer = await WispPeer.open(wispUrl(pinged));
+      peers.push(peer);
+      // ws answers pings by itself; a paused socket reads none, as a vanished page would.
+      (peer.ws as unknown as { _socket: Socket })._socket.pause();
+      await waitFor(() => pinged.status.snapshot().totals.tunnels === 0, { what: 'the silent connection to be closed', timeoutMs: 5_000 });
+    } finally {
+      await pinged.close();
+    }
   });
 
   it('carries a TCP stream both ways, DATA sent before the dial completes included', async () => {
