@@ -13,6 +13,8 @@ import { ErrorReason } from '../../server/status/error-reasons.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { waitFor } from '../helpers/io/waiting.js';
 import { startUdpEcho } from '../helpers/io/udp-io.js';
+import { runCli } from '../helpers/processes/cli-process.js';
+import { relayStatus, startRelayProcess, STACK_TOKEN } from '../helpers/processes/cli-stack.js';
 import { closedPort, startEchoTarget, startTarget, type Target } from '../helpers/targets/targets.js';
 import { closePacket, connectPacket, dataPacket, packet, PACKET, WispPeer } from '../helpers/wisp/wisp-peer.js';
 
@@ -260,6 +262,22 @@ describe('relay --wisp, raw peer', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('is served by `sockbridge relay --wisp`, and --wisp-udp alone is a usage error', async () => {
+    const { proc, port } = await startRelayProcess(['--wisp']);
+    try {
+      const peer = await open(`ws://127.0.0.1:${port}/wisp/${encodeURIComponent(STACK_TOKEN)}/`);
+      peer.send(connectPacket(1, '127.0.0.1', echo.port), dataPacket(1, Buffer.from('via the CLI')));
+      await waitFor(() => peer.dataOf(1).toString() === 'via the CLI', { what: 'the echo' });
+      const status = await relayStatus(port);
+      assert.ok(status.tunnels.some((t) => t.kind === 'wisp' && t.tokenName === 'token-1'));
+    } finally {
+      await proc.stop();
+    }
+    const refused = await runCli(['relay', '--token', TOKEN, '--listen', '127.0.0.1:0', '--wisp-udp']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /--wisp-udp.*needs --wisp/);
   });
 
   it('shows the connection on the status page as kind wisp under the token name', async () => {
