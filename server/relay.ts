@@ -27,7 +27,7 @@ import { admitUpgrade, type UpgradeGate } from './tunnel/admit-upgrade.js';
 import { presentedToken } from './tunnel/auth.js';
 import { OpenTunnels } from './tunnel/open-tunnels.js';
 import type { UsersFile } from './tunnel/users-file.js';
-import { acceptWisp, admitWisp, createWispServer } from './wisp/wisp-upgrade.js';
+import { acceptWisp, admitWisp, createWispServer, wispPathTokenAnywhere } from './wisp/wisp-upgrade.js';
 import type { WispSession } from './wisp/wisp-session.js';
 
 export interface Relay {
@@ -76,7 +76,8 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const status = new StatusModel();
   const wss = createWebSocketServer();
   const tunnelCount = (): number => tunnels.sessions.size;
-  const carriesTunnelToken = (req: IncomingMessage): boolean => accounts.match(presentedToken(req)) !== null;
+  const carriesTunnelToken = (req: IncomingMessage): boolean =>
+    accounts.match(presentedToken(req)) !== null || accounts.match(wispPathTokenAnywhere(req.url)) !== null;
   const surface = createPublicSurface(config, { logger, status, tunnelCount, carriesTunnelToken });
   const server = createHttpServer(config);
   server.on('request', surface.handleRequest);

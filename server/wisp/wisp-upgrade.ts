@@ -46,6 +46,20 @@ export function wispPathToken(url: string | undefined): string | null {
   }
 }
 
+/**
+ * The token in any path under /wisp/TOKEN, upgrade or not: such a request is never passed to
+ * --fallback when the token is valid (the origin may be someone else's site).
+ */
+export function wispPathTokenAnywhere(url: string | undefined): string | null {
+  const match = /^\/wisp\/([^/]+)/.exec(new URL(url ?? '/', 'http://relay').pathname);
+  if (match === null) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+}
+
 /** Null when `req` is not for /wisp/…/; else whether it was admitted. */
 export function admitWisp(req: IncomingMessage, socket: Duplex, gate: UpgradeGate): Admission | null {
   const path = new URL(req.url ?? '/', 'http://relay').pathname;

@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { createLogger } from '../../common/log.js';
 import { startRelay, type Relay } from '../../server/relay.js';
 import { ErrorReason } from '../../server/status/error-reasons.js';
@@ -177,6 +177,39 @@ describe('relay --wisp, raw peer', () => {
     await assert.rejects(WispPeer.open(`ws://127.0.0.1:${relay.address.port}/wisp//`), /HTTP 404/);
     await assert.rejects(WispPeer.open(`ws://127.0.0.1:${relay.address.port}/wisp/${encodeURIComponent(TOKEN)}`), /HTTP 404/);
     assert.ok((relay.status.snapshot().totals.errors[ErrorReason.UnauthorizedTunnel] ?? 0) >= 1);
+  });
+
+  it('with --fallback: a wrong token goes to the origin, a valid token in a /wisp/ path never does', async () => {
+    const seen: string[] = [];
+    const origin = createHttpServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'content-length': '6' }).end('origin');
+    });
+    origin.on('upgrade', (req, socket) => {
+      seen.push(`upgrade ${req.url ?? ''}`);
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const fronted = await startRelay({
+      listen: { host: '127.0.0.1', port: 0 },
+      tokens: [TOKEN],
+      wisp: true,
+      fallback: `http://127.0.0.1:${(origin.address() as AddressInfo).port}`,
+      logger: silent,
+    });
+    try {
+      await assert.rejects(WispPeer.open(wispUrl(fronted, 'wrong')), /HTTP 400/);
+      assert.deepEqual(seen, ['upgrade /wisp/wrong/']);
+      const base = `http://127.0.0.1:${fronted.address.port}/wisp/${encodeURIComponent(TOKEN)}`;
+      for (const url of [`${base}/`, `${base}/page`, base]) assert.equal((await fetch(url)).status, 404, url);
+      await assert.rejects(WispPeer.open(`ws://127.0.0.1:${fronted.address.port}/wisp/${encodeURIComponent(TOKEN)}/extra`), /HTTP 404/);
+      assert.deepEqual(seen, ['upgrade /wisp/wrong/'], 'the origin saw no request carrying the token');
+      const peer = await open(wispUrl(fronted));
+      assert.equal((await peer.next(() => true, 'the first packet')).type, PACKET.Continue);
+    } finally {
+      await fronted.close();
+      await new Promise((resolve) => origin.close(resolve));
+    }
   });
 
   it('is not served without --wisp', async () => {
