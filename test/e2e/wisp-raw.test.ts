@@ -344,10 +344,17 @@ describe('relay --wisp, raw peer', () => {
       const transport = (peer.ws as unknown as { _socket: Socket })._socket;
       transport.pause();
       peer.send(connectPacket(1, '127.0.0.1', flood.port));
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Another stream asks for an echo meanwhile: its answer must not queue behind stream 1's flood.
+      peer.send(connectPacket(2, '127.0.0.1', echo.port), dataPacket(2, Buffer.from('meanwhile')));
+      await new Promise((resolve) => setTimeout(resolve, 500));
       const whilePaused = written;
       assert.ok(whilePaused < 24 * 1024 * 1024, `the target wrote ${whilePaused} bytes while the page read nothing`);
       transport.resume();
+      await waitFor(() => peer.dataOf(2).toString() === 'meanwhile', { what: 'the echo on stream 2' });
+      const firstOfTwo = peer.received.findIndex((p) => p.type === PACKET.Data && p.streamId === 2);
+      const aheadOfIt = peer.received.slice(0, firstOfTwo).filter((p) => p.type === PACKET.Data && p.streamId === 1).reduce((sum, p) => sum + p.payload.length, 0);
+      assert.ok(aheadOfIt < 8 * 1024 * 1024, `${aheadOfIt} bytes of stream 1 came before stream 2's echo`);
       await waitFor(() => peer.dataOf(1).length >= size, { what: 'all 64 MiB', timeoutMs: 30_000 });
       const got = peer.dataOf(1);
       assert.equal(got.length, size);
