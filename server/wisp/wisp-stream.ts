@@ -8,6 +8,9 @@ import { Command } from '../../protocol/frame.js';
 import type { SharedBufferReads } from '../../protocol/shared-read.js';
 import type { StreamCounters } from '../status/open-observer.js';
 
+/** A target that never reads must not hold a closed stream's socket: half a minute is generous. */
+const FLUSH_ON_CLOSE_MS = 30_000;
+
 /** The lifecycle, changed only in WispStream.moveTo. */
 export const WispStreamState = {
   /** CONNECT received; dialing. */
@@ -138,7 +141,6 @@ export class WispStream implements StreamCounters {
     const socket = this.socket;
     if (socket !== null && !socket.destroyed) {
       socket.end(() => socket.destroy());
-      // A target that never reads must not hold the socket open: half a minute is generous.
       setTimeout(() => socket.destroy(), FLUSH_ON_CLOSE_MS).unref();
     }
     for (const listener of this.closeListeners.splice(0)) listener();
@@ -170,8 +172,3 @@ export class WispStream implements StreamCounters {
     this.state = next;
   }
 }
-
-const FLUSH_ON_CLOSE_MS = 30_000;
-
-/** Wisp names TCP streams; the status model and the limits count them as CONNECTs. */
-export const WISP_TCP_COMMAND = Command.Connect;
