@@ -28,6 +28,8 @@ export function relaySettings(values: OptionValues): RelaySettings {
     listen: values.get<Address>('listen'),
     path: values.get<string>('path'),
     fallback: values.get<string>('fallback') ?? null,
+    wisp: values.get<boolean>('wisp') ?? false,
+    wispUdp: values.get<boolean>('wisp-udp') ?? false,
     adminListen: adminListen ?? null,
     tokens,
     // A bad file is a UsersFileError (a ConfigError): one line naming the field, exit 2.

@@ -62,6 +62,10 @@ export interface RelayConfig extends WindowConfig {
   adminToken: string | null;
   /** PEM certificate chain and key: serve https:// and wss:// instead of http:// and ws://. Null for plain. */
   tls: RelayTls | null;
+  /** --wisp: serve the Wisp protocol to web pages at /wisp/TOKEN/ (server/wisp/). */
+  wisp: boolean;
+  /** --wisp-udp: Wisp UDP streams too (off: UDP through open relays is abused). */
+  wispUdp: boolean;
   logger?: Logger;
 }
 
@@ -97,6 +101,8 @@ export const RELAY_DEFAULTS = {
   maxFrameSize: MAX_FRAME_SIZE,
   adminToken: null,
   tls: null,
+  wisp: false,
+  wispUdp: false,
   ...WINDOW_DEFAULTS,
 } as const;
 
@@ -130,6 +136,7 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   checkFrameSize(config.maxFrameSize);
   checkWindowConfig(config);
   if (config.tls !== null) checkTls(config.tls);
+  if (config.wispUdp && !config.wisp) throw new ConfigError('--wisp-udp', 'needs --wisp');
   const ports = config.bindPorts;
   if (ports && !isValidPortRange(ports)) {
     throw new ConfigError('--bind-ports', `expected LOW-HIGH within 1-${MAX_PORT}, got ${ports.low}-${ports.high}`);

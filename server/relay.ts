@@ -28,6 +28,8 @@ import { admitUpgrade, refuseOverLimit, type UpgradeGate } from './tunnel/admit-
 import { presentedToken } from './tunnel/auth.js';
 import { OpenTunnels } from './tunnel/open-tunnels.js';
 import type { UsersFile } from './tunnel/users-file.js';
+import { acceptWisp, admitWisp, createWispServer, wispPathTokenAnywhere } from './wisp/wisp-upgrade.js';
+import type { WispSession } from './wisp/wisp-session.js';
 
 export interface Relay {
   /** The address the relay actually listens on (port 0 resolved). */
@@ -86,6 +88,7 @@ interface RelayParts {
   surface: PublicSurface;
   wss: WebSocketServer;
   tunnels: OpenTunnels;
+  wispSessions: Set<WispSession>;
   status: StatusModel;
   logger: Logger;
 }
@@ -103,7 +106,8 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   const status = new StatusModel();
   const wss = createWebSocketServer();
   const tunnelCount = (): number => tunnels.sessions.size;
-  const carriesTunnelToken = (req: IncomingMessage): boolean => accounts.match(presentedToken(req)) !== null;
+  const carriesTunnelToken = (req: IncomingMessage): boolean =>
+    accounts.match(presentedToken(req)) !== null || accounts.match(wispPathTokenAnywhere(req.url)) !== null;
   const view = cluster?.statusView(status) ?? status;
   const surface = createPublicSurface(config, { logger, status, view, tunnelCount, carriesTunnelToken });
   const server = createHttpServer(config);
@@ -125,7 +129,9 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   };
   // A tunnel's new streams follow the current rules of its account (the ones it opened with if the account is gone).
   const policyOf: TunnelHost['policyOf'] = (account) => accounts.policyOf(account.name) ?? account.policy;
-  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining, policyOf }, cluster));
+  const wispSessions = new Set<WispSession>();
+  const wisp = config.wisp ? { wss: createWispServer(), host: { config, logger, status, tunnels, isDraining, sessions: wispSessions } } : null;
+  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining, policyOf }, { cluster, wisp }));
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
   server.headersTimeout = config.handshakeTimeoutMs;
   let admin: AdminListener | null = null;
@@ -159,7 +165,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     },
     close(graceMs = 0) {
       draining = true;
-      return closeRelay({ server, admin, surface, wss, tunnels, status, logger }, graceMs);
+      return closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }, graceMs);
     },
   };
 }
@@ -169,9 +175,18 @@ function definedOnly<T extends object>(settings: T): Partial<T> {
 }
 
 /** An authenticated upgrade on the tunnel path becomes a tunnel; any other gets the answer the request would get without it. */
-function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocketServer, host: TunnelHost, cluster: RelayCluster | null): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocketServer, host: TunnelHost, extra: { cluster: RelayCluster | null; wisp: WispUpgrades | null }): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const { cluster, wisp } = extra;
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
+    const wispAdmission = wisp === null ? null : admitWisp(req, socket, gate);
+    if (wisp !== null && wispAdmission !== null) {
+      if (wispAdmission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
+      if (wispAdmission.kind !== 'tunnel') return;
+      const { account } = wispAdmission;
+      wisp.wss.handleUpgrade(req, socket, head, (ws) => acceptWisp(ws, req, account, wisp.host));
+      return;
+    }
     const admission = admitUpgrade(req, socket, gate);
     if (admission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
     if (admission.kind !== 'tunnel') return;
@@ -182,6 +197,12 @@ function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocke
     const refuse = (): void => void refuseOverLimit(socket, gate, account);
     void holdTunnelSlot(cluster, socket, account.name, account.maxTunnels, refuse).then((held) => held && accept());
   };
+}
+
+/** --wisp: the Wisp endpoint's own WebSocket server (its message limit and subprotocol answer differ). */
+interface WispUpgrades {
+  wss: WebSocketServer;
+  host: Parameters<typeof acceptWisp>[3];
 }
 
 function createWebSocketServer(): WebSocketServer {
@@ -224,7 +245,7 @@ function relayUrls(server: Server, config: RelayConfig): { address: Address; url
 }
 
 /** With the relay already draining (no new tunnels or streams): let open streams finish, then say go-away. */
-async function closeRelay({ server, admin, surface, wss, tunnels, status, logger }: RelayParts, graceMs: number): Promise<void> {
+async function closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }: RelayParts, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const adminClosed = new Promise<void>((resolve) => (admin === null ? resolve() : admin.server.close(() => resolve())));
   if (graceMs > 0 && tunnels.streamCount() > 0) {
@@ -233,6 +254,7 @@ async function closeRelay({ server, admin, surface, wss, tunnels, status, logger
     if (!drained) logger.warn('grace period over, closing open streams', { streams: tunnels.streamCount() });
   }
   for (const session of tunnels.sessions) session.close(GoAwayCode.ShuttingDown, 'relay shutting down');
+  for (const session of [...wispSessions]) session.close();
   status.close();
   wss.close();
   surface.close();

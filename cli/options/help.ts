@@ -16,7 +16,7 @@ export function optionNotes(spec: OptionSpec): string[] {
 }
 
 export function optionLabel(spec: OptionSpec): string {
-  return `--${spec.name} ${spec.arg}`;
+  return spec.arg === '' ? `--${spec.name}` : `--${spec.name} ${spec.arg}`;
 }
 
 /** The `Options:` block of a command's --help: the table's options, then --config and --help. */

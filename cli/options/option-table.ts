@@ -20,6 +20,8 @@ export type OptionKind =
   | 'port-range'
   /** one of `choices` */
   | 'enum'
+  /** on when given (`--wisp`), no value; in a config file true or false */
+  | 'switch'
   /**
    * One action of an ordered rule list shared by several options (`--allow`/`--deny`): on
    * the command line their values keep the order given across the names; in a config file

@@ -9,6 +9,7 @@ export type Check = (reason: string) => never;
 /** Converts one raw value of `spec`; `raw` is a string from argv or env, or anything YAML gave. */
 export function convertValue(spec: OptionSpec, raw: unknown, fail: Check): unknown {
   if (spec.kind === 'list') return listValue(raw, fail);
+  if (spec.kind === 'switch') return switchValue(raw, fail);
   if (typeof raw === 'number' && isNumeric(spec)) return checkNumber(spec, raw, String(raw), fail);
   if (typeof raw !== 'string') return fail(`expected ${expected(spec)}, got ${describe(raw)}`);
   return scalarValue(spec, raw, fail);
@@ -46,6 +47,13 @@ function checkNumber(spec: OptionSpec, value: number, text: string, fail: Check)
   return value;
 }
 
+/** true from the command line; true or false in a config file; "true"/"false" as a default. */
+function switchValue(raw: unknown, fail: Check): boolean {
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  return fail(`expected true or false, got ${describe(raw)}`);
+}
+
 function listValue(raw: unknown, fail: Check): string[] {
   const items = Array.isArray(raw) ? raw : [raw];
   for (const item of items) {
@@ -65,6 +73,8 @@ export function expected(spec: OptionSpec): string {
       return `one of ${(spec.choices ?? []).join(', ')}`;
     case 'list':
       return 'text or a list of text';
+    case 'switch':
+      return 'true or false';
     default:
       return `text (${spec.arg}; quote it)`;
   }

@@ -118,7 +118,9 @@ function splitList(text: string): string[] {
 
 function parseCommandLine(table: OptionTable, argv: string[]): { flags: Record<string, unknown>; order: RuleEntry[] } {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
-  for (const spec of table.options) options[spec.name] = { type: 'string', multiple: spec.kind === 'list' || spec.kind === 'rule' };
+  for (const spec of table.options) {
+    options[spec.name] = spec.kind === 'switch' ? { type: 'boolean' } : { type: 'string', multiple: spec.kind === 'list' || spec.kind === 'rule' };
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false, tokens: true });

@@ -4,6 +4,7 @@
  * `npm run readme:options` rewrites them, and a test fails when they differ from this render.
  */
 import type { OptionSpec, OptionTable } from './option-table.js';
+import { optionLabel } from './help.js';
 import { CLIENT_OPTIONS } from './client-options.js';
 import { RELAY_OPTIONS } from './relay-options.js';
 
@@ -14,7 +15,7 @@ function cell(text: string): string {
 }
 
 function row(spec: OptionSpec): string {
-  const option = `\`--${spec.name} ${spec.arg}\``;
+  const option = `\`${optionLabel(spec)}\``;
   const shown = spec.defaultText ?? spec.default;
   const defaults = [shown === undefined ? '' : `\`${shown}\``, spec.env === undefined ? '' : `env \`${spec.env}\``].filter((part) => part !== '').join(', ');
   return `| ${cell(option)} | ${cell(spec.help)} | ${cell(defaults)} | ${spec.reloadable ? 'yes' : ''} |`;

@@ -50,6 +50,8 @@ export const RELAY_OPTIONS: OptionTable = {
     { name: 'admin-token-file', kind: 'string', arg: 'FILE', help: 'the admin token from the first line of FILE, instead of --admin-token' },
     { name: 'tls-cert', kind: 'string', arg: 'FILE', help: 'PEM certificate (chain): serve wss:// and https:// instead of ws:// and http://, with --tls-key; both or neither' },
     { name: 'tls-key', kind: 'string', arg: 'FILE', help: 'the PEM private key of --tls-cert' },
+    { name: 'wisp', kind: 'switch', arg: '', help: 'also serve the Wisp protocol to web pages (libcurl.js, wisp-js, epoxy) at /wisp/TOKEN/, TOKEN a tunnel token, URL-encoded; the same rules, limits and status as tunnels apply' },
+    { name: 'wisp-udp', kind: 'switch', arg: '', help: 'with --wisp: Wisp UDP streams too (off by default: UDP through open relays is abused)' },
     { name: 'workers', kind: 'string', arg: 'N', help: 'run N worker processes sharing the listeners, to use N cores (or "auto": one per CPU). The status routes and /metrics show the whole relay whichever worker answers; per-token limits hold across workers; a worker that crashes is restarted', default: '1' },
     { name: 'log-level', kind: 'enum', arg: 'LEVEL', choices: LOG_LEVELS, help: 'debug, info, warn, error or silent', default: 'info', env: 'SOCKBRIDGE_LOG_LEVEL' },
   ],

@@ -47,6 +47,12 @@ export const ErrorReason = {
   /** A dial or listen failed without an errno code. */
   UnknownDialError: 'EUNKNOWN',
 
+  // ---- Wisp (server/wisp/) ----
+  /** A Wisp client sent more DATA on a stream than its credit allowed: that stream was closed (0x49). */
+  WispCreditExceeded: 'wisp-credit-exceeded',
+  /** A Wisp packet that could not be parsed, a text message, or a CONNECT for stream 0 or a stream already open. */
+  WispBadPacket: 'wisp-bad-packet',
+
   // ---- streams reset after they opened ----
   /** Bytes received from the client but not yet taken by target sockets, summed over the tunnel, went over --max-pending-bytes. */
   PendingBytesPerTunnel: 'limit-pending-bytes-per-tunnel',

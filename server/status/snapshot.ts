@@ -13,6 +13,9 @@ export const STATUS_EVENT = 'status';
 
 export type StreamKind = 'CONNECT' | 'BIND' | 'UDP';
 
+/** A sockbridge client's tunnel, or a web page's Wisp connection (relay --wisp). */
+export type TunnelKind = 'tunnel' | 'wisp';
+
 export interface StatusTotals {
   /** Tunnels open now, and ever accepted since the relay started. */
   tunnels: number;
@@ -34,6 +37,7 @@ export interface TunnelStatus {
   remote: string;
   /** The name of the token that matched (token-1, token-2…); never the token itself. */
   tokenName: string;
+  kind: TunnelKind;
   /** Epoch milliseconds. */
   connectedAt: number;
   /** Round-trip time of the last keepalive, or null before the first one came back. */

@@ -9,7 +9,7 @@ import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, type Address } from '../../protocol/frame.js';
 import type { OpenObserver, StreamCounters } from './open-observer.js';
 import { RelayMetrics, STREAM_KINDS } from './relay-metrics.js';
-import type { StatusSnapshot, StreamKind, StreamStatus, TunnelStatus } from './snapshot.js';
+import type { StatusSnapshot, StreamKind, StreamStatus, TunnelKind, TunnelStatus } from './snapshot.js';
 import { ThroughputRing } from './throughput-ring.js';
 import { RELAY_VERSION } from './version.js';
 
@@ -28,6 +28,8 @@ export interface TunnelInfo {
   /** Which token matched, by name; never the token. */
   tokenName: string;
   counters: TunnelCounters;
+  /** What kind of connection: a sockbridge tunnel (the default) or a Wisp connection from a web page. */
+  kind?: TunnelKind;
 }
 
 /** The relay's handle on one registered tunnel; its streams are reported through it. */
@@ -280,6 +282,7 @@ function tunnelStatus(record: TunnelRecord): TunnelStatus {
     id: record.id,
     remote: record.info.remote,
     tokenName: record.info.tokenName,
+    kind: record.info.kind ?? 'tunnel',
     connectedAt: record.connectedAt,
     rttMs: counters.rttMs,
     streams: record.streams,

@@ -34,7 +34,12 @@ export type Admission =
 export function admitUpgrade(req: IncomingMessage, socket: Duplex, gate: UpgradeGate): Admission {
   const path = new URL(req.url ?? '/', 'http://relay').pathname;
   if (path !== gate.path) return { kind: 'ordinary' };
-  const account = gate.accounts().match(presentedToken(req));
+  return admitToken(req, socket, gate, presentedToken(req));
+}
+
+/** The same checks for a token presented some other way (Wisp's /wisp/TOKEN/ path). */
+export function admitToken(req: IncomingMessage, socket: Duplex, gate: UpgradeGate, presented: string | null): Admission {
+  const account = gate.accounts().match(presented);
   if (account === null) {
     gate.logger.warn('tunnel refused: missing or wrong token', { remote: req.socket.remoteAddress });
     gate.countError(ErrorReason.UnauthorizedTunnel);

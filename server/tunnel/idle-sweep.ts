@@ -3,7 +3,16 @@
  * for the timeout. Activity is read from the streams' byte counters at each sweep, so the
  * data path does no bookkeeping for it; a stream's idle time is known to within one sweep.
  */
-import { StreamState, type Stream } from '../../protocol/stream.js';
+import { StreamState } from '../../protocol/stream.js';
+
+/** What the sweep reads from a stream: a tunnel's Stream, or a Wisp stream. */
+export interface SweptStream {
+  readonly isClosed: boolean;
+  readonly state: string;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly openedAt: number;
+}
 
 /** How often the idle sweep runs: often enough to be within half the timeout, at most once a second. */
 export function idleSweepIntervalMs(idleTimeoutMs: number): number {
@@ -17,7 +26,7 @@ interface Activity {
   at: number;
 }
 
-export class IdleSweep {
+export class IdleSweep<Stream extends SweptStream = SweptStream> {
   private readonly activity = new WeakMap<Stream, Activity>();
   /** Streams whose wait is governed by another timeout (a BIND waiting for its peer). */
   private readonly exempted = new WeakSet<Stream>();
@@ -67,6 +76,6 @@ export class IdleSweep {
   }
 }
 
-function movedBytes(stream: Stream): number {
+function movedBytes(stream: SweptStream): number {
   return stream.bytesSent + stream.bytesReceived;
 }

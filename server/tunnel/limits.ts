@@ -3,7 +3,6 @@
  * refused on its own stream; the tunnel and every other tunnel carry on.
  */
 import { Command } from '../../protocol/frame.js';
-import type { Stream } from '../../protocol/stream.js';
 import { ErrorReason } from '../status/error-reasons.js';
 
 export interface TunnelLimits {
@@ -29,7 +28,7 @@ export class StreamLimiter {
   constructor(private readonly limits: TunnelLimits) {}
 
   /** Counts the stream until it closes and returns null, or returns the limit it would break. */
-  admit(stream: Stream, command: Command): StreamLimit | null {
+  admit(stream: { whenClosed(listener: () => void): void }, command: Command): StreamLimit | null {
     const exceeded = this.exceeded(command);
     if (exceeded) return exceeded;
     this.total += 1;

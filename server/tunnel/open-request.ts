@@ -37,7 +37,7 @@ export interface OpenRequest {
   destination: string;
   options: ServeSessionOptions;
   /** The session's --idle-timeout sweep; null when it is off. */
-  idle: IdleSweep | null;
+  idle: IdleSweep<Stream> | null;
 }
 
 /** Why an OPEN failed: the SOCKS reply the client gets, and the name it is counted under. */

@@ -8,11 +8,22 @@ export class OpenTunnels {
   /** Counts `session` under `tokenName` until it closes. */
   add(session: Session, tokenName: string): void {
     this.sessions.add(session);
-    this.byToken.set(tokenName, this.countFor(tokenName) + 1);
+    const release = this.hold(tokenName);
     session.on('close', () => {
       this.sessions.delete(session);
-      this.byToken.set(tokenName, (this.byToken.get(tokenName) ?? 1) - 1);
+      release();
     });
+  }
+
+  /** Counts one connection that is no Session (a Wisp connection) under `tokenName`; call the result once when it ends. */
+  hold(tokenName: string): () => void {
+    this.byToken.set(tokenName, this.countFor(tokenName) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.byToken.set(tokenName, (this.byToken.get(tokenName) ?? 1) - 1);
+    };
   }
 
   countFor(tokenName: string): number {

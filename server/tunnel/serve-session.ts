@@ -1,6 +1,7 @@
 /** The relay's half of a session: execute each OPEN (CONNECT, BIND, UDP ASSOCIATE) for its stream. */
 import { Command, ReplyCode, ResetCode } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
+import type { Stream } from '../../protocol/stream.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { handleBind } from './bind-handler.js';
@@ -59,7 +60,7 @@ function runHandler(request: OpenRequest, handler: (request: OpenRequest) => Pro
 }
 
 /** --idle-timeout: resets streams that moved nothing for it, logged and counted. Null when off. */
-function sweepIdleStreams(session: Session, options: ServeSessionOptions): IdleSweep | null {
+function sweepIdleStreams(session: Session, options: ServeSessionOptions): IdleSweep<Stream> | null {
   const idleTimeoutMs = options.limits.idleTimeoutMs ?? 0;
   if (idleTimeoutMs <= 0) return null;
   const idle = new IdleSweep(session.streams, idleTimeoutMs, (stream, idleMs) => {

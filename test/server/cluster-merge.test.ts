@@ -6,7 +6,7 @@ import { TunnelSlots } from '../../server/cluster/tunnel-slots.js';
 import type { StatusSnapshot, TunnelStatus } from '../../server/status/snapshot.js';
 
 function tunnel(id: string): TunnelStatus {
-  return { id, remote: '127.0.0.1:5000', tokenName: 'token-1', connectedAt: 1, rttMs: null, streams: 1, bytesUp: 10, bytesDown: 20, rateUp: 1, rateDown: 2 };
+  return { id, remote: '127.0.0.1:5000', tokenName: 'token-1', kind: 'tunnel', connectedAt: 1, rttMs: null, streams: 1, bytesUp: 10, bytesDown: 20, rateUp: 1, rateDown: 2 };
 }
 
 function snapshot(tunnels: TunnelStatus[], errors: Record<string, number>, throughput: { t: number; up: number; down: number }[]): StatusSnapshot {

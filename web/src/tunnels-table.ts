@@ -31,6 +31,7 @@ export class TunnelsTable extends LitElement {
       render: (t) => html`<button type="button" class="link" title="show this tunnel's streams" @click=${() => this.select(t.id)}>#${t.id}</button>`,
     },
     { id: 'token', label: 'Token', sortValue: (t) => t.tokenName, render: (t) => t.tokenName },
+    { id: 'kind', label: 'Kind', sortValue: (t) => t.kind, render: (t) => t.kind, secondary: true },
     { id: 'remote', label: 'Remote', sortValue: (t) => t.remote, render: (t) => t.remote, secondary: true },
     { id: 'since', label: 'Connected', sortValue: (t) => -t.connectedAt, render: (t) => formatDuration(this.now - t.connectedAt), numeric: true },
     { id: 'rtt', label: 'RTT', sortValue: (t) => t.rttMs ?? -1, render: (t) => formatRtt(t.rttMs), numeric: true, secondary: true },
@@ -58,7 +59,7 @@ export class TunnelsTable extends LitElement {
   private matchingTunnels(): TunnelStatus[] {
     const names = new Map(this.tunnels.map((t) => [t.id, t.tokenName]));
     const viaStreams = new Set(this.streams.filter((s) => streamMatches(this.filter, s, names.get(s.tunnel) ?? null)).map((s) => s.tunnel));
-    return this.tunnels.filter((t) => viaStreams.has(t.id) || matchesFilter(this.filter, [t.remote, t.tokenName], t.id));
+    return this.tunnels.filter((t) => viaStreams.has(t.id) || matchesFilter(this.filter, [t.remote, t.tokenName, t.kind], t.id));
   }
 
   private select(id: string): void {
