@@ -10,13 +10,12 @@ import { dialTcp, DialError } from '../dialers/connect.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { wispCloseReasonFor } from './close-reasons.js';
 import { WispCloseReason, WispStreamType, type WispConnect } from './codec.js';
-import type { WispStreamOpener } from './wisp-session.js';
+import type { WispRefusal, WispStreamOpener } from './stream-opener.js';
 import { openUdp } from './wisp-udp.js';
 import { WispStream } from './wisp-stream.js';
 
 const MAX_PORT = 0xffff;
 /** What a failed stream is refused with, and counted under. */
-export interface WispRefusal { reply: ReplyCode; reason: string; dialMs?: number }
 
 export function openWispStream(session: WispStreamOpener, packet: WispConnect): void {
   const { options } = session;

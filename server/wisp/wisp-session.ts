@@ -5,48 +5,22 @@
  * policy and limits, and reported to the status model as the tunnel's streams are.
  */
 import type { WebSocket } from 'ws';
-import type { Logger } from '../../common/log.js';
-import type { DestinationPolicy } from '../policy/destination-policy.js';
-import type { TrackedTunnel } from '../status/status-model.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { IdleSweep } from '../tunnel/idle-sweep.js';
-import { StreamLimiter, type TunnelLimits } from '../tunnel/limits.js';
+import { StreamLimiter } from '../tunnel/limits.js';
 import {
   decodeWispPacket, encodeWispClose, encodeWispContinue, encodeWispData, WispCloseReason, WispCodecError, WispPacketType,
   WISP_HANDSHAKE_STREAM, type WispClose, type WispConnect, type WispData, type WispPacket,
 } from './codec.js';
 import { openWispStream } from './open-stream.js';
-import { WispStream, type WispStreamHost } from './wisp-stream.js';
+import type { WispSessionOptions, WispStreamOpener } from './stream-opener.js';
+import { WispStream } from './wisp-stream.js';
 
 /** Streams' DATA the WebSocket may hold unsent before the stream sending more is paused. */
 export const WISP_CONNECTION_BUFFER_BYTES = 1024 * 1024;
 /** One stream's share: a stream over it pauses even while the connection has room, so one download cannot crowd the rest out. */
 export const WISP_STREAM_BUFFER_BYTES = 256 * 1024;
 
-export interface WispSessionOptions {
-  /** Packets per stream announced in the first CONTINUE (credit is counted in packets). */
-  bufferPackets: number;
-  dialTimeoutMs: number;
-  policy: DestinationPolicy;
-  limits: TunnelLimits;
-  isDraining: () => boolean;
-  /** --wisp-udp: UDP streams are served; otherwise refused with 0x41. */
-  udp: boolean;
-  logger: Logger;
-  /** The status model's handle on this connection. */
-  observer: TrackedTunnel;
-  /** WebSocket pings (Wisp has none of its own): a page gone without a close is noticed. */
-  keepaliveIntervalMs: number;
-  keepaliveTimeoutMs: number;
-}
-
-/** The session as a stream's opener sees it. */
-export interface WispStreamOpener extends WispStreamHost {
-  readonly options: WispSessionOptions;
-  readonly limiter: StreamLimiter;
-  /** Registers a stream the client asked for. */
-  track(stream: WispStream): void;
-}
 
 export class WispSession implements WispStreamOpener {
   readonly streams = new Map<number, WispStream>();

@@ -9,8 +9,7 @@ import { replyForErrno } from '../../common/errno-replies.js';
 import type { Address } from '../../protocol/frame.js';
 import { UdpAssociation } from '../dialers/udp.js';
 import { ErrorReason } from '../status/error-reasons.js';
-import type { WispRefusal } from './open-stream.js';
-import type { WispStreamOpener } from './wisp-session.js';
+import type { WispRefusal, WispStreamOpener } from './stream-opener.js';
 import type { WispStream } from './wisp-stream.js';
 
 /** Resolves, judges and binds; the refusal when the stream cannot be carried, else null. */
