@@ -15,10 +15,17 @@ import { countFlag, DEFAULT_GRACE_MS, hostPortFlag, logLevelFlag, orderedValues,
 
 export const CLIENT_HELP = `Usage: sockbridge client --relay ws[s]://HOST:PORT${TUNNEL_PATH} --token TOKEN [options]
 
-Opens a SOCKS4/4a/5 listener and carries every connection over one WebSocket to the relay.
+Opens a SOCKS4/4a/5 listener and carries every connection over WebSockets to the relay(s).
 
 Options:
-  --relay URL                 the relay's tunnel endpoint (ws:// or wss://)
+  --relay URL                 the relay's tunnel endpoint (ws:// or wss://); repeatable: several
+                              relays, the most preferred first
+  --tunnels N                 how many WebSockets to hold, spread over the healthy relays (default
+                              1, at most 16); each new connection takes the healthy one with the
+                              fewest open streams
+  --tunnel-max-age SECONDS    drain a tunnel this old (no new streams; open ones finish) and
+                              replace it (default: never; each tunnel's age is cut by up to 10 %)
+  --status-listen HOST:PORT   answer GET with the tunnels' state as JSON (loopback only)
   --token TOKEN               the tunnel token (default: env SOCKBRIDGE_TOKEN)
   --socks HOST:PORT           SOCKS listener address (default 127.0.0.1:1080)
   --socks-user USER:PASS      require RFC 1929 username/password from SOCKS5 clients
@@ -69,7 +76,10 @@ Options:
 
 export async function clientCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
-    relay: { type: 'string' },
+    relay: { type: 'string', multiple: true },
+    tunnels: { type: 'string' },
+    'tunnel-max-age': { type: 'string' },
+    'status-listen': { type: 'string' },
     token: { type: 'string' },
     socks: { type: 'string' },
     'socks-user': { type: 'string' },
@@ -100,14 +110,17 @@ export async function clientCommand(argv: string[]): Promise<number> {
     process.stdout.write(CLIENT_HELP);
     return 0;
   }
-  const relayUrl = flags.relay as string | undefined;
-  if (!relayUrl) throw new UsageError(`--relay: the relay URL is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
+  const relayUrls = (flags.relay as string[] | undefined) ?? [];
+  if (relayUrls.length === 0 || relayUrls.some((url) => url === '')) throw new UsageError(`--relay: the relay URL is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
   const token = (flags.token as string | undefined) ?? tokensFrom(undefined)[0];
   if (!token) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   const graceMs = secondsFlag('--grace', flags.grace as string | undefined, DEFAULT_GRACE_MS);
   const logger = createLogger('client', logLevelFlag(flags['log-level'] as string | undefined));
   const client = await startClient({
-    relayUrl,
+    relayUrls,
+    tunnels: countFlag('--tunnels', flags.tunnels as string | undefined, CLIENT_DEFAULTS.tunnels),
+    tunnelMaxAgeMs: flags['tunnel-max-age'] === undefined ? null : secondsFlag('--tunnel-max-age', flags['tunnel-max-age'] as string, 0),
+    statusListen: flags['status-listen'] === undefined ? null : hostPortFlag('--status-listen', flags['status-listen'] as string, CLIENT_DEFAULTS.socks),
     token,
     socks: hostPortFlag('--socks', flags.socks as string | undefined, CLIENT_DEFAULTS.socks),
     socksUser: credentialsFlag(flags['socks-user'] as string | undefined),

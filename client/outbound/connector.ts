@@ -14,7 +14,7 @@ import { bridgeSocket } from '../../protocol/socket-bridge.js';
 import type { OpenResult } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
-import type { Tunnel } from '../tunnel.js';
+import type { SessionSource } from '../tunnel.js';
 import { dialDirect, DIRECT_DIAL_TIMEOUT_MS } from './direct-dial.js';
 import { Route } from './route.js';
 import { RoutingTable, type RouteDecision } from './rules.js';
@@ -46,7 +46,7 @@ export type ConnectOutcome =
   | { ok: false; reply: ReplyCode; why: string };
 
 export interface ConnectorDeps {
-  tunnel: Tunnel;
+  tunnel: SessionSource;
   /** Which CONNECTs are answered before the relay's dial, and the destinations it dialed before. */
   fastOpen: { mode: FastOpenMode; memory: DestinationMemory };
   logger: Logger;
@@ -60,6 +60,8 @@ export interface ConnectorDeps {
 export type RouteCounts = Record<Route, number>;
 
 const NO_RULES = new RoutingTable([]);
+/** A CONNECT whose tunnel ended before the relay answered is tried again this many times, on whichever tunnel is best then. */
+const UNANSWERED_RETRIES = 1;
 const DEFAULT_RULE = 'default';
 
 export class Connector {
@@ -118,7 +120,7 @@ export class Connector {
     };
   }
 
-  private async viaRelay({ target, early, peer, signal }: ConnectRequest): Promise<ConnectOutcome> {
+  private async viaRelay({ target, early, peer, signal }: ConnectRequest, attempt?: number): Promise<ConnectOutcome> {
     const destination = formatHostPort(target);
     const session = await this.deps.tunnel.getSession();
     if (signal?.aborted) return abandoned(destination);
@@ -137,6 +139,12 @@ export class Connector {
     signal?.removeEventListener('abort', onAbort);
     if (reply === ReplyCode.Succeeded) this.deps.fastOpen.memory.remember(target, bound);
     if (signal?.aborted) return abandoned(destination);
+    if (unanswered(stream) && early.length === 0 && (attempt ?? 0) < UNANSWERED_RETRIES && this.deps.tunnel.retries === true) {
+      // The tunnel ended (or went silent) before the relay answered: the application has been
+      // told nothing and sent nothing, so another tunnel may serve it (client/pool/).
+      this.deps.logger.debug('CONNECT unanswered, trying another tunnel', { peer, dest: destination });
+      return this.viaRelay({ target, early, peer, signal }, (attempt ?? 0) + 1);
+    }
     if (reply !== ReplyCode.Succeeded) {
       return { ok: false, reply, why: `relay could not serve CONNECT ${destination} (reply 0x${reply.toString(16).padStart(2, '0')})` };
     }
@@ -174,6 +182,11 @@ export class Connector {
       });
     });
   }
+}
+
+/** The stream ended without the relay's OPEN_RESULT: its session closed, or the pool gave up on a silent one. */
+function unanswered(stream: Stream): boolean {
+  return stream.openResult === null;
 }
 
 function abandoned(destination: string): ConnectOutcome {
