@@ -11,7 +11,8 @@ import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
-import type { OpenResult } from '../../protocol/session.js';
+import type { OpenResult, Session } from '../../protocol/session.js';
+import { FAST_OPEN_MAX_SILENCE_MS } from '../pool/constants.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
 import type { SessionSource } from '../tunnel.js';
@@ -129,7 +130,7 @@ export class Connector {
     const onAbort = (): void => stream.reset(ResetCode.Aborted, 'SOCKS client went away');
     signal?.addEventListener('abort', onAbort, { once: true });
     if (early.length > 0) stream.write(early);
-    const fastBound = this.fastOpenBound(target);
+    const fastBound = this.quietTooLong(session) ? null : this.fastOpenBound(target);
     if (fastBound) {
       signal?.removeEventListener('abort', onAbort);
       this.watchFastOpen(stream, result, target, peer);
@@ -150,6 +151,15 @@ export class Connector {
     }
     this.deps.logger.debug('CONNECT succeeded', { peer, dest: destination, stream: stream.id });
     return relayed(stream, bound);
+  }
+
+  /**
+   * With several tunnels, one that has heard nothing for a while may be frozen: a CONNECT on it
+   * waits for the true reply, which another tunnel can still retry, instead of a fast-open
+   * success that could only end in a reset.
+   */
+  private quietTooLong(session: Session): boolean {
+    return this.deps.tunnel.retries === true && session.silentForMs >= FAST_OPEN_MAX_SILENCE_MS;
   }
 
   /** The bound address to answer with before the dial, or null to wait for the relay (--fast-open). */

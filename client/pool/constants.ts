@@ -10,6 +10,8 @@ export const HEALTH_TICK_MS = 500;
 export const PROBE_AFTER_SILENCE_MS = 1_500;
 /** A tunnel that heard nothing for this long, that ping included, takes no new streams and is replaced. */
 export const UNHEALTHY_SILENCE_MS = 3_000;
+/** Past this much silence (probes included) a pooled tunnel gets no fast-open CONNECTs: they could not be retried elsewhere. */
+export const FAST_OPEN_MAX_SILENCE_MS = 2_500;
 /** OPEN outcomes older than this no longer count towards a tunnel's health. */
 export const OPEN_HEALTH_WINDOW_MS = 30_000;
 /** A tunnel is unhealthy after at least this many failures at the relay's side within the window… */

@@ -155,7 +155,8 @@ export class TunnelPool {
     let best: { session: Session; key: number[] } | null = null;
     for (const member of this.members) {
       const session = member.tunnel.current;
-      if (!session || session.isClosed) continue;
+      // A tunnel drained for silence would swallow the stream; one drained for age still serves when nothing else does.
+      if (!session || session.isClosed || member.draining === DrainReason.Silent) continue;
       const state = this.stateOf(member);
       const tier = state === TunnelState.Up ? 0 : state === TunnelState.Unhealthy ? 1 : 2;
       const key = [tier, session.streams.size, this.board.rank(member.tunnel.relayUrl), member.slot];
