@@ -132,6 +132,8 @@ export const PLANS: readonly ScenarioPlan[] = [
     needsOpenFiles: 12_000,
     targets: { notServed: none('0 (all served)') },
   },
+  poolMemoryPlan('14', 1),
+  poolMemoryPlan('14t', 4),
   {
     id: '6',
     title: 'stalled reader: B downloads while A never reads',
@@ -187,6 +189,23 @@ export const PLANS: readonly ScenarioPlan[] = [
     targets: { cost: shareBelow(0.1), rssGrowthMiB: atMost(64, 'MiB', 'within the budget: ') },
   },
 ];
+
+/**
+ * Figures 14 and 14t: 1,000 idle streams through one relay with --tunnels 1 and with
+ * --tunnels 4 (client/pool/); the difference of their RSS with all open is what three more
+ * WebSockets cost.
+ */
+function poolMemoryPlan(id: string, tunnels: number): ScenarioPlan {
+  return {
+    id,
+    title: `1,000 idle streams over --tunnels ${tunnels}`,
+    scenario: 'idle',
+    clientArgs: ['--tunnels', String(tunnels)],
+    params: { count: 1_000, batch: 500, timeoutMs: 20_000, capMs: 30_000 },
+    timeoutMs: 60_000,
+    targets: { notServed: none('0 (all served)') },
+  };
+}
 
 /** A 1 Gbit/s emulated link of `rttMs` round trip, holding up to 32 MiB each way (Linux's largest TCP windows). */
 function gigabitLink(rttMs: number): LinkSettings {

@@ -256,11 +256,16 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     });
     if (o.tunnel?.ok) notes.push(`#${id} tunnel RSS: before ${describeRss(o.tunnel.checkpoints.before)}; all open ${describeRss(o.tunnel.checkpoints.open)}`);
     const lost = (r: IdleResult): number => r.failures + (r.opened - r.servedWhileHeld);
-    return [
-      { figure: '10k idle: time to open + echo all (s)', ...inBothModes<IdleResult>(o, (r) => r.openMs / 1000), format: compact, ratio: true },
-      { figure: '10k idle: not served (open + re-check)', ...inBothModes<IdleResult>(o, lost), format: int, target: targetOf(o.plan, 'notServed') },
-      { figure: '10k idle: relay+client RSS/stream (KiB)', direct: null, tunnel: pick<IdleResult>(o.tunnel, (r, run) => rssGrowthKiB(run, 'before', 'open', r.opened)), format: compact, targetText: 'report' },
+    const pooled = o.plan.clientArgs?.includes('--tunnels') === true;
+    const label = `${(o.plan.params.count ?? 0) / 1000}k idle${pooled ? ` (${o.plan.clientArgs!.join(' ')})` : ''}`;
+    const rows: Metric[] = [
+      { figure: `${label}: time to open + echo all (s)`, ...inBothModes<IdleResult>(o, (r) => r.openMs / 1000), format: compact, ratio: true },
+      { figure: `${label}: not served (open + re-check)`, ...inBothModes<IdleResult>(o, lost), format: int, target: targetOf(o.plan, 'notServed') },
+      { figure: `${label}: relay+client RSS/stream (KiB)`, direct: null, tunnel: pick<IdleResult>(o.tunnel, (r, run) => rssGrowthKiB(run, 'before', 'open', r.opened)), format: compact, targetText: 'report' },
     ];
+    // Figures 14/14t: the tunnels' own cost is there before the streams open, so the whole RSS is what compares across --tunnels.
+    if (pooled) rows.push({ figure: `${label}: relay+client RSS, all open (MiB)`, direct: null, tunnel: pick<IdleResult>(o.tunnel, (_r, run) => (run.checkpoints.open?.totalKiB ?? NaN) / KIB_PER_MIB), format: compact, targetText: 'report' });
+    return rows;
   },
   stalled(o, notes) {
     const id = o.plan.id;
