@@ -13,6 +13,7 @@ import { runRoundTrips, type RoundTripParams } from './scenarios/roundtrips.js';
 import { runStalled, type StalledParams } from './scenarios/stalled.js';
 import { runUdp, type UdpParams } from './scenarios/udp.js';
 import { runWan, type WanParams } from './scenarios/wan.js';
+import { runFailover, type FailoverParams } from './scenarios/failover.js';
 
 type Params = Record<string, number>;
 
@@ -26,6 +27,7 @@ const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext, params: Params) => 
   udp: (ctx, p) => runUdp(ctx, p as unknown as UdpParams),
   bind: (ctx, p) => runBind(ctx, p as unknown as BindParams),
   wan: (ctx, p) => runWan(ctx, p as unknown as WanParams),
+  failover: (ctx, p) => runFailover(ctx, p as unknown as FailoverParams),
 };
 
 const checkpointWaiters = new Map<string, (cpu: ProcessCpu | null) => void>();

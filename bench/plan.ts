@@ -35,6 +35,8 @@ export interface ScenarioPlan {
   tls?: boolean;
   /** More flags for the sockbridge client under test. */
   clientArgs?: readonly string[];
+  /** A second relay for the client (a second --relay), which the scenario may kill (figure 15). */
+  spareRelay?: boolean;
   /** An emulated long link between client and relay; the reference then crosses the same link, and takes the direct column. */
   link?: LinkSettings;
 }
@@ -134,6 +136,16 @@ export const PLANS: readonly ScenarioPlan[] = [
   },
   poolMemoryPlan('14', 1),
   poolMemoryPlan('14t', 4),
+  {
+    id: '15',
+    title: 'new connections while one of two relays is killed (--tunnels 2, SIGKILL)',
+    scenario: 'failover',
+    spareRelay: true,
+    clientArgs: ['--tunnels', '2'],
+    params: { durationMs: 10_000, intervalMs: 50, killAtMs: 2_000, perConnectTimeoutMs: 6_000, recoveryMs: 5_000 },
+    timeoutMs: 40_000,
+    targets: { longestFailureGapMs: atMost(5_000, 'ms'), failuresAfterRecovery: none() },
+  },
   {
     id: '6',
     title: 'stalled reader: B downloads while A never reads',

@@ -8,6 +8,7 @@ import type { CpuUse, RssPoint, RunOutcome } from './runner.js';
 import type { BindResult } from './scenarios/bind.js';
 import type { BulkParams, BulkResult } from './scenarios/bulk.js';
 import type { ConcurrentResult } from './scenarios/concurrent.js';
+import type { FailoverResult } from './scenarios/failover.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { RoundTripResult } from './scenarios/roundtrips.js';
@@ -391,6 +392,17 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
       row('BIND → 2nd reply (peer accepted), p50 (ms)', (r) => r.accept.p50Ms),
       row('BIND → 2nd reply (peer accepted), p99 (ms)', (r) => r.accept.p99Ms),
       { figure: `BIND failures (of ${count})`, ...inBothModes<BindResult>(o, (r) => r.failures), format: int },
+    ];
+  },
+  failover(o, notes) {
+    const id = o.plan.id;
+    forEachResult<FailoverResult>(o, (mode, r) => {
+      notes.push(`#${id} ${mode}: ${r.attempts} connects, ${r.failures} failed${r.errors ? ` (${r.errors})` : ''}; connect + echo p50 ${compact(r.p50Ms)} ms, p99 ${compact(r.p99Ms)} ms, max ${compact(r.maxMs)} ms`);
+    });
+    return [
+      { figure: 'relay killed: longest gap of failing new streams (ms)', ...inBothModes<FailoverResult>(o, (r) => r.longestFailureGapMs), format: int, target: targetOf(o.plan, 'longestFailureGapMs') },
+      { figure: 'relay killed: failures 5 s on', ...inBothModes<FailoverResult>(o, (r) => r.failuresAfterRecovery), format: int, target: targetOf(o.plan, 'failuresAfterRecovery') },
+      { figure: 'relay killed: connect + echo p99 (ms)', ...inBothModes<FailoverResult>(o, (r) => r.p99Ms), format: compact, ...REPORT_ONLY },
     ];
   },
 };

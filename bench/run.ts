@@ -88,7 +88,7 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
   const tunnel = await runThrough(plan, 'tunnel', common, 'relay + client', async () => {
     const tls = plan.tls ? await makeBenchCert() : undefined;
     try {
-      const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}`, clientArgs: plan.clientArgs, tls });
+      const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}`, clientArgs: plan.clientArgs, tls, spareRelay: plan.spareRelay });
       return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop().finally(() => tls?.remove()) };
     } catch (err) {
       await tls?.remove();

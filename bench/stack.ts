@@ -10,6 +10,8 @@ import type { BenchCert } from './tls-cert.js';
 
 export interface Stack {
   relay: Managed;
+  /** The second relay of a two-relay stack (StackOptions.spareRelay), which a scenario may kill; null without. */
+  spare: Managed | null;
   client: Managed;
   socks: HostPort;
   /** Why the stack is unusable, or null while both processes run. */
@@ -32,6 +34,8 @@ export interface StackOptions {
   clientArgs?: readonly string[];
   /** Serve wss:// with this certificate; the client pins it with --fingerprint. */
   tls?: BenchCert;
+  /** Start a second relay, given to the client as a second --relay (figure 15 kills it). */
+  spareRelay?: boolean;
 }
 
 export interface StackMiddle {
@@ -48,8 +52,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const relay = startNode('relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8', ...tlsArgs], profile('relay'));
   let client: Managed | null = null;
   let middle: StackMiddle | null = null;
+  const spare = options.spareRelay ? startNode('spare relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8']) : null;
   try {
     const [, relayPort] = await relay.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
+    const spareArgs = spare ? ['--relay', `ws://127.0.0.1:${(await spare.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS))[1]}/tunnel`] : [];
     middle = options.between ? await options.between(Number(relayPort)) : null;
     client = startNode(
       'client',
@@ -58,6 +64,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         'client',
         '--relay',
         `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${middle?.port ?? relayPort}/tunnel`,
+        ...spareArgs,
         ...(options.tls ? ['--fingerprint', options.tls.fingerprint] : []),
         '--token',
         token,
@@ -74,6 +81,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const between = middle;
     return {
       relay,
+      spare,
       client: both,
       socks: { host: socksHost, port: Number(socksPort) },
       problem() {
@@ -83,11 +91,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         return null;
       },
       async stop() {
-        await Promise.all([both.stop(), relay.stop(), between?.stop()]);
+        await Promise.all([both.stop(), relay.stop(), between?.stop(), spare?.stop()]);
       },
     };
   } catch (err) {
-    await Promise.all([client?.stop(), relay.stop(), middle?.stop()]);
+    await Promise.all([client?.stop(), relay.stop(), middle?.stop(), spare?.stop()]);
     throw err;
   }
 }
