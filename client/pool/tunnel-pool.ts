@@ -114,15 +114,8 @@ export class TunnelPool {
 
   private addMember(slot: number): Member {
     const maxAge = this.config.tunnelMaxAgeMs;
-    const member: Member = {
-      slot,
-      tunnel: null as unknown as Tunnel,
-      health: new OpenHealth(),
-      maxAgeMs: maxAge === null ? null : maxAge * (1 - MAX_AGE_JITTER * Math.random()),
-      draining: null,
-      loggedState: null,
-    };
-    member.tunnel = new Tunnel(this.config, this.logger, {
+    // The hooks run only once the tunnel has started, below, when `member` exists.
+    const tunnel = new Tunnel(this.config, this.logger, {
       relayFor: () => this.board.choose((relay) => this.load(relay, member)),
       up: (session) => this.onUp(member, session),
       down: (relay, wasUp) => {
@@ -130,8 +123,16 @@ export class TunnelPool {
         if (wasUp) this.logState(member);
       },
     });
+    const member: Member = {
+      slot,
+      tunnel,
+      health: new OpenHealth(),
+      maxAgeMs: maxAge === null ? null : maxAge * (1 - MAX_AGE_JITTER * Math.random()),
+      draining: null,
+      loggedState: null,
+    };
     this.members.push(member);
-    member.tunnel.start();
+    tunnel.start();
     return member;
   }
 
