@@ -14,6 +14,7 @@ import { runStalled, type StalledParams } from './scenarios/stalled.js';
 import { runUdp, type UdpParams } from './scenarios/udp.js';
 import { runWan, type WanParams } from './scenarios/wan.js';
 import { runParallel, type ParallelParams } from './scenarios/parallel.js';
+import { runFailover, type FailoverParams } from './scenarios/failover.js';
 
 type Params = Record<string, number>;
 
@@ -28,6 +29,7 @@ const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext, params: Params) => 
   bind: (ctx, p) => runBind(ctx, p as unknown as BindParams),
   wan: (ctx, p) => runWan(ctx, p as unknown as WanParams),
   parallel: (ctx, p) => runParallel(ctx, p as unknown as ParallelParams),
+  failover: (ctx, p) => runFailover(ctx, p as unknown as FailoverParams),
 };
 
 const checkpointWaiters = new Map<string, (cpu: ProcessCpu | null) => void>();

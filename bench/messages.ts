@@ -9,7 +9,7 @@ export interface TargetPorts {
   udpEcho: number;
 }
 
-export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'idle' | 'stalled' | 'udp' | 'bind' | 'wan' | 'parallel';
+export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'idle' | 'stalled' | 'udp' | 'bind' | 'wan' | 'parallel' | 'failover';
 
 /** Runner → load generator. */
 export type RunnerMessage =

@@ -35,6 +35,8 @@ export interface ScenarioPlan {
   tls?: boolean;
   /** More flags for the sockbridge client under test. */
   clientArgs?: readonly string[];
+  /** A second relay for the client (a second --relay), which the scenario may kill (figure 15). */
+  spareRelay?: boolean;
   /** An emulated long link between client and relay; the reference then crosses the same link, and takes the direct column. */
   link?: LinkSettings;
   /** Run the tunnel once per count, the relay with --workers N (figure 14); the first fills the tunnel column. */
@@ -136,6 +138,18 @@ export const PLANS: readonly ScenarioPlan[] = [
     needsOpenFiles: 12_000,
     targets: { notServed: none('0 (all served)') },
   },
+  poolMemoryPlan('16', 1),
+  poolMemoryPlan('16t', 4),
+  {
+    id: '15',
+    title: 'new connections while one of two relays is killed (--tunnels 2, SIGKILL)',
+    scenario: 'failover',
+    spareRelay: true,
+    clientArgs: ['--tunnels', '2'],
+    params: { durationMs: 10_000, intervalMs: 50, killAtMs: 2_000, perConnectTimeoutMs: 6_000, recoveryMs: 5_000 },
+    timeoutMs: 40_000,
+    targets: { longestFailureGapMs: atMost(5_000, 'ms'), failuresAfterRecovery: none() },
+  },
   {
     id: '6',
     title: 'stalled reader: B downloads while A never reads',
@@ -200,6 +214,23 @@ export const PLANS: readonly ScenarioPlan[] = [
     timeoutMs: 40_000,
   },
 ];
+
+/**
+ * Figures 16 and 16t: 1,000 idle streams through one relay with --tunnels 1 and with
+ * --tunnels 4 (client/pool/); the difference of their RSS with all open is what three more
+ * WebSockets cost.
+ */
+function poolMemoryPlan(id: string, tunnels: number): ScenarioPlan {
+  return {
+    id,
+    title: `1,000 idle streams over --tunnels ${tunnels}`,
+    scenario: 'idle',
+    clientArgs: ['--tunnels', String(tunnels)],
+    params: { count: 1_000, batch: 500, timeoutMs: 20_000, capMs: 30_000 },
+    timeoutMs: 60_000,
+    targets: { notServed: none('0 (all served)') },
+  };
+}
 
 /** A 1 Gbit/s emulated link of `rttMs` round trip, holding up to 32 MiB each way (Linux's largest TCP windows). */
 function gigabitLink(rttMs: number): LinkSettings {

@@ -8,6 +8,7 @@ import type { CpuUse, RssPoint, RunOutcome } from './runner.js';
 import type { BindResult } from './scenarios/bind.js';
 import type { BulkParams, BulkResult } from './scenarios/bulk.js';
 import type { ConcurrentResult } from './scenarios/concurrent.js';
+import type { FailoverResult } from './scenarios/failover.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { RoundTripResult } from './scenarios/roundtrips.js';
@@ -264,11 +265,16 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     });
     if (o.tunnel?.ok) notes.push(`#${id} tunnel RSS: before ${describeRss(o.tunnel.checkpoints.before)}; all open ${describeRss(o.tunnel.checkpoints.open)}`);
     const lost = (r: IdleResult): number => r.failures + (r.opened - r.servedWhileHeld);
-    return [
-      { figure: '10k idle: time to open + echo all (s)', ...inBothModes<IdleResult>(o, (r) => r.openMs / 1000), format: compact, ratio: true },
-      { figure: '10k idle: not served (open + re-check)', ...inBothModes<IdleResult>(o, lost), format: int, target: targetOf(o.plan, 'notServed') },
-      { figure: '10k idle: relay+client RSS/stream (KiB)', direct: null, tunnel: pick<IdleResult>(o.tunnel, (r, run) => rssGrowthKiB(run, 'before', 'open', r.opened)), format: compact, targetText: 'report' },
+    const pooled = o.plan.clientArgs?.includes('--tunnels') === true;
+    const label = `${(o.plan.params.count ?? 0) / 1000}k idle${pooled ? ` (${o.plan.clientArgs!.join(' ')})` : ''}`;
+    const rows: Metric[] = [
+      { figure: `${label}: time to open + echo all (s)`, ...inBothModes<IdleResult>(o, (r) => r.openMs / 1000), format: compact, ratio: true },
+      { figure: `${label}: not served (open + re-check)`, ...inBothModes<IdleResult>(o, lost), format: int, target: targetOf(o.plan, 'notServed') },
+      { figure: `${label}: relay+client RSS/stream (KiB)`, direct: null, tunnel: pick<IdleResult>(o.tunnel, (r, run) => rssGrowthKiB(run, 'before', 'open', r.opened)), format: compact, targetText: 'report' },
     ];
+    // Figures 16/16t: the tunnels' own cost is there before the streams open, so the whole RSS is what compares across --tunnels.
+    if (pooled) rows.push({ figure: `${label}: relay+client RSS, all open (MiB)`, direct: null, tunnel: pick<IdleResult>(o.tunnel, (_r, run) => (run.checkpoints.open?.totalKiB ?? NaN) / KIB_PER_MIB), format: compact, targetText: 'report' });
+    return rows;
   },
   stalled(o, notes) {
     const id = o.plan.id;
@@ -417,6 +423,17 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
       row('BIND → 2nd reply (peer accepted), p50 (ms)', (r) => r.accept.p50Ms),
       row('BIND → 2nd reply (peer accepted), p99 (ms)', (r) => r.accept.p99Ms),
       { figure: `BIND failures (of ${count})`, ...inBothModes<BindResult>(o, (r) => r.failures), format: int },
+    ];
+  },
+  failover(o, notes) {
+    const id = o.plan.id;
+    forEachResult<FailoverResult>(o, (mode, r) => {
+      notes.push(`#${id} ${mode}: ${r.attempts} connects, ${r.failures} failed${r.errors ? ` (${r.errors})` : ''}; connect + echo p50 ${compact(r.p50Ms)} ms, p99 ${compact(r.p99Ms)} ms, max ${compact(r.maxMs)} ms`);
+    });
+    return [
+      { figure: 'relay killed: longest gap of failing new streams (ms)', ...inBothModes<FailoverResult>(o, (r) => r.longestFailureGapMs), format: int, target: targetOf(o.plan, 'longestFailureGapMs') },
+      { figure: 'relay killed: failures 5 s on', ...inBothModes<FailoverResult>(o, (r) => r.failuresAfterRecovery), format: int, target: targetOf(o.plan, 'failuresAfterRecovery') },
+      { figure: 'relay killed: connect + echo p99 (ms)', ...inBothModes<FailoverResult>(o, (r) => r.p99Ms), format: compact, ...REPORT_ONLY },
     ];
   },
 };

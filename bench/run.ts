@@ -91,7 +91,7 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
       // --workers 1 is the default: the relay as one process, no primary.
       const relayArgs = workers !== null && workers > 1 ? ['--workers', String(workers)] : [];
       try {
-        const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}-w${workers ?? 1}`, clientArgs: plan.clientArgs, tls, relayArgs, clients: plan.clients });
+        const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}-w${workers ?? 1}`, clientArgs: plan.clientArgs, tls, relayArgs, clients: plan.clients, spareRelay: plan.spareRelay });
         return { route: { mode: 'tunnel', socks: stack.socks, socksAlso: stack.moreSocks }, stack, stop: () => stack.stop().finally(() => tls?.remove()) };
       } catch (err) {
         await tls?.remove();

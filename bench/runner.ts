@@ -48,6 +48,8 @@ export interface RunOptions {
 }
 
 const SAMPLE_MS = 100;
+/** The checkpoint at which figure 15 has the runner SIGKILL the stack's second relay. */
+export const KILL_SPARE_RELAY = 'kill-spare-relay';
 
 export function sampleStack(stack: Stack | null): RssPoint | null {
   if (!stack) return null;
@@ -88,6 +90,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         lastProgress = message.text;
         options.progress(message.text);
       } else if (message.type === 'checkpoint') {
+        if (message.name === KILL_SPARE_RELAY) killSpare(options);
         const point = sampleStack(options.stack);
         if (point) checkpoints[message.name] = point;
         const cpu = cpuOf(options.stack);
@@ -110,6 +113,15 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   if (problem && settled.ok) return { ok: false, reason: `after the run: ${problem}`, seconds: seconds() };
   if (!settled.ok) return { ok: false, reason: settled.reason, seconds: seconds() };
   return { ok: true, result: settled.result, checkpoints, peak, cpu, seconds: seconds() };
+}
+
+/** Figure 15: SIGKILL to the second relay, said in the progress so a run shows it landed. */
+function killSpare(options: RunOptions): void {
+  const spare = options.stack?.spare;
+  if (!spare) return;
+  const wasAlive = spare.isAlive();
+  spare.child.kill('SIGKILL');
+  options.progress(`SIGKILL sent to the second relay (pid ${spare.pid}, ${wasAlive ? 'running' : 'already gone'})`);
 }
 
 function cpuOf(stack: Stack | null): { relay: number; client: number } | null {

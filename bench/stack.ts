@@ -10,6 +10,8 @@ import type { BenchCert } from './tls-cert.js';
 
 export interface Stack {
   relay: Managed;
+  /** The second relay of a two-relay stack (StackOptions.spareRelay), which a scenario may kill; null without. */
+  spare: Managed | null;
   client: Managed;
   socks: HostPort;
   /** With `clients` > 1: the other client processes and their SOCKS listeners. */
@@ -39,6 +41,8 @@ export interface StackOptions {
   relayArgs?: readonly string[];
   /** Client processes, each with its own tunnel (default 1). */
   clients?: number;
+  /** Start a second relay, given to the client as a second --relay (figure 15 kills it). */
+  spareRelay?: boolean;
 }
 
 export interface StackMiddle {
@@ -56,6 +60,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let client: Managed | null = null;
   const moreClients: Managed[] = [];
   let middle: StackMiddle | null = null;
+  const spare = options.spareRelay ? startNode('spare relay', options.cli, ['relay', '--listen', '127.0.0.1:0', '--token', token, '--allow', '127.0.0.0/8']) : null;
   try {
     const [, relayPort] = await relay.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
     // With --workers N, every worker must listen before the clients come, or they all meet the first.
@@ -81,6 +86,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const between = middle;
     return {
       relay,
+      spare,
       client: both,
       socks,
       moreClients,
@@ -92,11 +98,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         return null;
       },
       async stop() {
-        await Promise.all([both.stop(), ...moreClients.map((c) => c.stop()), relay.stop(), between?.stop()]);
+        await Promise.all([both.stop(), ...moreClients.map((c) => c.stop()), relay.stop(), between?.stop(), spare?.stop()]);
       },
     };
   } catch (err) {
-    await Promise.all([client?.stop(), ...moreClients.map((c) => c.stop()), relay.stop(), middle?.stop()]);
+    await Promise.all([client?.stop(), ...moreClients.map((c) => c.stop()), relay.stop(), middle?.stop(), spare?.stop()]);
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 /** The client's resolved options (cli/options/) turned into its settings, files read. Run at start and, for the rules, on SIGHUP. */
-import type { ClientConfig, SocksCredentials } from '../client/config.js';
+import type { ClientConfig, ClientSettings, SocksCredentials } from '../client/config.js';
 import type { FastOpenMode } from '../client/fast-open.js';
 import { ruleFromFlag, type RoutingRule } from '../client/outbound/rules.js';
 import type { Route } from '../client/outbound/route.js';
@@ -14,7 +14,6 @@ import { readFlagFile } from './tls-flags.js';
 import type { ShareLink } from '../common/share-link.js';
 import { linkFromFlags } from './link-flag.js';
 
-export type ClientSettings = Partial<ClientConfig> & { relayUrl: string; token: string };
 
 /** --link or --link-file, decoded; null without either. */
 export function shareLinkOf(values: OptionValues): ShareLink | null {
@@ -23,11 +22,15 @@ export function shareLinkOf(values: OptionValues): ShareLink | null {
 
 /** `link`'s relay, token, fingerprint, host and sni are defaults the other options override. */
 export function clientSettings(values: OptionValues, link: ShareLink | null = null): ClientSettings {
-  const relayUrl = values.get<string>('relay') ?? link?.relayUrl;
-  if (!relayUrl) throw new UsageError(`--relay: the relay URL (or a --link) is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
+  const given = values.get<string[]>('relay') ?? [];
+  const relayUrls = given.length > 0 ? given : link === null ? [] : [link.relayUrl];
+  if (relayUrls.length === 0 || relayUrls.some((url) => url === '')) throw new UsageError(`--relay: the relay URL (or a --link) is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
   const ca = values.get<string>('ca');
   return {
-    relayUrl,
+    relayUrls,
+    tunnels: values.get<number>('tunnels'),
+    tunnelMaxAgeMs: values.get<number>('tunnel-max-age') ?? null,
+    statusListen: values.get<Address>('status-listen') ?? null,
     token: tokenOf(values, link),
     socks: values.get<Address>('socks'),
     socksUser: credentialsOf(values),

@@ -3,7 +3,7 @@ import { ConfigError } from '../common/config-error.js';
 import { createLogger } from '../common/log.js';
 import { formatHostPort } from '../common/host-port.js';
 import type { Address } from '../protocol/frame.js';
-import { resolveClientConfig, type ClientConfig } from './config.js';
+import { resolveClientConfig, type ClientConfig, type ClientSettings } from './config.js';
 import { startDnsListener, type DnsListener } from './dns/dns-listener.js';
 import { DestinationMemory } from './fast-open.js';
 import type { PacRule } from './http/pac.js';
@@ -12,14 +12,18 @@ import { Connector, Route, type RouteCounts } from './outbound/connector.js';
 import { loadRulesFile, RulesFileError } from './outbound/rules-file.js';
 import { RoutingTable } from './outbound/rules.js';
 import { startSocksServer } from './socks/server.js';
-import { Tunnel } from './tunnel.js';
+import { startStatusServer, type StatusServer } from './pool/status-server.js';
+import { TunnelPool } from './pool/tunnel-pool.js';
 
 export interface Client {
   /** Where the SOCKS listener actually listens (port 0 resolved). */
   socksAddress: Address;
   /** The --dns-listen listener, or null without one. */
   dns: DnsListener | null;
-  tunnel: Tunnel;
+  /** The tunnels (--tunnels over the --relay URLs): getSession(), current, connections, status(). */
+  tunnel: TunnelPool;
+  /** The --status-listen listener, or null without one. */
+  status: StatusServer | null;
   /** The CONNECTs each route has taken so far. */
   routeCounts(): RouteCounts;
   /**
@@ -32,7 +36,7 @@ export interface Client {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startClient(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): Promise<Client> {
+export async function startClient(partial: ClientSettings): Promise<Client> {
   const config = resolveClientConfig(partial);
   const logger = config.logger ?? createLogger('client');
   let rules: RoutingTable;
@@ -42,7 +46,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
     if (err instanceof RulesFileError) throw new ConfigError('--rules', err.message);
     throw err;
   }
-  const tunnel = new Tunnel(config, logger);
+  const tunnel = new TunnelPool(config, logger);
   const connector = new Connector({
     tunnel,
     fastOpen: { mode: config.fastOpen, memory: new DestinationMemory() },
@@ -75,12 +79,23 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
       throw err;
     }
   }
+  let status: StatusServer | null = null;
+  if (config.statusListen !== null) {
+    try {
+      status = await startStatusServer(config.statusListen, () => tunnel.status());
+    } catch (err) {
+      await Promise.all([socks.close(), dns?.close()]);
+      throw err;
+    }
+    logger.info('status listening', { address: formatHostPort(status.address) });
+  }
   tunnel.start();
-  logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrl, rules: rules.size });
+  logger.info('SOCKS listening', { address: formatHostPort(socks.address), relay: config.relayUrls.join(' '), tunnels: config.tunnels, rules: rules.size });
   return {
     socksAddress: socks.address,
     dns,
     tunnel,
+    status,
     routeCounts: () => connector.decisions,
     reloadRules(changes) {
       const reloaded = routingTable({ ...config, ...changes });
@@ -91,7 +106,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
       return reloaded.size;
     },
     async close(graceMs = 0) {
-      await Promise.all([socks.close(graceMs), dns?.close(graceMs)]);
+      await Promise.all([socks.close(graceMs), dns?.close(graceMs), status?.close()]);
       tunnel.stop();
       if (config.routes.length > 0 || config.rulesFile !== null) logger.info('routing decisions', { ...connector.decisions });
     },
@@ -99,7 +114,7 @@ export async function startClient(partial: Partial<ClientConfig> & { relayUrl: s
 }
 
 /** Flags first, in the order given, then the file's lines in file order; first match wins. */
-function routingTable(config: ClientConfig): RoutingTable {
+function routingTable(config: ReturnType<typeof resolveClientConfig>): RoutingTable {
   const fromFile = config.rulesFile === null ? [] : loadRulesFile(config.rulesFile);
   return new RoutingTable([...config.routes, ...fromFile]);
 }

@@ -12,13 +12,22 @@ import { DIRECT_DIAL_TIMEOUT_MS } from './outbound/direct-dial.js';
 import type { RoutingRule } from './outbound/rules.js';
 import { normalizeFingerprint } from './relay-transport.js';
 import { checkHeaders, checkHostFlag, checkSniFlag } from './upgrade-headers.js';
+import { isLoopbackHost, MAX_TUNNELS } from './pool/constants.js';
 
 /** --socks-user: the one user name and password SOCKS5 and HTTP proxy clients must present. */
 export type SocksCredentials = Credentials;
 
 export interface ClientConfig extends WindowConfig {
-  /** ws:// or wss:// URL of the relay's tunnel endpoint. */
+  /** ws:// or wss:// URL of the relay's tunnel endpoint: the first of relayUrls. */
   relayUrl: string;
+  /** --relay, once or more: every relay's URL, the most preferred first (client/pool/). */
+  relayUrls: readonly string[];
+  /** --tunnels: how many WebSockets the client holds, spread over the relays. */
+  tunnels: number;
+  /** --tunnel-max-age: a tunnel older than this is drained and replaced; null: never. */
+  tunnelMaxAgeMs: number | null;
+  /** --status-listen: a loopback HTTP listener answering the tunnels' state as JSON; null for none. */
+  statusListen: Address | null;
   token: string;
   /** Where the SOCKS listener binds. Loopback unless told otherwise. */
   socks: Address;
@@ -64,6 +73,9 @@ export interface ClientConfig extends WindowConfig {
 }
 
 export const CLIENT_DEFAULTS = {
+  tunnels: 1,
+  tunnelMaxAgeMs: null,
+  statusListen: null,
   socks: { host: '127.0.0.1', port: 1080 },
   socksUser: null,
   handshakeTimeoutMs: 10_000,
@@ -89,17 +101,20 @@ export const CLIENT_DEFAULTS = {
   ...WINDOW_DEFAULTS,
 } as const;
 
-export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl: string; token: string }): ClientConfig {
-  const config: ClientConfig = { ...CLIENT_DEFAULTS, ...partial };
-  let url: URL;
-  try {
-    url = new URL(config.relayUrl);
-  } catch {
-    throw new ConfigError('--relay', `"${config.relayUrl}" is not a URL (expected ws://HOST:PORT${TUNNEL_PATH})`);
+/** What startClient is given: the token and one relay (relayUrl) or several (relayUrls, preferred first); the rest has defaults. */
+export type ClientSettings = Partial<ClientConfig> & { token: string } & ({ relayUrl: string } | { relayUrls: readonly string[] });
+
+export function resolveClientConfig(partial: ClientSettings): ClientConfig {
+  const relayUrls = partial.relayUrls ?? [partial.relayUrl as string];
+  if (relayUrls.length === 0) throw new ConfigError('--relay', `at least one relay URL is required (ws://HOST:PORT${TUNNEL_PATH})`);
+  const config: ClientConfig = { ...CLIENT_DEFAULTS, ...partial, relayUrl: relayUrls[0]!, relayUrls };
+  for (const relayUrl of relayUrls) {
+    const url = relayUrlOf(relayUrl);
+    checkRelayTransport(config, url);
+    checkUpgradeRequest(config, url);
   }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError('--relay', `must be a ws:// or wss:// URL, got ${url.protocol}`);
-  checkRelayTransport(config, url);
-  checkUpgradeRequest(config, url);
+  if (new Set(relayUrls).size !== relayUrls.length) throw new ConfigError('--relay', 'the same relay URL is given twice');
+  checkPool(config);
   if (config.token.length === 0) throw new ConfigError('--token', 'a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   checkPositive('--handshake-timeout', config.handshakeTimeoutMs);
   checkPositive('--tunnel-wait', config.tunnelWaitMs);
@@ -113,6 +128,28 @@ export function resolveClientConfig(partial: Partial<ClientConfig> & { relayUrl:
     throw new ConfigError('--reconnect', 'need 0 < minimum ≤ maximum reconnect delay');
   }
   return config;
+}
+
+function relayUrlOf(relayUrl: string): URL {
+  let url: URL;
+  try {
+    url = new URL(relayUrl);
+  } catch {
+    throw new ConfigError('--relay', `"${relayUrl}" is not a URL (expected ws://HOST:PORT${TUNNEL_PATH})`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError('--relay', `must be a ws:// or wss:// URL, got ${url.protocol}`);
+  return url;
+}
+
+/** --tunnels, --tunnel-max-age, --status-listen (loopback only: it tells anyone who asks which relays this client uses). */
+function checkPool(config: ClientConfig): void {
+  if (!Number.isInteger(config.tunnels) || config.tunnels < 1 || config.tunnels > MAX_TUNNELS) {
+    throw new ConfigError('--tunnels', `expected a whole number from 1 to ${MAX_TUNNELS}, got ${config.tunnels}`);
+  }
+  if (config.tunnelMaxAgeMs !== null) checkPositive('--tunnel-max-age', config.tunnelMaxAgeMs);
+  if (config.statusListen !== null && !isLoopbackHost(config.statusListen.host)) {
+    throw new ConfigError('--status-listen', `must be a loopback address (127.0.0.1, ::1 or localhost), got "${config.statusListen.host}": the status names the relays this client uses`);
+  }
 }
 
 /** --ca, --fingerprint and --http-proxy; the fingerprint is stored normalized (lowercase hex, no colons). */

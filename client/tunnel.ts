@@ -23,7 +23,25 @@ const BACKOFF_FACTOR = 2;
 
 type Waiter = (session: Session | null) => void;
 
-export class Tunnel {
+/** Where a new stream gets its session: one Tunnel, or the pool of them (client/pool/tunnel-pool.ts). */
+export interface SessionSource {
+  /** A ready session, waiting up to --tunnel-wait for one; null when none came. */
+  getSession(): Promise<Session | null>;
+  /** True when a stream whose tunnel ended before the relay answered may be tried on another (a pool of several). */
+  readonly retries?: boolean;
+}
+
+/** What a pool (client/pool/) learns from and tells one tunnel; a lone tunnel needs none of it. */
+export interface TunnelHooks {
+  /** The relay to dial next; asked before every connection attempt. */
+  relayFor?(): string;
+  /** A session came up (after its HELLO). */
+  up?(session: Session): void;
+  /** A connection attempt failed, or a session that was up ended. */
+  down?(relayUrl: string, wasUp: boolean): void;
+}
+
+export class Tunnel implements SessionSource {
   private session: Session | null = null;
   private waiters = new Set<Waiter>();
   private attempt = 0;
@@ -32,11 +50,20 @@ export class Tunnel {
   private stopped = false;
   /** Completed connections so far, for tests and status. */
   connections = 0;
+  /** The relay of the current (or last) connection attempt. */
+  relayUrl: string;
+  /** When the current session came up (Date.now()), or null without one. */
+  upSince: number | null = null;
+  /** Set by retire(): the tunnel keeps its session for the streams on it but never reconnects. */
+  private retired = false;
 
   constructor(
     private readonly config: ClientConfig,
     private readonly logger: Logger,
-  ) {}
+    private readonly hooks: TunnelHooks = {},
+  ) {
+    this.relayUrl = config.relayUrl;
+  }
 
   start(): void {
     this.connect();
@@ -61,6 +88,14 @@ export class Tunnel {
     });
   }
 
+  /** No reconnect after this session ends (a pool drains it and builds its replacement elsewhere). */
+  retire(): void {
+    this.retired = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    if (!this.session) this.stop();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -70,27 +105,30 @@ export class Tunnel {
   }
 
   private connect(): void {
+    this.relayUrl = this.hooks.relayFor?.() ?? this.config.relayUrl;
     if (!needsOwnTransport(this.config)) return this.openWebSocket(null);
     // A proxy or a pinned certificate: reach and check the relay first, then run ws over that socket.
-    openRelayTransport(this.config.relayUrl, this.config, HANDSHAKE_TIMEOUT_MS).then(
+    openRelayTransport(this.relayUrl, this.config, HANDSHAKE_TIMEOUT_MS).then(
       (socket) => {
         if (this.stopped) return void socket.destroy();
         this.openWebSocket(socket);
       },
       (err: Error) => {
-        this.logger.error('relay connection failed', { relay: this.config.relayUrl, error: err.message });
+        this.logger.error('relay connection failed', { relay: this.relayUrl, error: err.message });
+        this.hooks.down?.(this.relayUrl, false);
         this.scheduleReconnect();
       },
     );
   }
 
   private openWebSocket(transportSocket: Socket | null): void {
-    const ws = new WebSocket(this.config.relayUrl, [WS_SUBPROTOCOL], {
+    const relayUrl = this.relayUrl;
+    const ws = new WebSocket(relayUrl, [WS_SUBPROTOCOL], {
       ...upgradeRequestOptions(this.config),
       perMessageDeflate: false,
       maxPayload: MAX_FRAME_SIZE,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      ...maskingFor(this.config.relayUrl),
+      ...maskingFor(relayUrl),
       ...(this.config.ca !== null ? { ca: this.config.ca } : {}),
       ...(transportSocket !== null ? { createConnection: () => transportSocket } : {}),
     });
@@ -98,12 +136,12 @@ export class Tunnel {
     ws.on('unexpected-response', (_req, res) => {
       // A relay answers a wrong token as any unknown request (404, or its --fallback website's answer).
       const hint = REFUSAL_HINTS[res.statusCode ?? 0] ?? '';
-      this.logger.error(`relay answered HTTP ${res.statusCode}${hint}`, { relay: this.config.relayUrl });
+      this.logger.error(`relay answered HTTP ${res.statusCode}${hint}`, { relay: relayUrl });
       ws.terminate();
     });
     ws.on('error', (err: Error & { code?: string }) => {
       const hint = certificateHint(err);
-      const fields = { relay: this.config.relayUrl, error: `${err.message}${hint}` };
+      const fields = { relay: relayUrl, error: `${err.message}${hint}` };
       if (hint) this.logger.error('relay connection failed', fields);
       else this.logger.warn('relay connection failed', fields);
     });
@@ -114,18 +152,20 @@ export class Tunnel {
     let opened = false;
     ws.on('open', () => {
       opened = true;
-      this.startSession(ws, transport);
+      this.startSession(ws, transport, relayUrl);
     });
     ws.on('close', () => {
       // An older socket finishing its closing handshake must not start a second reconnect;
       // and once a session exists, its own 'close' schedules the reconnect.
       if (this.socket !== ws) return;
       this.socket = null;
-      if (!opened) this.scheduleReconnect();
+      if (opened) return;
+      this.hooks.down?.(relayUrl, false);
+      this.scheduleReconnect();
     });
   }
 
-  private startSession(ws: WebSocket, transport: Socket | undefined): void {
+  private startSession(ws: WebSocket, transport: Socket | undefined, relayUrl: string): void {
     const session = new Session(ws, {
       role: 'client',
       transport,
@@ -136,18 +176,26 @@ export class Tunnel {
     });
     session.on('close', (info) => {
       // largestWindow: how far this tunnel's receive windows grew (the bench reports it).
-      this.logger.warn('tunnel down', { reason: info.reason, byPeer: info.byPeer, streams: session.streams.size, largestWindow: session.windowBudget.largestWindow });
-      if (this.session === session) this.session = null;
-      this.scheduleReconnect();
+      this.logger.warn('tunnel down', { relay: relayUrl, reason: info.reason, byPeer: info.byPeer, streams: session.streams.size, largestWindow: session.windowBudget.largestWindow });
+      const wasCurrent = this.session === session;
+      if (wasCurrent) {
+        this.session = null;
+        this.upSince = null;
+      }
+      if (wasCurrent) this.hooks.down?.(relayUrl, true);
+      if (this.retired) this.stop();
+      else this.scheduleReconnect();
     });
     session.ready.then(
       () => {
         if (session.isClosed || this.stopped) return;
         if (this.session && this.session !== session) this.session.close(GoAwayCode.Normal, 'replaced by a newer tunnel');
         this.session = session;
+        this.upSince = Date.now();
         this.attempt = 0;
         this.connections += 1;
-        this.logger.info('tunnel up', { relay: this.config.relayUrl, version: session.version });
+        this.logger.info('tunnel up', { relay: relayUrl, version: session.version });
+        this.hooks.up?.(session);
         for (const waiter of [...this.waiters]) waiter(session);
       },
       () => {},

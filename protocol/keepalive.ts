@@ -105,6 +105,16 @@ export class Keepalive {
     clearInterval(this.timer);
   }
 
+  /** How long since the peer last sent anything. */
+  silentForMs(): number {
+    return Date.now() - this.lastReceivedAt;
+  }
+
+  /** Pings now unless a ping is already in flight, so a quiet link shows soon whether it still answers. */
+  pingIfIdle(): void {
+    if (!this.awaitingAnswer) this.sendPing(performance.now());
+  }
+
   private tick(): void {
     const now = performance.now();
     const silentFor = Date.now() - this.lastReceivedAt;

@@ -71,6 +71,8 @@ export interface SessionEvents {
   open: [stream: Stream, command: Command, address: Address];
   /** The session is over; every stream has been closed. */
   close: [info: SessionCloseInfo];
+  /** Client side: the relay answered an OPEN (a pool judges the relay's side by these). */
+  openResult: [stream: Stream, result: OpenResult];
   /** A keepalive round trip completed. */
   rtt: [ms: number];
 }

@@ -172,6 +172,16 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   }
 
   /** The most credit the peer accepts per stream: version 2 lets windows grow to the path. */
+  /** How long since the peer last sent anything (a frame of any kind). */
+  get silentForMs(): number {
+    return this.keepalive.silentForMs();
+  }
+
+  /** Sends a PING unless one is in flight: a pool checks a quiet link this way (client/pool/). */
+  checkLiveness(): void {
+    if (this.version !== 0 && !this.isClosed) this.keepalive.pingIfIdle();
+  }
+
   private get peerMaxCredit(): number {
     return this.version >= PROTOCOL_VERSION_LARGE_WINDOWS ? MAX_STREAM_WINDOW_V2 : MAX_STREAM_WINDOW;
   }
@@ -399,6 +409,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     else stream.abandon(`open refused with reply ${result.reply}`);
     stream.openResult = result;
     resolveOpen(result);
+    this.emit('openResult', stream, result);
   }
 
   private onData(streamId: number, payload: Buffer): void {

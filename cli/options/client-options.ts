@@ -20,7 +20,10 @@ export const CLIENT_OPTIONS: OptionTable = {
   options: [
     { name: 'link', kind: 'string', arg: 'LINK', help: 'a sockbridge:// share link ("sockbridge link"): the relay, token, fingerprint, host and sni it carries are defaults the other options override' },
     { name: 'link-file', kind: 'string', arg: 'FILE', help: 'the same, read from FILE (keeps the secret link out of ps)' },
-    { name: 'relay', kind: 'string', arg: 'URL', help: `the relay's tunnel endpoint, ws://HOST:PORT${TUNNEL_PATH} or wss://` },
+    { name: 'relay', kind: 'list', arg: 'URL', help: `the relay's tunnel endpoint, ws://HOST:PORT${TUNNEL_PATH} or wss://; repeatable: several relays, the most preferred first` },
+    { name: 'tunnels', kind: 'count', arg: 'N', help: 'how many WebSockets to hold, spread over the healthy relays (at most 16); each new connection takes the healthy one with the fewest open streams', default: String(D.tunnels) },
+    { name: 'tunnel-max-age', kind: 'seconds', arg: 'SECONDS', help: "drain a tunnel this old (no new streams; open ones finish) and replace it (unset: never; each tunnel's age is cut by up to 10 %)" },
+    { name: 'status-listen', kind: 'host-port', arg: 'HOST:PORT', help: "answer GET with the tunnels' state as JSON (loopback only)" },
     { name: 'token', kind: 'string', arg: 'TOKEN', help: 'the tunnel token (visible to ps: prefer --token-file)', env: 'SOCKBRIDGE_TOKEN' },
     { name: 'token-file', kind: 'string', arg: 'FILE', help: 'the tunnel token from the first line of FILE, instead of --token' },
     { name: 'socks', kind: 'host-port', arg: 'HOST:PORT', help: 'the SOCKS and HTTP proxy port', default: formatHostPort(D.socks) },

@@ -13,10 +13,11 @@ import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/fram
 import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
 import { bridgeSocket } from '../../protocol/socket-bridge.js';
 import { StreamDuplex } from '../../protocol/stream-duplex.js';
-import type { OpenResult } from '../../protocol/session.js';
+import type { OpenResult, Session } from '../../protocol/session.js';
+import { FAST_OPEN_MAX_SILENCE_MS } from '../pool/constants.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
-import type { Tunnel } from '../tunnel.js';
+import type { SessionSource } from '../tunnel.js';
 import { DIAL_TIMED_OUT, dialDirect, DIRECT_DIAL_TIMEOUT_MS } from './direct-dial.js';
 import { Route } from './route.js';
 import { RoutingTable, type RouteDecision } from './rules.js';
@@ -53,7 +54,7 @@ export type ConnectOutcome =
   | { ok: false; reply: ReplyCode; why: string; timedOut?: boolean };
 
 export interface ConnectorDeps {
-  tunnel: Tunnel;
+  tunnel: SessionSource;
   /** Which CONNECTs are answered before the relay's dial, and the destinations it dialed before. */
   fastOpen: { mode: FastOpenMode; memory: DestinationMemory };
   logger: Logger;
@@ -67,6 +68,8 @@ export interface ConnectorDeps {
 export type RouteCounts = Record<Route, number>;
 
 const NO_RULES = new RoutingTable([]);
+/** A CONNECT whose tunnel ended before the relay answered is tried again this many times, on whichever tunnel is best then. */
+const UNANSWERED_RETRIES = 1;
 const DEFAULT_RULE = 'default';
 
 export class Connector {
@@ -127,7 +130,7 @@ export class Connector {
     };
   }
 
-  private async viaRelay({ target, early, peer, signal, asked }: ConnectRequest): Promise<ConnectOutcome> {
+  private async viaRelay({ target, early, peer, signal, asked }: ConnectRequest, attempt?: number): Promise<ConnectOutcome> {
     const destination = formatHostPort(target);
     const session = await this.deps.tunnel.getSession();
     if (signal?.aborted) return abandoned(destination);
@@ -136,7 +139,7 @@ export class Connector {
     const onAbort = (): void => stream.reset(ResetCode.Aborted, 'SOCKS client went away');
     signal?.addEventListener('abort', onAbort, { once: true });
     if (early.length > 0) stream.write(early);
-    const fastBound = this.fastOpenBound(target);
+    const fastBound = this.quietTooLong(session) ? null : this.fastOpenBound(target);
     if (fastBound) {
       signal?.removeEventListener('abort', onAbort);
       this.watchFastOpen(stream, result, target, peer);
@@ -146,11 +149,26 @@ export class Connector {
     signal?.removeEventListener('abort', onAbort);
     if (reply === ReplyCode.Succeeded) this.deps.fastOpen.memory.remember(target, bound);
     if (signal?.aborted) return abandoned(destination);
+    if (unanswered(stream) && early.length === 0 && (attempt ?? 0) < UNANSWERED_RETRIES && this.deps.tunnel.retries === true) {
+      // The tunnel ended (or went silent) before the relay answered: the application has been
+      // told nothing and sent nothing, so another tunnel may serve it (client/pool/).
+      this.deps.logger.debug('CONNECT unanswered, trying another tunnel', { peer, dest: destination });
+      return this.viaRelay({ target, early, peer, signal }, (attempt ?? 0) + 1);
+    }
     if (reply !== ReplyCode.Succeeded) {
       return { ok: false, reply, why: `relay could not serve ${asked ?? `CONNECT ${destination}`} (reply 0x${reply.toString(16).padStart(2, '0')})` };
     }
     this.deps.logger.debug('CONNECT succeeded', { peer, dest: destination, stream: stream.id });
     return relayed(stream, bound);
+  }
+
+  /**
+   * With several tunnels, one that has heard nothing for a while may be frozen: a CONNECT on it
+   * waits for the true reply, which another tunnel can still retry, instead of a fast-open
+   * success that could only end in a reset.
+   */
+  private quietTooLong(session: Session): boolean {
+    return this.deps.tunnel.retries === true && session.silentForMs >= FAST_OPEN_MAX_SILENCE_MS;
   }
 
   /** The bound address to answer with before the dial, or null to wait for the relay (--fast-open). */
@@ -183,6 +201,11 @@ export class Connector {
       });
     });
   }
+}
+
+/** The stream ended without the relay's OPEN_RESULT: its session closed, or the pool gave up on a silent one. */
+function unanswered(stream: Stream): boolean {
+  return stream.openResult === null;
 }
 
 function abandoned(destination: string): ConnectOutcome {

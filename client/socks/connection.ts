@@ -15,7 +15,7 @@ import type { Session } from '../../protocol/session.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { SocksCredentials } from '../config.js';
 import type { Connector } from '../outbound/connector.js';
-import type { Tunnel } from '../tunnel.js';
+import type { SessionSource } from '../tunnel.js';
 import { AuthMethod, SOCKS_VERSION_4, SOCKS_VERSION_5, Socks4Reply, UserPassStatus } from './constants.js';
 import { SocksError } from './errors.js';
 import { parseGreeting, parseSocks4Request, parseSocks5Request, parseUserPassRequest } from './parsers.js';
@@ -46,7 +46,7 @@ const COMMAND_NAMES: Readonly<Record<Command, string>> = {
 };
 
 export interface ConnectionDeps {
-  tunnel: Tunnel;
+  tunnel: SessionSource;
   socksUser: SocksCredentials | null;
   handshakeTimeoutMs: number;
   /** A UDP association with no datagram either way for this long is closed. */

@@ -1,0 +1,47 @@
+/**
+ * Which relay a tunnel dials next: the one with the fewest tunnels among those not cooling
+ * down after a failure, ties to the preferred (earlier) relay. A relay that dropped a tunnel
+ * or refused a connection cools down, longer for each failure in a row; when every relay is
+ * cooling down, the one that is done first is tried (each tunnel keeps its own backoff too).
+ */
+import { RELAY_COOLDOWN_MAX_MS, RELAY_COOLDOWN_MIN_MS } from './constants.js';
+
+interface RelayRecord {
+  failuresInARow: number;
+  coolUntil: number;
+}
+
+export class RelayBoard {
+  private readonly records: Map<string, RelayRecord>;
+
+  constructor(readonly relays: readonly string[]) {
+    this.records = new Map(relays.map((url) => [url, { failuresInARow: 0, coolUntil: 0 }]));
+  }
+
+  /** The relay's place in the preference order (0 is the most preferred). */
+  rank(relay: string): number {
+    const index = this.relays.indexOf(relay);
+    return index === -1 ? this.relays.length : index;
+  }
+
+  succeeded(relay: string): void {
+    const record = this.records.get(relay);
+    if (record) Object.assign(record, { failuresInARow: 0, coolUntil: 0 });
+  }
+
+  failed(relay: string, now = Date.now()): void {
+    const record = this.records.get(relay);
+    if (!record) return;
+    record.failuresInARow += 1;
+    const cooldown = Math.min(RELAY_COOLDOWN_MAX_MS, RELAY_COOLDOWN_MIN_MS * 2 ** (record.failuresInARow - 1));
+    record.coolUntil = now + cooldown;
+  }
+
+  /** `load(relay)`: how many other tunnels are on that relay now. */
+  choose(load: (relay: string) => number, now = Date.now()): string {
+    const ready = this.relays.filter((url) => this.records.get(url)!.coolUntil <= now);
+    if (ready.length === 0) return [...this.relays].sort((a, b) => this.records.get(a)!.coolUntil - this.records.get(b)!.coolUntil)[0]!;
+    // relays is in preference order and the sort is stable: ties keep the preferred first.
+    return [...ready].sort((a, b) => load(a) - load(b))[0]!;
+  }
+}
