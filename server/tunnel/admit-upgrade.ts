@@ -32,8 +32,7 @@ export type Admission =
   | { kind: 'ordinary' };
 
 export function admitUpgrade(req: IncomingMessage, socket: Duplex, gate: UpgradeGate): Admission {
-  const path = new URL(req.url ?? '/', 'http://relay').pathname;
-  if (path !== gate.path) return { kind: 'ordinary' };
+  if (requestPath(req) !== gate.path) return { kind: 'ordinary' };
   const account = gate.accounts().match(presentedToken(req));
   if (account === null) {
     gate.logger.warn('tunnel refused: missing or wrong token', { remote: req.socket.remoteAddress });
@@ -47,6 +46,15 @@ export function admitUpgrade(req: IncomingMessage, socket: Duplex, gate: Upgrade
     return rejectUpgrade(socket, 429, 'Too Many Requests');
   }
   return { kind: 'tunnel', account };
+}
+
+/** The request-target's path; null for a target no URL parser takes (`http://[`), which is then no tunnel request. */
+function requestPath(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://relay').pathname;
+  } catch {
+    return null;
+  }
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): Admission {
