@@ -46,7 +46,7 @@ export function createFallbackProxy(fallback: string, host: FallbackHost): Fallb
 function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
   if (host.carriesTunnelToken(req)) return withholdToken(host, req, res);
   const upstream = origin.request(originRequestOptions(origin, req, false));
-  upstream.on('response', (originRes) => relayResponse(originRes, req, res));
+  upstream.on('response', (originRes) => relayResponse(originRes, req, res, host));
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (res.destroyed) return; // we gave up on it ourselves: the prober left
     if (res.headersSent) res.destroy();
@@ -60,11 +60,18 @@ function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, 
 }
 
 /** The origin's answer, unchanged, on `res` (a real response, or one on an upgrade's socket). */
-export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, res: ServerResponse, host: FallbackHost): void {
   const toHttp10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0;
   // The origin's Date or none: an added one would tell its answers from the relay's.
   res.sendDate = false;
-  res.writeHead(originRes.statusCode ?? 502, originRes.statusMessage, returnedHeaders(originRes, toHttp10));
+  try {
+    res.writeHead(originRes.statusCode ?? 502, originRes.statusMessage, returnedHeaders(originRes, toHttp10));
+  } catch (err) {
+    // Node's parser takes a control character in a status line or header that its writer refuses (ERR_INVALID_CHAR).
+    originRes.destroy();
+    res.statusMessage = ''; // the origin's, kept by the failed writeHead
+    return answerBadGateway(res, host, err as NodeJS.ErrnoException, 'fallback origin answer cannot be passed on');
+  }
   originRes.pipe(res);
   originRes.on('error', () => res.destroy());
   res.on('close', () => {
@@ -73,8 +80,8 @@ export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, 
 }
 
 /** What a reverse proxy says when its upstream cannot be reached (502) or went silent (504): no body, nothing naming us. */
-export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: NodeJS.ErrnoException): void {
-  host.logger.warn('fallback origin unreachable', { error: err.code ?? err.message });
+export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: NodeJS.ErrnoException, why = 'fallback origin unreachable'): void {
+  host.logger.warn(why, { error: err.code ?? err.message });
   host.countError(ErrorReason.FallbackUnreachable);
   res.writeHead(err.code === 'ETIMEDOUT' ? 504 : 502, { 'Content-Length': '0' });
   res.end();

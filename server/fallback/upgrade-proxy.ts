@@ -39,7 +39,7 @@ export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket:
   upstream.on('connect', switched);
   upstream.on('response', (originRes) => {
     settled = true;
-    relayResponse(originRes, req, responseOnSocket(req, socket));
+    relayResponse(originRes, req, responseOnSocket(req, socket), proxy.host);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (settled || socket.destroyed) return;
