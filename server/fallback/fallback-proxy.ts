@@ -21,7 +21,7 @@ export interface FallbackHost {
 export interface FallbackProxy {
   readonly origin: Origin;
   readonly host: FallbackHost;
-  /** Upgraded sockets piped to the origin, which the HTTP server no longer tracks; close() ends them. */
+  /** Upgrade (and CONNECT) sockets handed to the origin, which the HTTP server no longer tracks; close() ends them. */
   readonly upgraded: Set<Duplex>;
   /** The public listener's 'request' handler. */
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
