@@ -16,6 +16,8 @@ export interface FallbackHost {
   countError: (reason: ErrorReason) => void;
   /** True when the request presents a valid tunnel token: such a request never goes to the origin. */
   carriesTunnelToken: (req: IncomingMessage) => boolean;
+  /** True when it presents the admin token, which never goes to the origin either. */
+  carriesAdminToken: (req: IncomingMessage) => boolean;
 }
 
 export interface FallbackProxy {
@@ -44,7 +46,7 @@ export function createFallbackProxy(fallback: string, host: FallbackHost): Fallb
 }
 
 function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
-  if (host.carriesTunnelToken(req)) return withholdToken(host, req, res);
+  if (carriesSecret(host, req)) return withholdToken(host, req, res);
   const upstream = origin.request(originRequestOptions(origin, req, false));
   upstream.on('response', (originRes) => relayResponse(originRes, req, res, host));
   upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -87,14 +89,23 @@ export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: N
   res.end();
 }
 
+/** Whether `req` presents a tunnel token or the admin token, which withholdToken keeps from the origin. */
+export function carriesSecret(host: FallbackHost, req: IncomingMessage): boolean {
+  return host.carriesTunnelToken(req) || host.carriesAdminToken(req);
+}
+
 /**
- * A client with a valid token but the wrong path (or no upgrade) must not hand its token to
- * the origin, which may be someone else's site. Only token holders ever see this 404.
+ * A client with a valid token but the wrong path (or no upgrade), or with the admin token
+ * (whose routes are not on the public port with --fallback), must not hand its token to the
+ * origin, which may be someone else's site. Only token holders ever see this 404.
  */
 export function withholdToken(host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
-  host.logger.warn('a request with a valid tunnel token that is no tunnel upgrade on --path: not passed to the fallback (check the path in the client\'s --relay)', {
-    remote: req.socket.remoteAddress,
-  });
+  const remote = req.socket.remoteAddress;
+  if (host.carriesTunnelToken(req)) {
+    host.logger.warn('a request with a valid tunnel token that is no tunnel upgrade on --path: not passed to the fallback (check the path in the client\'s --relay)', { remote });
+  } else {
+    host.logger.warn('a request with the admin token on the public port: not passed to the fallback (the status page is on --admin-listen)', { remote });
+  }
   req.resume();
   res.writeHead(404, { 'Content-Length': '0' });
   res.end();
