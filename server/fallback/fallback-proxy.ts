@@ -7,7 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TIMED_OUT } from '../../common/errno-replies.js';
 import type { Logger } from '../../common/log.js';
+import { HttpStatus } from '../http-status.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { createOrigin, originRequestOptions, returnedHeaders, type Origin } from './origin.js';
 
@@ -67,7 +69,7 @@ export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, 
   // The origin's Date or none: an added one would tell its answers from the relay's.
   res.sendDate = false;
   try {
-    res.writeHead(originRes.statusCode ?? 502, originRes.statusMessage, returnedHeaders(originRes, toHttp10));
+    res.writeHead(originRes.statusCode ?? HttpStatus.BadGateway, originRes.statusMessage, returnedHeaders(originRes, toHttp10));
   } catch (err) {
     // Node's parser takes a control character in a status line or header that its writer refuses (ERR_INVALID_CHAR).
     originRes.destroy();
@@ -85,7 +87,7 @@ export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, 
 export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: NodeJS.ErrnoException, why = 'fallback origin unreachable'): void {
   host.logger.warn(why, { error: err.code ?? err.message });
   host.countError(ErrorReason.FallbackUnreachable);
-  res.writeHead(err.code === 'ETIMEDOUT' ? 504 : 502, { 'Content-Length': '0' });
+  res.writeHead(err.code === TIMED_OUT ? HttpStatus.GatewayTimeout : HttpStatus.BadGateway, { 'Content-Length': '0' });
   res.end();
 }
 
@@ -107,6 +109,6 @@ export function withholdToken(host: FallbackHost, req: IncomingMessage, res: Ser
     host.logger.warn('a request with the admin token on the public port: not passed to the fallback (the status page is on --admin-listen)', { remote });
   }
   req.resume();
-  res.writeHead(404, { 'Content-Length': '0' });
+  res.writeHead(HttpStatus.NotFound, { 'Content-Length': '0' });
   res.end();
 }
