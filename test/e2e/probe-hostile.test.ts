@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createLogger } from '../../common/log.js';
 import { startRelay, type Relay } from '../../server/relay.js';
-import { rawRequest, request, upgradeRequest } from '../helpers/http/raw-http.js';
+import { comparableHeaders, rawRequest, request, upgradeRequest, type RawResponse } from '../helpers/http/raw-http.js';
 import { startFallbackOrigin, ORIGIN_SERVER, type FallbackOrigin } from '../helpers/targets/fallback-origin.js';
 import { TEST_TOKEN } from '../helpers/tunnel/tunnel-pair.js';
 
@@ -42,10 +42,15 @@ describe('a request-target no URL parser takes', () => {
 
   test('without --fallback: an ordinary answer, and the relay keeps serving', async () => {
     const host = `127.0.0.1:${plain.address.port}`;
+    const answers: RawResponse[] = [];
     for (const [what, probe] of unparsableProbes(host)) {
       const answer = await rawRequest(plain.address.port, probe);
       assert.ok(answer.status >= 400 && answer.status < 500, `${what}: ${answer.raw.slice(0, 300)}`);
+      answers.push(answer);
     }
+    // The upgrade tells a prober nothing the GET does not.
+    assert.equal(answers[1].statusLine, answers[0].statusLine);
+    assert.deepEqual(comparableHeaders(answers[1]), comparableHeaders(answers[0]));
     const after = await rawRequest(plain.address.port, request('GET', '/no-such-page', host));
     assert.equal(after.status, 404);
   });
