@@ -56,7 +56,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`sockbridge: ${err.message}\n`);
       process.exit(EXIT_USAGE);
     }
-    const hint = err.code === 'EADDRINUSE' ? ' (the address is in use: pick another with --listen, --socks or --dns-listen)' : '';
+    const hint = err.code === 'EADDRINUSE' ? ' (the address is in use: pick another with --listen, --admin-listen, --socks or --dns-listen)' : '';
     process.stderr.write(`sockbridge: ${err.message}${hint}\n`);
     process.exit(EXIT_FAILURE);
   },

@@ -19,9 +19,10 @@ const INTRO = `Usage: sockbridge relay --token TOKEN [options]
 
 Serves the tunnel at ws://HOST:PORT${TUNNEL_PATH} (or --path) and a health check at /healthz
 (wss:// and https:// with --tls-cert and --tls-key). With an admin token it also serves the
-status page at /, its API at /api/status and /api/events, and Prometheus metrics at /metrics
-(on --admin-listen instead, when given). Anything else gets a plain 404, or with --fallback
-the answer of an ordinary website.`;
+status page at /, its API at /api/status and /api/events, and Prometheus metrics at /metrics.
+With --admin-listen, /healthz and these are served there instead; with --fallback, never on
+the public port. Anything else gets a plain 404, or with --fallback the answer of an ordinary
+website.`;
 
 export const RELAY_HELP = renderHelp(INTRO, RELAY_OPTIONS);
 

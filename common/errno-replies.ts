@@ -11,6 +11,9 @@ import { ReplyCode } from '../protocol/frame.js';
  */
 export const POLICY_REFUSED = 'ERR_POLICY';
 
+/** The errno of a connection or dial that got no answer in time, the kernel's or one of our own timeouts. */
+export const TIMED_OUT = 'ETIMEDOUT';
+
 const REPLY_BY_ERRNO: Readonly<Record<string, ReplyCode>> = {
   ECONNREFUSED: ReplyCode.ConnectionRefused,
   EHOSTUNREACH: ReplyCode.HostUnreachable,
@@ -21,7 +24,7 @@ const REPLY_BY_ERRNO: Readonly<Record<string, ReplyCode>> = {
   EAI_AGAIN: ReplyCode.HostUnreachable,
   ESERVFAIL: ReplyCode.HostUnreachable,
   // A dial that outlives its timeout: Dante answers "host unreachable" here too.
-  ETIMEDOUT: ReplyCode.HostUnreachable,
+  [TIMED_OUT]: ReplyCode.HostUnreachable,
   ENETUNREACH: ReplyCode.NetworkUnreachable,
   ENETDOWN: ReplyCode.NetworkUnreachable,
   EADDRNOTAVAIL: ReplyCode.NetworkUnreachable,

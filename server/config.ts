@@ -9,6 +9,7 @@ import type { TargetRule } from './policy/target-rule.js';
 import type { UsersFile } from './tunnel/users-file.js';
 import { digestSecret } from '../common/secrets.js';
 import { checkPositive, ConfigError } from '../common/config-error.js';
+import { formatHostPort } from '../common/host-port.js';
 import { checkKeepaliveConfig } from '../common/keepalive-config.js';
 import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common/window-config.js';
 
@@ -119,6 +120,7 @@ export function resolveRelayConfig(partial: Partial<RelayConfig> & { tokens: str
   }
   checkTunnelPath(config.path);
   if (config.fallback !== null) checkFallback(config.fallback);
+  if (config.adminListen !== null) checkAdminListen(config.adminListen, config.listen);
   checkPositive('--dial-timeout', config.dialTimeoutMs);
   checkKeepaliveConfig(config);
   checkPositive('--bind-timeout', config.bindTimeoutMs);
@@ -178,6 +180,17 @@ function checkTunnelPath(path: string): void {
   }
   if (parsed === null || parsed.pathname !== path || path.startsWith('//')) {
     throw new ConfigError('--path', `must be a plain URL path (no query, fragment, spaces or dot segments), got "${path}"`);
+  }
+}
+
+/** Wildcard hosts: a listener on one takes the port on every address. */
+const ANY_HOST = new Set(['0.0.0.0', '::', '']);
+
+/** The admin listener on the public address would either fail to bind or put the status page back on the public port. */
+function checkAdminListen(admin: Address, listen: Address): void {
+  const overlaps = admin.host === listen.host || ANY_HOST.has(admin.host) || ANY_HOST.has(listen.host);
+  if (admin.port !== 0 && admin.port === listen.port && overlaps) {
+    throw new ConfigError('--admin-listen', `must differ from --listen (${formatHostPort(listen)}): the admin routes need a listener of their own`);
   }
 }
 

@@ -12,6 +12,7 @@ import { createApp } from './app.js';
 import type { RelayConfig } from './config.js';
 import { createFallbackProxy } from './fallback/fallback-proxy.js';
 import { proxyUpgrade } from './fallback/upgrade-proxy.js';
+import { carriesAdminToken } from './routes/admin-auth.js';
 import { responseOnSocket } from './socket-response.js';
 import type { StatusModel } from './status/status-model.js';
 import type { StatusView } from './status/status-view.js';
@@ -41,6 +42,7 @@ export function createPublicSurface(config: RelayConfig, deps: SurfaceDeps): Pub
       logger: deps.logger,
       countError: (reason) => deps.status.countError(reason),
       carriesTunnelToken: deps.carriesTunnelToken,
+      carriesAdminToken: (req) => carriesAdminToken(req.headers.authorization, config.adminToken),
     });
     return {
       handleRequest: proxy.handleRequest,

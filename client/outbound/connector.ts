@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
+import { TIMED_OUT } from '../../common/errno-replies.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import { UNSPECIFIED_ADDRESS } from '../../protocol/address.js';
@@ -18,7 +19,7 @@ import { FAST_OPEN_MAX_SILENCE_MS } from '../pool/constants.js';
 import type { Stream } from '../../protocol/stream.js';
 import type { DestinationMemory, FastOpenMode } from '../fast-open.js';
 import type { SessionSource } from '../tunnel.js';
-import { DIAL_TIMED_OUT, dialDirect, DIRECT_DIAL_TIMEOUT_MS } from './direct-dial.js';
+import { dialDirect, DIRECT_DIAL_TIMEOUT_MS } from './direct-dial.js';
 import { Route } from './route.js';
 import { RoutingTable, type RouteDecision } from './rules.js';
 import { spliceSockets } from './socket-splice.js';
@@ -112,7 +113,7 @@ export class Connector {
     if (!dialed.ok) {
       if (signal?.aborted) return abandoned(destination);
       const why = `direct dial to ${destination} failed: ${dialed.code} (reply 0x${dialed.reply.toString(16).padStart(2, '0')})`;
-      return { ok: false, reply: dialed.reply, why, timedOut: dialed.code === DIAL_TIMED_OUT };
+      return { ok: false, reply: dialed.reply, why, timedOut: dialed.code === TIMED_OUT };
     }
     const { socket: remote } = dialed;
     const bound = { host: remote.localAddress ?? '0.0.0.0', port: remote.localPort ?? 0 };

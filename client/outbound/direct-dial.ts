@@ -4,15 +4,13 @@
  * SOCKS reply the relay would send (common/errno-replies.ts).
  */
 import { connect, type Socket } from 'node:net';
-import { dialErrno, replyForErrno } from '../../common/errno-replies.js';
+import { dialErrno, replyForErrno, TIMED_OUT } from '../../common/errno-replies.js';
 import { ReplyCode, type Address } from '../../protocol/frame.js';
 
 export type DirectDialResult = { ok: true; socket: Socket } | { ok: false; reply: ReplyCode; code: string };
 
 /** As the relay's --dial-timeout default. */
 export const DIRECT_DIAL_TIMEOUT_MS = 10_000;
-/** The code of a dial that got no answer within its timeout (the errno a kernel timeout carries too). */
-export const DIAL_TIMED_OUT = 'ETIMEDOUT';
 const ABORTED = 'ABORTED';
 
 /** Resolves with a connected socket (half-open allowed, Nagle off), or the reply and errno of the failure. */
@@ -30,7 +28,7 @@ export function dialDirect(target: Address, timeoutMs: number, signal?: AbortSig
     const onError = (err: NodeJS.ErrnoException): void => fail(dialErrno(err) ?? err.message);
     const onAbort = (): void => fail(ABORTED);
     // A dial that outlives its timeout answers like the relay's: ETIMEDOUT, host unreachable.
-    const timer = setTimeout(() => fail(DIAL_TIMED_OUT), timeoutMs);
+    const timer = setTimeout(() => fail(TIMED_OUT), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('error', onError);
     socket.once('connect', () => {

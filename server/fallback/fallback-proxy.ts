@@ -7,7 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TIMED_OUT } from '../../common/errno-replies.js';
 import type { Logger } from '../../common/log.js';
+import { HttpStatus } from '../http-status.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { createOrigin, originRequestOptions, returnedHeaders, type Origin } from './origin.js';
 
@@ -16,12 +18,14 @@ export interface FallbackHost {
   countError: (reason: ErrorReason) => void;
   /** True when the request presents a valid tunnel token: such a request never goes to the origin. */
   carriesTunnelToken: (req: IncomingMessage) => boolean;
+  /** True when it presents the admin token, which never goes to the origin either. */
+  carriesAdminToken: (req: IncomingMessage) => boolean;
 }
 
 export interface FallbackProxy {
   readonly origin: Origin;
   readonly host: FallbackHost;
-  /** Upgraded sockets piped to the origin, which the HTTP server no longer tracks; close() ends them. */
+  /** Upgrade (and CONNECT) sockets handed to the origin, which the HTTP server no longer tracks; close() ends them. */
   readonly upgraded: Set<Duplex>;
   /** The public listener's 'request' handler. */
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
@@ -44,9 +48,9 @@ export function createFallbackProxy(fallback: string, host: FallbackHost): Fallb
 }
 
 function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
-  if (host.carriesTunnelToken(req)) return withholdToken(host, req, res);
+  if (carriesSecret(host, req)) return withholdToken(host, req, res);
   const upstream = origin.request(originRequestOptions(origin, req, false));
-  upstream.on('response', (originRes) => relayResponse(originRes, req, res));
+  upstream.on('response', (originRes) => relayResponse(originRes, req, res, host));
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (res.destroyed) return; // we gave up on it ourselves: the prober left
     if (res.headersSent) res.destroy();
@@ -60,11 +64,18 @@ function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, 
 }
 
 /** The origin's answer, unchanged, on `res` (a real response, or one on an upgrade's socket). */
-export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, res: ServerResponse, host: FallbackHost): void {
   const toHttp10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0;
   // The origin's Date or none: an added one would tell its answers from the relay's.
   res.sendDate = false;
-  res.writeHead(originRes.statusCode ?? 502, originRes.statusMessage, returnedHeaders(originRes, toHttp10));
+  try {
+    res.writeHead(originRes.statusCode ?? HttpStatus.BadGateway, originRes.statusMessage, returnedHeaders(originRes, toHttp10));
+  } catch (err) {
+    // Node's parser takes a control character in a status line or header that its writer refuses (ERR_INVALID_CHAR).
+    originRes.destroy();
+    res.statusMessage = ''; // the origin's, kept by the failed writeHead
+    return answerBadGateway(res, host, err as NodeJS.ErrnoException, 'fallback origin answer cannot be passed on');
+  }
   originRes.pipe(res);
   originRes.on('error', () => res.destroy());
   res.on('close', () => {
@@ -73,22 +84,31 @@ export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, 
 }
 
 /** What a reverse proxy says when its upstream cannot be reached (502) or went silent (504): no body, nothing naming us. */
-export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: NodeJS.ErrnoException): void {
-  host.logger.warn('fallback origin unreachable', { error: err.code ?? err.message });
+export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: NodeJS.ErrnoException, why = 'fallback origin unreachable'): void {
+  host.logger.warn(why, { error: err.code ?? err.message });
   host.countError(ErrorReason.FallbackUnreachable);
-  res.writeHead(err.code === 'ETIMEDOUT' ? 504 : 502, { 'Content-Length': '0' });
+  res.writeHead(err.code === TIMED_OUT ? HttpStatus.GatewayTimeout : HttpStatus.BadGateway, { 'Content-Length': '0' });
   res.end();
 }
 
+/** Whether `req` presents a tunnel token or the admin token, which withholdToken keeps from the origin. */
+export function carriesSecret(host: FallbackHost, req: IncomingMessage): boolean {
+  return host.carriesTunnelToken(req) || host.carriesAdminToken(req);
+}
+
 /**
- * A client with a valid token but the wrong path (or no upgrade) must not hand its token to
- * the origin, which may be someone else's site. Only token holders ever see this 404.
+ * A client with a valid token but the wrong path (or no upgrade), or with the admin token
+ * (whose routes are not on the public port with --fallback), must not hand its token to the
+ * origin, which may be someone else's site. Only token holders ever see this 404.
  */
 export function withholdToken(host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
-  host.logger.warn('a request with a valid tunnel token that is no tunnel upgrade on --path: not passed to the fallback (check the path in the client\'s --relay)', {
-    remote: req.socket.remoteAddress,
-  });
+  const remote = req.socket.remoteAddress;
+  if (host.carriesTunnelToken(req)) {
+    host.logger.warn('a request with a valid tunnel token that is no tunnel upgrade on --path: not passed to the fallback (check the path in the client\'s --relay)', { remote });
+  } else {
+    host.logger.warn('a request with the admin token on the public port: not passed to the fallback (the status page is on --admin-listen)', { remote });
+  }
   req.resume();
-  res.writeHead(404, { 'Content-Length': '0' });
+  res.writeHead(HttpStatus.NotFound, { 'Content-Length': '0' });
   res.end();
 }

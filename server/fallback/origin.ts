@@ -6,6 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { TIMED_OUT } from '../../common/errno-replies.js';
 
 export interface Origin {
   readonly url: URL;
@@ -35,7 +36,7 @@ export function createOrigin(fallback: string): Origin {
     url,
     request: (options) => {
       const upstream = send({ ...options, agent });
-      upstream.setTimeout(ORIGIN_IDLE_TIMEOUT_MS, () => upstream.destroy(Object.assign(new Error('the origin went silent'), { code: 'ETIMEDOUT' })));
+      upstream.setTimeout(ORIGIN_IDLE_TIMEOUT_MS, () => upstream.destroy(Object.assign(new Error('the origin went silent'), { code: TIMED_OUT })));
       return upstream;
     },
     close: () => agent.destroy(),

@@ -7,11 +7,14 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { responseOnSocket } from '../socket-response.js';
-import { answerBadGateway, relayResponse, withholdToken, type FallbackProxy } from './fallback-proxy.js';
+import { answerBadGateway, carriesSecret, relayResponse, withholdToken, type FallbackProxy } from './fallback-proxy.js';
 import { originRequestOptions } from './origin.js';
 
 export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  if (proxy.host.carriesTunnelToken(req)) return withholdToken(proxy.host, req, responseOnSocket(req, socket));
+  if (carriesSecret(proxy.host, req)) return withholdToken(proxy.host, req, responseOnSocket(req, socket));
+  // The HTTP server no longer tracks this socket: close() ends it, switched or still sending its body.
+  proxy.upgraded.add(socket);
+  socket.on('close', () => proxy.upgraded.delete(socket));
   const upstream = proxy.origin.request(originRequestOptions(proxy.origin, req, true));
   let settled = false;
   let rest = sendDeclaredBody(req, socket, head, upstream);
@@ -25,12 +28,8 @@ export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket:
     rest = Buffer.alloc(0);
     originSocket.on('error', () => socket.destroy());
     socket.on('error', () => originSocket.destroy());
-    proxy.upgraded.add(socket);
     originSocket.on('close', () => socket.destroy());
-    socket.on('close', () => {
-      proxy.upgraded.delete(socket);
-      originSocket.destroy();
-    });
+    socket.on('close', () => originSocket.destroy());
     originSocket.pipe(socket);
     socket.pipe(originSocket);
   };
@@ -39,7 +38,7 @@ export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket:
   upstream.on('connect', switched);
   upstream.on('response', (originRes) => {
     settled = true;
-    relayResponse(originRes, req, responseOnSocket(req, socket));
+    relayResponse(originRes, req, responseOnSocket(req, socket), proxy.host);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (settled || socket.destroyed) return;
@@ -54,8 +53,8 @@ export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket:
 /**
  * Node's parser stops at the head of an upgrade request, so a body it declares (a POST with
  * Upgrade headers) is still raw bytes in `head` and on the socket. The origin waits for it, as
- * it would from the prober directly: pass on exactly Content-Length bytes, then end the
- * request. Returns what of `head` lies beyond the body; bytes past it on the socket are put back.
+ * it would from the prober directly: pass on exactly Content-Length bytes, with backpressure,
+ * then end the request. Returns what of `head` lies beyond the body; bytes past it on the socket are put back.
  */
 function sendDeclaredBody(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: ClientRequest): Buffer {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -73,7 +72,11 @@ function sendDeclaredBody(req: IncomingMessage, socket: Duplex, head: Buffer, up
   const take = (chunk: Buffer): void => {
     const part = chunk.subarray(0, left);
     left -= part.length;
-    upstream.write(part);
+    // An origin that does not read holds the prober back, as piping would: nothing piles up here.
+    if (!upstream.write(part) && left > 0) {
+      socket.pause();
+      upstream.once('drain', () => left > 0 && socket.resume());
+    }
     if (left > 0) return;
     socket.off('data', take);
     socket.pause();

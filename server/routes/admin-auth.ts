@@ -11,24 +11,19 @@ import { secretsEqual } from '../../common/secrets.js';
 export interface AdminAuthOptions {
   /** The admin token; null turns the protected routes off (404). */
   token: string | null;
-  /** Shown by the browser's login prompt; by default a neutral word that names no product. */
-  realm?: string;
 }
 
-/** Neutral, as any password-protected page's: a prober learns nothing from the prompt. */
-const DEFAULT_REALM = 'restricted';
+/** Shown by the browser's login prompt. Neutral, as any password-protected page's: a prober learns nothing from it. */
+const REALM = 'restricted';
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
 export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
-  const { token, realm = DEFAULT_REALM } = options;
-  const challenge = `Basic realm="${realm}", charset="UTF-8"`;
+  const { token } = options;
+  const challenge = `Basic realm="${REALM}", charset="UTF-8"`;
   return async function adminAuth(c, next) {
     if (token === null) return c.text('not found', 404);
-    const presented = presentedAdminToken(c.req.header('authorization'));
-    // Always compare (against a dummy when nothing usable came) so timing says nothing.
-    const ok = secretsEqual(presented ?? '', token) && presented !== null;
-    if (!ok) {
+    if (!carriesAdminToken(c.req.header('authorization'), token)) {
       return c.text('unauthorized', 401, {
         'WWW-Authenticate': challenge,
         'Cache-Control': 'no-store',
@@ -36,6 +31,14 @@ export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
     }
     await next();
   };
+}
+
+/** Whether an Authorization header presents `token` (never, when it is null). */
+export function carriesAdminToken(header: string | undefined, token: string | null): boolean {
+  if (token === null) return false;
+  const presented = presentedAdminToken(header);
+  // Always compare (against a dummy when nothing usable came) so timing says nothing.
+  return secretsEqual(presented ?? '', token) && presented !== null;
 }
 
 /** The token in a Bearer header, or the password of a Basic header; null when neither is there. */

@@ -32,8 +32,7 @@ export type Admission =
   | { kind: 'ordinary' };
 
 export function admitUpgrade(req: IncomingMessage, socket: Duplex, gate: UpgradeGate): Admission {
-  const path = new URL(req.url ?? '/', 'http://relay').pathname;
-  if (path !== gate.path) return { kind: 'ordinary' };
+  if (requestPath(req) !== gate.path) return { kind: 'ordinary' };
   return admitToken(req, socket, gate, presentedToken(req));
 }
 
@@ -55,6 +54,15 @@ export function refuseOverLimit(socket: Duplex, gate: UpgradeGate, account: Acco
   gate.logger.warn('tunnel refused: too many tunnels for this token', { token: account.name, limit: account.maxTunnels });
   gate.countError(ErrorReason.TunnelsPerToken);
   return rejectUpgrade(socket, 429, 'Too Many Requests');
+}
+
+/** The request-target's path; null for a target no URL parser takes (`http://[`), which is then no tunnel request. */
+function requestPath(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://relay').pathname;
+  } catch {
+    return null;
+  }
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): Admission {

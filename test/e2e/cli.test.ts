@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { CliProcess, runCli } from '../helpers/processes/cli-process.js';
 import { curl } from '../helpers/socks/curl.js';
 import { startHttpTarget, type Target } from '../helpers/targets/targets.js';
@@ -59,6 +60,7 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
     ['relay with a --path without a leading slash', ['relay', '--token', SECRET, '--path', 'tunnel'], '--path'],
     ['relay with a --path carrying a query', ['relay', '--token', SECRET, '--path', '/t?x=1'], '--path'],
     ['relay with a bad --admin-listen', ['relay', '--token', SECRET, '--admin-listen', 'loopback'], '--admin-listen'],
+    ['relay with --admin-listen equal to --listen', ['relay', '--token', SECRET, '--listen', '127.0.0.1:18431', '--admin-listen', '127.0.0.1:18431'], '--admin-listen'],
     ['an unknown command', ['frobnicate'], 'frobnicate'],
   ];
   for (const [what, args, flag] of cases) {
@@ -68,6 +70,21 @@ describe('sockbridge usage errors', { concurrency: 4 }, () => {
       assert.ok(!result.stderr.includes(SECRET), 'the token is not echoed back');
     });
   }
+});
+
+describe('sockbridge on an address in use', () => {
+  test('--admin-listen on a taken port: exit 1, and the hint names --admin-listen', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const result = await runCli(['relay', '--token', freshToken('in-use'), '--listen', '127.0.0.1:0', '--admin-listen', `127.0.0.1:${port}`]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /in use.*--admin-listen/);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
 });
 
 describe('sockbridge --help', { concurrency: 4 }, () => {

@@ -41,7 +41,6 @@ const PROBES: Array<[string, (host: string) => string]> = [
   ['GET /healthz', (host) => request('GET', '/healthz', host)],
   ['GET /metrics', (host) => request('GET', '/metrics', host)],
   ['GET /api/status', (host) => request('GET', '/api/status', host)],
-  ['GET /api/status with the admin token', (host) => request('GET', '/api/status', host, `Authorization: Bearer ${ADMIN_TOKEN}\r\n`)],
   ['GET /api/events', (host) => request('GET', '/api/events', host, 'Accept: text/event-stream\r\n')],
   ['a random path', (host) => request('GET', '/wp-login.php', host)],
   ['another random path with a query', (host) => request('GET', '/.env?x=1&y=%2F', host)],
@@ -112,12 +111,16 @@ describe('a relay with --fallback answers every probe as its origin does', () =>
     assert.ok((relay.status.snapshot().totals.errors[ErrorReason.UnauthorizedTunnel] ?? 0) >= 4);
   });
 
-  test('a valid token on anything but a tunnel upgrade on the secret path never reaches the origin', async () => {
+  test('a valid token on anything but a tunnel upgrade on the secret path, or the admin token, never reaches the origin', async () => {
     const host = `127.0.0.1:${relay.address.port}`;
     const misdirected = [
       request('GET', SECRET_PATH, host, `Authorization: Bearer ${TOKEN}\r\n`),
       upgradeRequest('/tunnel', host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}\r\nAuthorization: Bearer ${TOKEN}\r\n`),
       upgradeRequest('/ws', host, `Sec-WebSocket-Protocol: ${WS_SUBPROTOCOL}, ${tokenSubprotocol(TOKEN)}\r\n`),
+      // The admin token, whose routes the public port does not serve with --fallback, as Bearer and as Basic.
+      request('GET', '/api/status', host, `Authorization: Bearer ${ADMIN_TOKEN}\r\n`),
+      request('GET', '/', host, `Authorization: Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}\r\n`),
+      upgradeRequest('/ws', host, `Authorization: Bearer ${ADMIN_TOKEN}\r\n`),
     ];
     for (const probe of misdirected) {
       const via = await rawRequest(relay.address.port, probe);
@@ -125,7 +128,9 @@ describe('a relay with --fallback answers every probe as its origin does', () =>
       assert.equal(via.body.length, 0);
     }
     const encoded = tokenSubprotocol(TOKEN);
-    assert.ok(!origin.credentialsSeen.some((value) => value.includes(TOKEN) || value.includes(encoded)), origin.credentialsSeen.join('\n'));
+    const adminBasic = Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64');
+    const leaked = [TOKEN, encoded, ADMIN_TOKEN, adminBasic];
+    assert.ok(!origin.credentialsSeen.some((value) => leaked.some((secret) => value.includes(secret))), origin.credentialsSeen.join('\n'));
     assert.ok(origin.credentialsSeen.some((value) => value.includes('guess-1234')), 'wrong tokens do reach the origin, as probes');
   });
 
