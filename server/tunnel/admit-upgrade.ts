@@ -5,6 +5,7 @@
  * request without an upgrade would be answered (404, or the --fallback origin), so nothing
  * tells a prober that a tunnel lives here. Only an authenticated client hears 503 or 429.
  */
+import { requestPath } from '../request-path.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
@@ -32,7 +33,7 @@ export type Admission =
   | { kind: 'ordinary' };
 
 export function admitUpgrade(req: IncomingMessage, socket: Duplex, gate: UpgradeGate): Admission {
-  if (requestPath(req) !== gate.path) return { kind: 'ordinary' };
+  if (requestPath(req.url) !== gate.path) return { kind: 'ordinary' };
   return admitToken(req, socket, gate, presentedToken(req));
 }
 
@@ -56,14 +57,6 @@ export function refuseOverLimit(socket: Duplex, gate: UpgradeGate, account: Acco
   return rejectUpgrade(socket, 429, 'Too Many Requests');
 }
 
-/** The request-target's path; null for a target no URL parser takes (`http://[`), which is then no tunnel request. */
-function requestPath(req: IncomingMessage): string | null {
-  try {
-    return new URL(req.url ?? '/', 'http://relay').pathname;
-  } catch {
-    return null;
-  }
-}
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): Admission {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);

@@ -4,6 +4,7 @@
  * becomes a Wisp connection. The token is checked before the upgrade, by the same gate as a
  * tunnel's, so a wrong one gets the answer any unknown request gets (404 or --fallback).
  */
+import { requestPath } from '../request-path.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -19,6 +20,8 @@ import { WispSession } from './wisp-session.js';
 
 /** "the URL of the websocket should always end with a trailing forward slash" (Choosing a Websocket URL). */
 export const WISP_PATH_PATTERN = /^\/wisp\/([^/]+)\/$/;
+/** Any path under /wisp/TOKEN, the upgrade path or not. */
+const WISP_PATH_ANYWHERE_PATTERN = /^\/wisp\/([^/]+)/;
 /** Packets per stream in the first CONTINUE: 64 packets of up to 64 KiB each keep a stream under 6 MiB held. */
 export const WISP_BUFFER_PACKETS = 64;
 /** The largest DATA payload a page may send; a bigger message closes the connection (WebSocket 1009). */
@@ -36,8 +39,7 @@ export interface WispHost {
 
 /** The token in a /wisp/TOKEN/ path, or null when the path is not one. */
 export function wispPathToken(url: string | undefined): string | null {
-  const path = new URL(url ?? '/', 'http://relay').pathname;
-  const match = WISP_PATH_PATTERN.exec(path);
+  const match = WISP_PATH_PATTERN.exec(requestPath(url) ?? '');
   if (match === null) return null;
   try {
     return decodeURIComponent(match[1]);
@@ -51,7 +53,7 @@ export function wispPathToken(url: string | undefined): string | null {
  * --fallback when the token is valid (the origin may be someone else's site).
  */
 export function wispPathTokenAnywhere(url: string | undefined): string | null {
-  const match = /^\/wisp\/([^/]+)/.exec(new URL(url ?? '/', 'http://relay').pathname);
+  const match = WISP_PATH_ANYWHERE_PATTERN.exec(requestPath(url) ?? '');
   if (match === null) return null;
   try {
     return decodeURIComponent(match[1]);
@@ -62,8 +64,7 @@ export function wispPathTokenAnywhere(url: string | undefined): string | null {
 
 /** Null when `req` is not for /wisp/…/; else whether it was admitted. */
 export function admitWisp(req: IncomingMessage, socket: Duplex, gate: UpgradeGate): Admission | null {
-  const path = new URL(req.url ?? '/', 'http://relay').pathname;
-  if (!WISP_PATH_PATTERN.test(path)) return null;
+  if (!WISP_PATH_PATTERN.test(requestPath(req.url) ?? '')) return null;
   return admitToken(req, socket, gate, wispPathToken(req.url));
 }
 

@@ -31,8 +31,9 @@ describe('a request-target no URL parser takes', () => {
   let fronted: Relay;
   before(async () => {
     origin = await startFallbackOrigin();
-    plain = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TEST_TOKEN], logger: createLogger('relay', 'silent') });
-    fronted = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TEST_TOKEN], fallback: origin.url, logger: createLogger('relay', 'silent') });
+    plain = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TEST_TOKEN], wisp: true, logger: createLogger('relay', 'silent') });
+    // --wisp too: its /wisp/TOKEN/ paths are looked for in every request's target.
+    fronted = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TEST_TOKEN], fallback: origin.url, wisp: true, logger: createLogger('relay', 'silent') });
   });
   after(async () => {
     await plain?.close();
@@ -40,7 +41,7 @@ describe('a request-target no URL parser takes', () => {
     await origin?.close();
   });
 
-  test('without --fallback: an ordinary answer, and the relay keeps serving', async () => {
+  test('without --fallback (with --wisp): an ordinary answer, and the relay keeps serving', async () => {
     const host = `127.0.0.1:${plain.address.port}`;
     const answers: RawResponse[] = [];
     for (const [what, probe] of unparsableProbes(host)) {
@@ -55,7 +56,7 @@ describe('a request-target no URL parser takes', () => {
     assert.equal(after.status, 404);
   });
 
-  test('with --fallback: the origin answers, and the relay keeps serving', async () => {
+  test('with --fallback (and --wisp): the origin answers, and the relay keeps serving', async () => {
     const host = `127.0.0.1:${fronted.address.port}`;
     for (const [what, probe] of unparsableProbes(host)) {
       const answer = await rawRequest(fronted.address.port, probe);
