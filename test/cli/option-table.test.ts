@@ -118,7 +118,7 @@ describe('option tables: environment, config file, command line', () => {
   test('JSON is YAML: a client from a JSON file', async () => {
     await writeFile('client.json', JSON.stringify({ relay: 'ws://127.0.0.1:1/tunnel', token: 't', socks: '127.0.0.1:0', header: ['X-A: 1', 'X-B: 2'], 'tunnel-wait': 3 }));
     const values = resolveOptions(CLIENT_OPTIONS, { argv: ['--config', 'client.json'], env: {} });
-    assert.equal(values.get('relay'), 'ws://127.0.0.1:1/tunnel');
+    assert.deepEqual(values.get('relay'), ['ws://127.0.0.1:1/tunnel'], 'a repeatable option: one relay is a list of one');
     assert.deepEqual(values.get('socks'), { host: '127.0.0.1', port: 0 });
     assert.deepEqual(values.get('header'), ['X-A: 1', 'X-B: 2']);
     assert.equal(values.get('tunnel-wait'), 3000);
