@@ -3,18 +3,15 @@
  * README's "Several cores and several relays" section shows, run in the foreground from a
  * temporary directory.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './cli-stack.js';
-import { connectTcp } from '../io/socket-io.js';
-import { waitFor } from '../io/waiting.js';
+import { startFrontProcess } from './front-process.js';
 
 const INSTALL_TIMEOUT_MS = 300_000;
-const START_WAIT_MS = 10_000;
-const STOP_WAIT_MS = 5_000;
 /** Debian installs it in /usr/sbin, which is not on every user's PATH. */
 const SBIN_HAPROXY = '/usr/sbin/haproxy';
 
@@ -89,39 +86,13 @@ export async function startHaproxy(backends: readonly Backend[]): Promise<Haprox
   const confFile = join(dir, 'haproxy.cfg');
   await writeFile(confFile, haproxyConfig(port, backends));
   // -db: stay in the foreground; -f: this file only.
-  const child = spawn(haproxyPath() ?? 'haproxy', ['-db', '-f', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_WAIT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}:\n${output}`);
-        (await connectTcp(port)).destroy();
-        return true;
-      },
-      { what: 'haproxy to accept connections', timeoutMs: START_WAIT_MS },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const front = await startFrontProcess('haproxy', haproxyPath() ?? 'haproxy', ['-db', '-f', confFile], port, dir);
   return {
     port,
-    child,
+    child: front.child,
     get output() {
-      return output;
+      return front.output;
     },
-    stop,
+    stop: () => front.stop(),
   };
 }

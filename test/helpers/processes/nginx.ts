@@ -2,17 +2,14 @@
  * nginx as a TLS-terminating reverse proxy in front of a plain ws:// relay, run in the
  * foreground from a temporary prefix (config, pid, logs and temp paths all inside it).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './cli-stack.js';
-import { connectTcp } from '../io/socket-io.js';
-import { waitFor } from '../io/waiting.js';
+import { startFrontProcess } from './front-process.js';
 
 const INSTALL_TIMEOUT_MS = 300_000;
-const START_WAIT_MS = 10_000;
-const STOP_WAIT_MS = 5_000;
 
 function hasNginx(): boolean {
   return spawnSync('sh', ['-c', 'command -v nginx'], { stdio: 'ignore' }).status === 0;
@@ -117,40 +114,14 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const confFile = join(prefix, 'nginx.conf');
   await writeFile(confFile, nginxConfig(prefix, port, options));
   // -e: the early error log, before the config is read, must not be /var/log/nginx.
-  const child = spawn('nginx', ['-p', prefix, '-c', confFile, '-e', 'stderr'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      // SIGTERM: the master stops its workers too (a SIGKILLed master would orphan them).
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_WAIT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(prefix, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}:\n${output}`);
-        (await connectTcp(port)).destroy();
-        return true;
-      },
-      { what: 'nginx to listen', timeoutMs: START_WAIT_MS },
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const front = await startFrontProcess('nginx', 'nginx', ['-p', prefix, '-c', confFile, '-e', 'stderr'], port, prefix);
   return {
     port,
     prefix,
-    child,
+    child: front.child,
     get output() {
-      return output;
+      return front.output;
     },
-    stop,
+    stop: () => front.stop(),
   };
 }
