@@ -28,7 +28,7 @@ export interface ShareLink {
   label: string | null;
 }
 
-/** The query's keys, each at most once; anything else is refused, so a misspelt `fp` cannot silently mean "no pin". */
+/** The query's keys, each at most once but also=; anything else is refused, so a misspelt `fp` cannot silently mean "no pin". */
 const enum Param {
   Tls = 'tls',
   Fingerprint = 'fp',
