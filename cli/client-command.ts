@@ -43,7 +43,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   if (values.configFile !== null) logger.info('config loaded', { file: values.configFile });
   if (rulesFile !== undefined) logger.info('rules loaded', { file: rulesFile });
   // The relay URL and the label only: the link itself holds the token.
-  if (link !== null) logger.info('using a share link', { relay: link.relayUrl, label: link.label ?? undefined });
+  if (link !== null) logger.info('using a share link', { relay: [link.relayUrl, ...(link.alsoRelayUrls ?? [])].join(' '), label: link.label ?? undefined });
   const signal = await untilSignal();
   process.off('SIGHUP', onSighup);
   logger.info('stopping: no new SOCKS connections; open ones may finish', { signal, graceMs });

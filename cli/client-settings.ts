@@ -23,7 +23,8 @@ export function shareLinkOf(values: OptionValues): ShareLink | null {
 /** `link`'s relay, token, fingerprint, host and sni are defaults the other options override. */
 export function clientSettings(values: OptionValues, link: ShareLink | null = null): ClientSettings {
   const given = values.get<string[]>('relay') ?? [];
-  const relayUrls = given.length > 0 ? given : link === null ? [] : [link.relayUrl];
+  // Explicit --relay flags replace every relay of the link.
+  const relayUrls = given.length > 0 ? given : link === null ? [] : [link.relayUrl, ...(link.alsoRelayUrls ?? [])];
   if (relayUrls.length === 0 || relayUrls.some((url) => url === '')) throw new UsageError(`--relay: the relay URL (or a --link) is required, e.g. --relay ws://relay.example:8080${TUNNEL_PATH}`);
   const ca = values.get<string>('ca');
   return {

@@ -13,7 +13,9 @@ Prints one sockbridge:// link that carries the relay URL, the token and the opti
 "sockbridge client --link LINK". The link holds the token: hand it over as you would a password.
 
 Options:
-  --relay URL           the relay's tunnel endpoint, as clients reach it (ws:// or wss://)
+  --relay URL           the relay's tunnel endpoint, as clients reach it (ws:// or wss://);
+                        repeatable: several relays, the most preferred first (the token,
+                        fingerprint, host and sni apply to every one)
   --token TOKEN         the tunnel token (default: env SOCKBRIDGE_TOKEN, its first token)
   --fingerprint SHA256  pin the relay's certificate (wss:// only; hex, colons optional)
   --host NAME           the upgrade request's Host header (client --host)
@@ -24,7 +26,7 @@ Options:
 
 export async function linkCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
-    relay: { type: 'string' },
+    relay: { type: 'string', multiple: true },
     token: { type: 'string' },
     fingerprint: { type: 'string' },
     host: { type: 'string' },
@@ -35,12 +37,13 @@ export async function linkCommand(argv: string[]): Promise<number> {
     process.stdout.write(LINK_HELP);
     return 0;
   }
-  const relayUrl = flags.relay as string | undefined;
+  const [relayUrl, ...alsoRelayUrls] = (flags.relay as string[] | undefined) ?? [];
   if (!relayUrl) throw new UsageError(`--relay: the relay URL is required, e.g. --relay wss://relay.example${TUNNEL_PATH}`);
   const token = (flags.token as string | undefined) ?? tokensFrom(undefined)[0];
   if (!token) throw new UsageError('--token: a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
   const link = encodeShareLink({
     relayUrl,
+    alsoRelayUrls,
     token,
     fingerprint: (flags.fingerprint as string | undefined) ?? null,
     host: (flags.host as string | undefined) ?? null,

@@ -1,6 +1,7 @@
 /**
  * The share link: one `sockbridge://` URI (RFC 3986) carrying everything a client needs,
- *   sockbridge://TOKEN@HOST[:PORT][/PATH][?tls=1&fp=HEX&host=NAME&sni=NAME][#LABEL]
+ *   sockbridge://TOKEN@HOST[:PORT][/PATH][?tls=1&fp=HEX&host=NAME&sni=NAME&also=URL…][#LABEL]
+ * Each `also=` adds a less preferred relay (a percent-encoded ws(s):// URL); a one-relay link has none.
  * Pure encode and decode; the README's "Share links" section is the format's definition.
  * The token is a secret, so no error message here ever quotes it (nor the whole link).
  */
@@ -12,8 +13,10 @@ export const SHARE_LINK_SCHEME = 'sockbridge';
 const LINK_FLAG = '--link';
 
 export interface ShareLink {
-  /** ws:// or wss:// URL of the relay's tunnel endpoint. */
+  /** ws:// or wss:// URL of the relay's tunnel endpoint: the preferred one. */
   relayUrl: string;
+  /** More relays (`also=`), less preferred than relayUrl, in order; absent (when decoded) or empty for one relay. */
+  alsoRelayUrls?: readonly string[];
   token: string;
   /** The relay certificate's SHA-256, 64 lowercase hex digits; null for none. */
   fingerprint: string | null;
@@ -25,14 +28,18 @@ export interface ShareLink {
   label: string | null;
 }
 
-/** The query's keys, each at most once; anything else is refused, so a misspelt `fp` cannot silently mean "no pin". */
+/** The query's keys, each at most once but also=; anything else is refused, so a misspelt `fp` cannot silently mean "no pin". */
 const enum Param {
   Tls = 'tls',
   Fingerprint = 'fp',
   Host = 'host',
   Sni = 'sni',
+  /** The one key that may repeat: each is another relay, in preference order. */
+  Also = 'also',
 }
-const PARAMS: readonly string[] = [Param.Tls, Param.Fingerprint, Param.Host, Param.Sni];
+const PARAMS: readonly string[] = [Param.Tls, Param.Fingerprint, Param.Host, Param.Sni, Param.Also];
+/** As many as a client's pool sensibly spreads over; a longer list is more likely a mistake. */
+const MAX_RELAYS = 16;
 const TLS_ON = '1';
 const TLS_OFF = '0';
 const MAX_LABEL = 200;
@@ -40,6 +47,8 @@ const MAX_PORT = 65535;
 
 /** RFC 3986 appendix B, with the authority made mandatory: scheme, authority, path, query, fragment. */
 const URI = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s;
+/** An also= value once decoded: a scheme, an authority, a path, nothing else. */
+const ALSO_URL = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)$/s;
 /** RFC 3986 §2.3 unreserved, and §2.2 sub-delims. */
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 const SUB_DELIMS = "!$&'()*+,;=";
@@ -105,13 +114,19 @@ function labelProblem(label: string): string | null {
 /** One link from a client's settings. Errors name the flag of `sockbridge link` at fault. */
 export function encodeShareLink(link: ShareLink): string {
   const relay = parseRelayUrl(link.relayUrl);
+  const also = (link.alsoRelayUrls ?? []).map(parseRelayUrl);
   if (link.token.length === 0) throw new ConfigError('--token', 'a tunnel token is required');
+  if (also.length + 1 > MAX_RELAYS) throw new ConfigError('--relay', `a link carries at most ${MAX_RELAYS} relays`);
+  if (new Set([relay, ...also].map((url) => url.href)).size !== also.length + 1) throw new ConfigError('--relay', 'the same relay URL is given twice');
   const tls = relay.protocol === 'wss:';
+  // fp= and sni= apply to every relay of the link, as the client's --fingerprint and --sni do.
+  const allTls = tls && also.every((url) => url.protocol === 'wss:');
+  const tlsOnly = also.length === 0 ? 'only applies to a wss:// relay' : 'only applies to wss:// relays, and applies to every --relay of the link';
   const params: string[] = [`${Param.Tls}=${tls ? TLS_ON : TLS_OFF}`];
   if (link.fingerprint !== null) {
     const fingerprint = normalizeFingerprint(link.fingerprint.trim());
     if (fingerprint === null) throw new ConfigError('--fingerprint', `expected a SHA-256 fingerprint (64 hex digits, colons allowed), got ${quote(link.fingerprint)}`);
-    if (!tls) throw new ConfigError('--fingerprint', 'only applies to a wss:// relay');
+    if (!allTls) throw new ConfigError('--fingerprint', tlsOnly);
     params.push(`${Param.Fingerprint}=${fingerprint}`);
   }
   if (link.host !== null) {
@@ -119,19 +134,24 @@ export function encodeShareLink(link: ShareLink): string {
     params.push(`${Param.Host}=${percentEncode(link.host, ':')}`);
   }
   if (link.sni !== null) {
-    if (!tls) throw new ConfigError('--sni', 'only applies to a wss:// relay');
+    if (!allTls) throw new ConfigError('--sni', tlsOnly);
     if (isIP(link.sni) !== 0 || !isDnsName(link.sni)) throw new ConfigError('--sni', `${quote(link.sni)} is not a DNS host name`);
     params.push(`${Param.Sni}=${link.sni}`);
   }
+  // The whole URL as one query value: ":" and "/" stay readable, anything else (a "%" too) is escaped.
+  for (const url of also) params.push(`${Param.Also}=${percentEncode(`${url.protocol}//${url.host}${linkPath(url)}`, ':/')}`);
   let fragment = '';
   if (link.label !== null) {
     const problem = labelProblem(link.label);
     if (problem !== null) throw new ConfigError('--name', `the label ${problem}`);
     fragment = `#${percentEncode(link.label)}`;
   }
-  // WHATWG's pathname leaves a few characters RFC 3986 does not allow raw ([, ], |, ^, a lone %).
-  const path = relay.pathname.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (char) => percentEncode(char));
-  return `${SHARE_LINK_SCHEME}://${percentEncode(link.token)}@${relay.host}${path}?${params.join('&')}${fragment}`;
+  return `${SHARE_LINK_SCHEME}://${percentEncode(link.token)}@${relay.host}${linkPath(relay)}?${params.join('&')}${fragment}`;
+}
+
+/** WHATWG's pathname leaves a few characters RFC 3986 does not allow raw ([, ], |, ^, a lone %). */
+function linkPath(url: URL): string {
+  return url.pathname.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (char) => percentEncode(char));
 }
 
 /** The --relay URL as a link can carry it: ws:// or wss://, a host, nothing but a path after it. */
@@ -157,7 +177,7 @@ export function decodeShareLink(text: string): ShareLink {
   const [, scheme, authority, rawPath, query, fragment] = match;
   // Schemes compare without case (RFC 3986 §3.1). The text is not echoed: it holds the token.
   if (scheme.toLowerCase() !== SHARE_LINK_SCHEME) throw linkError(`expected a ${SHARE_LINK_SCHEME}:// link, got a ${scheme.slice(0, 20)}: URI`);
-  const params = decodeQuery(query ?? '');
+  const { params, also } = decodeQuery(query ?? '');
   const tls = params.get(Param.Tls) !== TLS_OFF;
   const { token, hostPort } = decodeAuthority(authority);
   const path = decodePath(rawPath);
@@ -165,9 +185,44 @@ export function decodeShareLink(text: string): ShareLink {
   const sni = params.get(Param.Sni) ?? null;
   if (!tls && fingerprint !== null) throw linkError('fp= pins a certificate, so it needs tls=1');
   if (!tls && sni !== null) throw linkError('sni= is a TLS server name, so it needs tls=1');
+  const plain = also.findIndex((url) => url.startsWith('ws:'));
+  if (plain >= 0 && fingerprint !== null) throw linkError(`fp= pins every relay's certificate, so also= #${plain + 1} must be a wss:// URL`);
+  if (plain >= 0 && sni !== null) throw linkError(`sni= is every relay's TLS server name, so also= #${plain + 1} must be a wss:// URL`);
   const relayUrl = `${tls ? 'wss' : 'ws'}://${hostPort}${path}`;
   if (new URL(relayUrl).pathname !== path) throw linkError(`the path ${quote(path)} is not a plain URL path`);
-  return { relayUrl, token, fingerprint, host: params.get(Param.Host) ?? null, sni, label: fragment === undefined ? null : decodeLabel(fragment) };
+  checkDistinct(relayUrl, also);
+  const decoded: ShareLink = { relayUrl, token, fingerprint, host: params.get(Param.Host) ?? null, sni, label: fragment === undefined ? null : decodeLabel(fragment) };
+  return also.length === 0 ? decoded : { ...decoded, alsoRelayUrls: also };
+}
+
+/** No relay twice (wss://h and wss://h:443 are one), and no more than a client's pool takes. */
+function checkDistinct(relayUrl: string, also: readonly string[]): void {
+  if (also.length + 1 > MAX_RELAYS) throw linkError(`a link carries at most ${MAX_RELAYS} relays, this one ${also.length + 1}`);
+  const seen = [new URL(relayUrl).href];
+  also.forEach((url, index) => {
+    if (seen.includes(new URL(url).href)) throw linkError(`also= #${index + 1} names a relay the link already holds`);
+    seen.push(new URL(url).href);
+  });
+}
+
+/** One also= value, decoded: ws(s)://HOST[:PORT][/PATH], checked as the link's own relay is; the scheme made lowercase. */
+function decodeAlso(value: string, index: number): string {
+  const what = `also= #${index + 1}`;
+  const match = ALSO_URL.exec(value);
+  // The value is not echoed: a mistaken one might hold a token.
+  if (match === null) throw linkError(`${what} must be a ws:// or wss:// URL with nothing after its path (percent-encode it whole)`);
+  const [, scheme, hostPort, rawPath] = match;
+  const lower = scheme.toLowerCase();
+  if (lower !== 'ws' && lower !== 'wss') throw linkError(`${what} must be a ws:// or wss:// URL, got ${scheme.slice(0, 20)}:`);
+  if (hostPort.includes('@')) throw linkError(`${what} must not carry a user name or token: the link's token applies to every relay`);
+  const problem = hostPortProblem(hostPort);
+  if (problem !== null) throw linkError(`${what}: ${problem.replace(' after the "@"', '')}`);
+  const path = rawPath === '' ? TUNNEL_PATH : rawPath;
+  const pathProblemText = pathProblem(path);
+  if (pathProblemText !== null) throw linkError(`${what}: ${pathProblemText}`);
+  const url = `${lower}://${hostPort}${path}`;
+  if (new URL(url).pathname !== path) throw linkError(`${what}: the path ${quote(path)} is not a plain URL path`);
+  return url;
 }
 
 /** TOKEN@HOST[:PORT]: the token percent-decoded, the host and port checked and kept as written. */
@@ -202,14 +257,23 @@ function hostPortProblem(hostPort: string): string | null {
 /** The tunnel path, kept percent-encoded as the relay URL carries it; empty means the default. */
 function decodePath(path: string): string {
   if (path === '') return TUNNEL_PATH;
-  if (!PATH_CHARS.test(path)) throw linkError(`the path ${quote(path)} holds a character that must be percent-encoded, or a "%" not followed by two hex digits`);
-  if (path.split('/').some((segment) => segment === '.' || segment === '..')) throw linkError(`the path ${quote(path)} has a "." or ".." segment`);
+  const problem = pathProblem(path);
+  if (problem !== null) throw linkError(problem);
   return path;
 }
 
-function decodeQuery(query: string): Map<string, string> {
+/** Why `path` (non-empty) cannot be a tunnel path in a link, or null when it can. */
+function pathProblem(path: string): string | null {
+  if (!PATH_CHARS.test(path)) return `the path ${quote(path)} holds a character that must be percent-encoded, or a "%" not followed by two hex digits`;
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return `the path ${quote(path)} has a "." or ".." segment`;
+  return null;
+}
+
+/** The query's parameters: each at most once, but also=, which lists the further relays in order. */
+function decodeQuery(query: string): { params: Map<string, string>; also: string[] } {
   const params = new Map<string, string>();
-  if (query === '') return params;
+  const also: string[] = [];
+  if (query === '') return { params, also };
   for (const pair of query.split('&')) {
     const equals = pair.indexOf('=');
     const key = equals < 0 ? pair : pair.slice(0, equals);
@@ -218,9 +282,11 @@ function decodeQuery(query: string): Map<string, string> {
     if (params.has(key)) throw linkError(`${key}= is given twice`);
     if (raw.length === 0) throw linkError(`${key}= has no value`);
     if (!QUERY_VALUE_CHARS.test(raw)) throw linkError(`the value of ${key}= holds a character that must be percent-encoded, or a "%" not followed by two hex digits`);
-    params.set(key, checkParam(key, percentDecode(raw, `the value of ${key}=`)));
+    const value = percentDecode(raw, `the value of ${key}=`);
+    if (key === Param.Also) also.push(decodeAlso(value, also.length));
+    else params.set(key, checkParam(key, value));
   }
-  return params;
+  return { params, also };
 }
 
 /** One parameter's decoded value, checked (and a fingerprint normalized). */

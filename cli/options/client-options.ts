@@ -18,7 +18,7 @@ const D = CLIENT_DEFAULTS;
 export const CLIENT_OPTIONS: OptionTable = {
   command: 'client',
   options: [
-    { name: 'link', kind: 'string', arg: 'LINK', help: 'a sockbridge:// share link ("sockbridge link"): the relay, token, fingerprint, host and sni it carries are defaults the other options override' },
+    { name: 'link', kind: 'string', arg: 'LINK', help: 'a sockbridge:// share link ("sockbridge link"): the relays (in its order), token, fingerprint, host and sni it carries are defaults the other options override' },
     { name: 'link-file', kind: 'string', arg: 'FILE', help: 'the same, read from FILE (keeps the secret link out of ps)' },
     { name: 'relay', kind: 'list', arg: 'URL', help: `the relay's tunnel endpoint, ws://HOST:PORT${TUNNEL_PATH} or wss://; repeatable: several relays, the most preferred first` },
     { name: 'tunnels', kind: 'count', arg: 'N', help: 'how many WebSockets to hold, spread over the healthy relays (at most 16); each new connection takes the healthy one with the fewest open streams', default: String(D.tunnels) },

@@ -38,6 +38,14 @@ describe('encodeShareLink', () => {
     [{ token: 'a@b:c/d?e#f[g]h%i+j=k&l m' }, 'sockbridge://a%40b%3Ac%2Fd%3Fe%23f%5Bg%5Dh%25i%2Bj%3Dk%26l%20m@relay.example/tunnel?tls=1'],
     [{ token: 'ключ' }, 'sockbridge://%D0%BA%D0%BB%D1%8E%D1%87@relay.example/tunnel?tls=1'],
     [{ relayUrl: 'wss://relay.example/a%20b/[c]' }, 'sockbridge://tok@relay.example/a%20b/%5Bc%5D?tls=1'],
+    // One relay: no also=, exactly as before several relays existed.
+    [{ alsoRelayUrls: [] }, 'sockbridge://tok@relay.example/tunnel?tls=1'],
+    // Further relays, in order, each a whole URL escaped as one value; fp= and sni= apply to all.
+    [
+      { alsoRelayUrls: ['wss://b.example:8443/tunnel', 'wss://[2001:db8::2]/a%20b&c'], fingerprint: FP, sni: 'cdn.example' },
+      `sockbridge://tok@relay.example/tunnel?tls=1&fp=${FP}&sni=cdn.example&also=wss://b.example:8443/tunnel&also=wss://%5B2001:db8::2%5D/a%2520b%26c`,
+    ],
+    [{ relayUrl: 'ws://127.0.0.1:1/t', alsoRelayUrls: ['wss://b.example:443/t', 'ws://127.0.0.1:2'] }, 'sockbridge://tok@127.0.0.1:1/t?tls=0&also=wss://b.example/t&also=ws://127.0.0.1:2/'],
   ];
   for (const [partial, expected] of fixtures) {
     test(`encodes ${JSON.stringify(partial)}`, () => assert.equal(encodeShareLink(link(partial)), expected));
@@ -58,6 +66,13 @@ describe('encodeShareLink', () => {
     [{ label: '' }, '--name', /empty/],
     [{ label: 'a\nb' }, '--name', /control character/],
     [{ label: 'x'.repeat(201) }, '--name', /longer than 200/],
+    [{ alsoRelayUrls: ['https://b.example/t'] }, '--relay', /ws:\/\/ or wss:\/\//],
+    [{ alsoRelayUrls: [`wss://${SECRET}@b.example/t`] }, '--relay', /user name or password/],
+    [{ alsoRelayUrls: ['wss://b.example/t?x=1'] }, '--relay', /query or a fragment/],
+    [{ alsoRelayUrls: ['wss://relay.example:443/tunnel'] }, '--relay', /same relay URL is given twice/],
+    [{ alsoRelayUrls: Array.from({ length: 16 }, (_, i) => `wss://r${i}.example/t`) }, '--relay', /at most 16 relays/],
+    [{ alsoRelayUrls: ['ws://b.example/t'], fingerprint: FP }, '--fingerprint', /only applies to wss:\/\/ relays.*every --relay/],
+    [{ alsoRelayUrls: ['ws://b.example/t'], sni: 'cdn.example' }, '--sni', /only applies to wss:\/\/ relays/],
   ];
   for (const [partial, flag, pattern] of refused) {
     test(`refuses ${JSON.stringify(partial)} naming ${flag}`, () => assertRefused(() => encodeShareLink(link({ token: SECRET, ...partial })), flag, pattern));
@@ -91,6 +106,28 @@ describe('decodeShareLink', () => {
     );
   });
 
+  test('round trip with several relays: all of them, in order, whatever their paths hold', () => {
+    const segment = fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }).filter((s) => s !== '.' && s !== '..' && !s.includes('/'));
+    const relay = fc.tuple(fc.constantFrom('wss://b.example', 'wss://[::1]:8443', 'wss://10.0.0.2:444', 'ws://127.0.0.1:9'), segment);
+    fc.assert(
+      fc.property(fc.uniqueArray(relay, { minLength: 1, maxLength: 4, selector: ([host, path]) => `${host}/${path}` }), (relays) => {
+        // The URLs as the WHATWG parser writes them, which is what a --relay flag turns into.
+        const also = relays.map(([host, path]) => new URL(`${host}/${encodeURIComponent(path)}`).href);
+        const tls = also.every((url) => url.startsWith('wss:'));
+        const original = link({ alsoRelayUrls: also, token: SECRET, fingerprint: tls ? FP : null });
+        const text = encodeShareLink(original);
+        assert.deepEqual(decodeShareLink(text), original);
+        assert.equal(text.split('also=').length, also.length + 1);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('several relays: also= values decode in order; the scheme ignores case; no path is /tunnel; tls= is the first relay\'s only', () => {
+    const decoded = decodeShareLink('sockbridge://t@a.example/p?tls=0&also=WSS%3A%2F%2Fb.example%3A8443&also=ws://c.example/q%2520r');
+    assert.deepEqual(decoded, { ...link({ relayUrl: 'ws://a.example/p', token: 't' }), alsoRelayUrls: ['wss://b.example:8443/tunnel', 'ws://c.example/q%20r'] });
+  });
+
   const refused: Array<[string, RegExp]> = [
     ['', /expected sockbridge:\/\/TOKEN@HOST/],
     [`sockbridge:${SECRET}@relay.example`, /expected sockbridge:\/\/TOKEN@HOST/],
@@ -122,7 +159,25 @@ describe('decodeShareLink', () => {
     [`sockbridge://${SECRET}@relay.example/t?host=a%20b`, /host= must be a host name/],
     [`sockbridge://${SECRET}@relay.example/t?host=a"b`, /value of host= holds a character/],
     [`sockbridge://${SECRET}@relay.example/t?sni=a.example&&tls=1`, /unknown parameter ""/],
-    [`sockbridge://${SECRET}@relay.example/t?fingerprint=${FP}`, /unknown parameter "fingerprint" \(known: tls, fp, host, sni\)/],
+    [`sockbridge://${SECRET}@relay.example/t?fingerprint=${FP}`, /unknown parameter "fingerprint" \(known: tls, fp, host, sni, also\)/],
+    [`sockbridge://${SECRET}@relay.example/t?also=`, /also= has no value/],
+    [`sockbridge://${SECRET}@relay.example/t?also=b.example/t`, /also= #1 must be a ws:\/\/ or wss:\/\/ URL with nothing after its path/],
+    [`sockbridge://${SECRET}@relay.example/t?also=https://b.example/t`, /also= #1 must be a ws:\/\/ or wss:\/\/ URL, got https:/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example/t%3Fx%3D1`, /also= #1 must be a ws:\/\/ or wss:\/\/ URL with nothing after its path/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example/t%23x`, /also= #1 must be a ws:\/\/ or wss:\/\/ URL with nothing after its path/],
+    [`sockbridge://t@relay.example/t?also=wss://${SECRET}@b.example/t`, /also= #1 must not carry a user name or token/],
+    [`sockbridge://t@relay.example/t?also=wss://${SECRET}%40b.example/t`, /also= #1 must not carry a user name or token/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example/u&also=wss://bad_host!/t`, /also= #2: the host "bad_host!" is not a DNS name/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example:0/t`, /also= #1: the port "0"/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss:///t`, /also= #1: the host is empty/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example/a%20b`, /also= #1: the path "\/a b" holds a character/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example/a/../b`, /also= #1: the path .*"\.\." segment/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://relay.example:443/t`, /also= #1 names a relay the link already holds/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example/t&also=WSS://b.example/t`, /also= #2 names a relay the link already holds/],
+    [`sockbridge://${SECRET}@relay.example/t?${Array.from({ length: 16 }, (_, i) => `also=wss://r${i}.example/t`).join('&')}`, /at most 16 relays, this one 17/],
+    [`sockbridge://${SECRET}@relay.example/t?fp=${FP}&also=ws://b.example/t`, /fp= pins every relay's certificate, so also= #1 must be a wss:\/\/ URL/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example/t&also=ws://c.example/t&sni=a.example`, /sni= .*also= #2 must be a wss:\/\/ URL/],
+    [`sockbridge://${SECRET}@relay.example/t?also=wss://b.example/t"`, /value of also= holds a character/],
     [`sockbridge://${SECRET}@relay.example/t#a%0Ab`, /label after "#" holds a control character/],
     [`sockbridge://${SECRET}@relay.example/t#a b`, /label after "#" holds a character that must be percent-encoded/],
     [`sockbridge://${SECRET}@relay.example/t#%FF`, /label after "#" is not UTF-8/],

@@ -1,8 +1,8 @@
 /**
  * Share links as a user passes them around: `sockbridge link` prints one, `sockbridge client
  * --link` carries a stream with it (over ws:// and over wss:// with the certificate pinned in
- * the link), explicit flags override the link, and `relay --public-url` prints one per --token
- * token and none for --users entries. Real processes, the `socks` package as the application.
+ * the link), explicit flags override the link, a link with several relays fails over from the
+ * first to the next, and `relay --public-url` prints one per --token token and none for --users entries. Real processes, the `socks` package as the application.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +58,20 @@ async function echoThroughClient(args: string[], echo: Target, processes: CliPro
     socket.destroy();
   }
   return client;
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[/.?*+()[\]{}|^$\\]/g, '\\$&');
+
+/** One echo round trip through a running client's SOCKS port. */
+async function echoVia(client: CliProcess, echo: Target, text: string): Promise<void> {
+  const [, socks] = await client.waitFor(/SOCKS listening address=127\.0\.0\.1:(\d+)/, START_WAIT_MS);
+  const socket = await socksConnect(Number(socks), echo.port);
+  try {
+    socket.write(text);
+    assert.equal((await readBytes(socket, text.length)).toString(), text);
+  } finally {
+    socket.destroy();
+  }
 }
 
 function assertNoSecrets(output: string, link: string): void {
@@ -140,6 +154,39 @@ describe('share links through the real CLI', { timeout: 120_000 }, () => {
     }
   });
 
+  test('a link with two relays: client --link uses both, the first while it runs; killed, the second; not running, the second; --relay replaces both', async () => {
+    const processes: CliProcess[] = [];
+    try {
+      const [a, b] = [await startRelay(['--token', TOKEN]), await startRelay(['--token', TOKEN])];
+      processes.push(a.relay, b.relay);
+      const link = await makeLink(['--relay', a.url, '--relay', b.url, '--token', TOKEN, '--name', 'two']);
+      assert.ok(link.endsWith(`&also=${b.url}#two`), link);
+      assert.deepEqual(decodeShareLink(link), { relayUrl: a.url, alsoRelayUrls: [b.url], token: TOKEN, fingerprint: null, host: null, sni: null, label: 'two' });
+      const client = await echoThroughClient(['--link', link], echo, processes);
+      assert.match(client.output, new RegExp(`SOCKS listening .*relay="${escapeRegExp(`${a.url} ${b.url}`)}"`));
+      assert.match(client.output, new RegExp(`using a share link relay="${escapeRegExp(`${a.url} ${b.url}`)}" label=two`));
+      assert.match(client.output, new RegExp(`tunnel up relay=${escapeRegExp(a.url)}`), 'the preferred relay first');
+      assertNoSecrets(client.output, link);
+
+      a.relay.signal('SIGKILL');
+      await client.waitFor(new RegExp(`tunnel up relay=${escapeRegExp(b.url)}`), START_WAIT_MS);
+      await echoVia(client, echo, 'after the first relay died');
+
+      // The first relay of the link is not running at all: the client goes on to the second.
+      const dead = `ws://127.0.0.1:${await freePort()}/secret-path`;
+      const deadFirst = await makeLink(['--relay', dead, '--relay', b.url, '--token', TOKEN]);
+      const second = await echoThroughClient(['--link', deadFirst], echo, processes);
+      assert.match(second.output, new RegExp(`tunnel up relay=${escapeRegExp(b.url)}`));
+
+      // Explicit --relay flags replace every relay of the link.
+      const bothDead = await makeLink(['--relay', dead, '--relay', `ws://127.0.0.1:${await freePort()}/secret-path`, '--token', TOKEN]);
+      const overridden = await echoThroughClient(['--link', bothDead, '--relay', b.url], echo, processes);
+      assert.match(overridden.output, new RegExp(`SOCKS listening .*relay=${escapeRegExp(b.url)} `));
+    } finally {
+      for (const proc of processes) await proc.stop();
+    }
+  });
+
   test('relay --public-url prints a link per --token token on stdout, none for --users, and a printed link works', async () => {
     const processes: CliProcess[] = [];
     const dir = await mkdtemp(join(tmpdir(), 'sockbridge-link-'));
@@ -196,6 +243,10 @@ describe('share links through the real CLI', { timeout: 120_000 }, () => {
       [['link', '--relay', 'ws://relay.example/t'], /^sockbridge: --token: a tunnel token is required/],
       [['link', '--relay', 'ws://relay.example/t', '--token', TOKEN, '--fingerprint', WRONG_FP], /^sockbridge: --fingerprint: only applies to a wss:\/\/ relay/],
       [['link', '--relay', 'wss://relay.example/t', '--token', TOKEN, '--name', 'a\u0007b'], /^sockbridge: --name: the label holds a control character/],
+      [['link', '--relay', 'wss://a.example/t', '--relay', 'ws://b.example/t', '--token', TOKEN, '--fingerprint', WRONG_FP], /^sockbridge: --fingerprint: only applies to wss:\/\/ relays, and applies to every --relay/],
+      [['link', '--relay', 'wss://a.example/t', '--relay', 'wss://a.example:443/t', '--token', TOKEN], /^sockbridge: --relay: the same relay URL is given twice/],
+      [['client', '--link', 'sockbridge://secret-xyz@a.example/t?also=https://b.example/t'], /^sockbridge: --link: also= #1 must be a ws:\/\/ or wss:\/\/ URL, got https:/],
+      [['client', '--link', 'sockbridge://t@a.example/t?also=wss://secret-xyz@b.example/t'], /^sockbridge: --link: also= #1 must not carry a user name or token/],
       [['relay', '--token', TOKEN, '--public-url', 'https://relay.example/t'], /^sockbridge: --public-url: must be a ws:\/\/ or wss:\/\/ URL/],
       [['relay', '--token', TOKEN, '--public-url', 'wss://relay.example/t?x=1'], /^sockbridge: --public-url: must not carry a query/],
     ];
