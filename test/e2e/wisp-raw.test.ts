@@ -363,6 +363,38 @@ describe('relay --wisp, raw peer', () => {
       await flood.close();
     }
   });
+
+  it('drains on close(grace): open streams keep echoing, a new CONNECT gets 0x49, each connection closes (1001) when its streams are done or the grace ends', async () => {
+    const graceMs = 2_000;
+    const draining = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TOKEN], rules: loopbackRules(), wisp: true, logger: silent });
+    let closing: Promise<void> | null = null;
+    try {
+      const finishing = await open(wispUrl(draining));
+      const lingering = await open(wispUrl(draining));
+      const idle = await open(wispUrl(draining));
+      for (const peer of [finishing, lingering]) {
+        peer.send(connectPacket(1, '127.0.0.1', echo.port), dataPacket(1, Buffer.from('before')));
+        await waitFor(() => peer.dataOf(1).toString() === 'before', { what: 'the echo before the drain' });
+      }
+      const started = Date.now();
+      closing = draining.close(graceMs);
+      assert.equal(await idle.waitClosed(), 1001, 'a connection with no stream closes at once');
+      finishing.send(dataPacket(1, Buffer.from(' during')));
+      await waitFor(() => finishing.dataOf(1).toString() === 'before during', { what: 'the echo during the grace' });
+      finishing.send(connectPacket(2, '127.0.0.1', echo.port));
+      assert.equal(await finishing.closeOf(2), 0x49, 'a new CONNECT while draining');
+      assert.equal(finishing.closeCode, null, 'the connection carries on while a stream is open');
+      finishing.send(closePacket(1, 0x02));
+      assert.equal(await finishing.waitClosed(), 1001);
+      assert.ok(Date.now() - started < graceMs, 'closed when its last stream was done, before the grace ended');
+      assert.equal(lingering.closeCode, null, 'the other connection still has its stream');
+      assert.equal(await lingering.waitClosed(), 1001);
+      assert.ok(Date.now() - started >= graceMs - 100, 'closed when the grace ended');
+      await closing;
+    } finally {
+      await (closing ?? draining.close());
+    }
+  });
 });
 
 /** A fresh stream on `peer` echoes: the connection still works. */
