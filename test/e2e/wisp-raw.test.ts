@@ -313,7 +313,7 @@ describe('relay --wisp, raw peer', () => {
     assert.match(refused.stderr, /--wisp-udp.*needs --wisp/);
   });
 
-  it('shows the connection on the status page as kind wisp under the token name', async () => {
+  it('shows the connection on the status page as kind wisp under the token name, and its streams as Wisp streams', async () => {
     const peer = await open(wispUrl(relay));
     peer.send(connectPacket(1, '127.0.0.1', echo.port), dataPacket(1, Buffer.from('ping')));
     await waitFor(() => peer.dataOf(1).length === 4, { what: 'the echo' });
@@ -321,7 +321,10 @@ describe('relay --wisp, raw peer', () => {
     const wisp = snapshot.tunnels.filter((t) => t.kind === 'wisp');
     assert.ok(wisp.length >= 1);
     assert.ok(wisp.every((t) => t.tokenName === 'token-1'));
-    assert.ok(snapshot.streams.some((s) => s.destination === `127.0.0.1:${echo.port}` && s.kind === 'CONNECT'));
+    const ids = new Set(wisp.map((t) => t.id));
+    const streams = snapshot.streams.filter((s) => ids.has(s.tunnel));
+    assert.ok(streams.some((s) => s.destination === `127.0.0.1:${echo.port}` && s.kind === 'CONNECT'));
+    assert.ok(streams.every((s) => s.tunnelKind === 'wisp'), 'its streams say they came over Wisp');
   });
 
   it('pauses a stream whose page stops reading, bounded, and delivers every byte once it reads again', async () => {
