@@ -57,7 +57,7 @@ export interface Relay {
    * when the settings do not pass the checks of startRelay.
    */
   reconfigure(settings: LiveRelaySettings): void;
-  /** Stops accepting; open streams may finish for up to `graceMs`; then every tunnel gets a go-away. */
+  /** Stops accepting; open streams (Wisp's too) may finish for up to `graceMs`; then every tunnel gets a go-away and every Wisp connection a 1001. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -248,10 +248,13 @@ function relayUrls(server: Server, config: RelayConfig): { address: Address; url
 async function closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }: RelayParts, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const adminClosed = new Promise<void>((resolve) => (admin === null ? resolve() : admin.server.close(() => resolve())));
-  if (graceMs > 0 && tunnels.streamCount() > 0) {
-    logger.info('draining', { streams: tunnels.streamCount(), graceMs });
-    const drained = await drain(() => tunnels.streamCount() === 0, graceMs);
-    if (!drained) logger.warn('grace period over, closing open streams', { streams: tunnels.streamCount() });
+  // A Wisp connection has no go-away: one whose streams are done closes now, the others when their last one ends.
+  for (const session of [...wispSessions]) session.closeWhenIdle();
+  const streamCount = (): number => tunnels.streamCount() + wispStreamCount(wispSessions);
+  if (graceMs > 0 && streamCount() > 0) {
+    logger.info('draining', { streams: streamCount(), graceMs });
+    const drained = await drain(() => streamCount() === 0, graceMs);
+    if (!drained) logger.warn('grace period over, closing open streams', { streams: streamCount() });
   }
   for (const session of tunnels.sessions) session.close(GoAwayCode.ShuttingDown, 'relay shutting down');
   for (const session of [...wispSessions]) session.close();
@@ -261,4 +264,10 @@ async function closeRelay({ server, admin, surface, wss, tunnels, wispSessions, 
   server.closeAllConnections?.();
   admin?.server.closeAllConnections();
   await Promise.all([closed, adminClosed]);
+}
+
+function wispStreamCount(sessions: ReadonlySet<WispSession>): number {
+  let sum = 0;
+  for (const session of sessions) sum += session.streams.size;
+  return sum;
 }

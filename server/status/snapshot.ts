@@ -58,6 +58,8 @@ export interface StreamStatus {
   tunnel: string;
   streamId: number;
   kind: StreamKind;
+  /** The kind of the tunnel it came over: `wisp` for a web page's Wisp stream. */
+  tunnelKind: TunnelKind;
   /** The destination as the client asked for it (a name or an address), HOST:PORT. */
   destination: string;
   /** Where the relay actually connected (CONNECT) or listens (BIND); null before that or for UDP. */

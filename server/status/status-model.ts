@@ -300,6 +300,7 @@ function streamStatus(record: StreamRecord, now: number): StreamStatus {
     tunnel: record.tunnel.id,
     streamId: stream.id,
     kind: record.kind,
+    tunnelKind: record.tunnel.info.kind ?? 'tunnel',
     destination: record.destination,
     resolved: record.resolved,
     state: stream.state,

@@ -32,6 +32,8 @@ export class WispSession implements WispStreamOpener {
   private readonly paused = new Set<WispStream>();
   private readonly idle: IdleSweep<WispStream> | null;
   private closed = false;
+  /** The relay is draining: the connection ends once its last stream has. */
+  private closingWhenIdle = false;
   private readonly keepalive: NodeJS.Timeout;
   private lastPongAt = Date.now();
 
@@ -59,6 +61,12 @@ export class WispSession implements WispStreamOpener {
     this.teardown();
   }
 
+  /** A draining relay: open streams may finish (new CONNECTs are refused), then the connection closes (1001). */
+  closeWhenIdle(): void {
+    this.closingWhenIdle = true;
+    if (this.streams.size === 0) this.close();
+  }
+
   // ---- WispStreamHost ----
 
   sendData(stream: WispStream, bytes: Uint8Array): boolean {
@@ -79,9 +87,10 @@ export class WispSession implements WispStreamOpener {
 
   closeStream(stream: WispStream, reason: number): void {
     if (stream.isClosed) return;
+    // CLOSE goes out first: forgetting the last stream of a draining connection ends it.
+    this.send(encodeWispClose(stream.id, reason));
     stream.close();
     this.forget(stream);
-    this.send(encodeWispClose(stream.id, reason));
   }
 
   track(stream: WispStream): void {
@@ -185,6 +194,7 @@ export class WispSession implements WispStreamOpener {
   private forget(stream: WispStream): void {
     if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
     this.paused.delete(stream);
+    if (this.closingWhenIdle && this.streams.size === 0) this.close();
   }
 
   /** --idle-timeout: a stream that moved nothing for it is closed with "TCP data transfer timed out". */

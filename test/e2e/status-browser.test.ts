@@ -168,6 +168,21 @@ describe('status page in a real browser', async () => {
     await page.locator('streams-table td[data-col="destination"]', { hasText: HOSTILE_NAME }).waitFor({ state: 'detached' });
   });
 
+  it("marks a Wisp connection's streams as wisp, and finds them by that word", async () => {
+    const tunnel = pair.relay.status.addTunnel({ remote: '127.0.0.1:3', tokenName: 'token-1', counters: { bytesSent: 0, bytesReceived: 0, rttMs: null }, kind: 'wisp' });
+    const fake = new FakeStream(1);
+    fakes.push(fake);
+    tunnel.addStream(fake, Command.Connect, { host: 'via-wisp.example', port: 443 });
+    await page.locator('input[type="search"]').fill('wisp');
+    const row = page.locator('streams-table tbody tr', { hasText: 'via-wisp.example:443' });
+    await row.waitFor();
+    assert.equal((await row.locator('td[data-col="kind"]').textContent())?.replace(/\s+/g, ' ').trim(), 'CONNECT wisp');
+    assert.equal(await page.locator('streams-table tbody tr').count(), 1, 'the filter "wisp" leaves only the Wisp stream');
+    fake.close();
+    tunnel.close();
+    await page.locator('streams-table td[data-col="destination"]', { hasText: 'via-wisp.example' }).waitFor({ state: 'detached' });
+  });
+
   it(`stays windowed and responsive with ${MANY_STREAMS} open streams`, async () => {
     const tunnel = pair.relay.status.addTunnel({ remote: '127.0.0.1:2', tokenName: 'token-1', counters: { bytesSent: 0, bytesReceived: 0, rttMs: null } });
     for (let i = 0; i < MANY_STREAMS; i++) {

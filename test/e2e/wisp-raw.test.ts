@@ -313,7 +313,7 @@ describe('relay --wisp, raw peer', () => {
     assert.match(refused.stderr, /--wisp-udp.*needs --wisp/);
   });
 
-  it('shows the connection on the status page as kind wisp under the token name', async () => {
+  it('shows the connection on the status page as kind wisp under the token name, and its streams as Wisp streams', async () => {
     const peer = await open(wispUrl(relay));
     peer.send(connectPacket(1, '127.0.0.1', echo.port), dataPacket(1, Buffer.from('ping')));
     await waitFor(() => peer.dataOf(1).length === 4, { what: 'the echo' });
@@ -321,7 +321,10 @@ describe('relay --wisp, raw peer', () => {
     const wisp = snapshot.tunnels.filter((t) => t.kind === 'wisp');
     assert.ok(wisp.length >= 1);
     assert.ok(wisp.every((t) => t.tokenName === 'token-1'));
-    assert.ok(snapshot.streams.some((s) => s.destination === `127.0.0.1:${echo.port}` && s.kind === 'CONNECT'));
+    const ids = new Set(wisp.map((t) => t.id));
+    const streams = snapshot.streams.filter((s) => ids.has(s.tunnel));
+    assert.ok(streams.some((s) => s.destination === `127.0.0.1:${echo.port}` && s.kind === 'CONNECT'));
+    assert.ok(streams.every((s) => s.tunnelKind === 'wisp'), 'its streams say they came over Wisp');
   });
 
   it('pauses a stream whose page stops reading, bounded, and delivers every byte once it reads again', async () => {
@@ -361,6 +364,38 @@ describe('relay --wisp, raw peer', () => {
       for (let at = 0; at < size; at += source.length) assert.ok(got.subarray(at, at + source.length).equals(source), `at ${at}`);
     } finally {
       await flood.close();
+    }
+  });
+
+  it('drains on close(grace): open streams keep echoing, a new CONNECT gets 0x49, each connection closes (1001) when its streams are done or the grace ends', async () => {
+    const graceMs = 2_000;
+    const draining = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TOKEN], rules: loopbackRules(), wisp: true, logger: silent });
+    let closing: Promise<void> | null = null;
+    try {
+      const finishing = await open(wispUrl(draining));
+      const lingering = await open(wispUrl(draining));
+      const idle = await open(wispUrl(draining));
+      for (const peer of [finishing, lingering]) {
+        peer.send(connectPacket(1, '127.0.0.1', echo.port), dataPacket(1, Buffer.from('before')));
+        await waitFor(() => peer.dataOf(1).toString() === 'before', { what: 'the echo before the drain' });
+      }
+      const started = Date.now();
+      closing = draining.close(graceMs);
+      assert.equal(await idle.waitClosed(), 1001, 'a connection with no stream closes at once');
+      finishing.send(dataPacket(1, Buffer.from(' during')));
+      await waitFor(() => finishing.dataOf(1).toString() === 'before during', { what: 'the echo during the grace' });
+      finishing.send(connectPacket(2, '127.0.0.1', echo.port));
+      assert.equal(await finishing.closeOf(2), 0x49, 'a new CONNECT while draining');
+      assert.equal(finishing.closeCode, null, 'the connection carries on while a stream is open');
+      finishing.send(closePacket(1, 0x02));
+      assert.equal(await finishing.waitClosed(), 1001);
+      assert.ok(Date.now() - started < graceMs, 'closed when its last stream was done, before the grace ended');
+      assert.equal(lingering.closeCode, null, 'the other connection still has its stream');
+      assert.equal(await lingering.waitClosed(), 1001);
+      assert.ok(Date.now() - started >= graceMs - 100, 'closed when the grace ended');
+      await closing;
+    } finally {
+      await (closing ?? draining.close());
     }
   });
 });

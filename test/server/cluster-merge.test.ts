@@ -17,7 +17,7 @@ function snapshot(tunnels: TunnelStatus[], errors: Record<string, number>, throu
     uptimeMs: 0,
     totals: { tunnels: tunnels.length, tunnelsOpened: tunnels.length + 1, streams: tunnels.length, streamsOpened: 3, bytesUp: 10, bytesDown: 20, rateUp: 1, rateDown: 2, errors },
     tunnels,
-    streams: tunnels.map((t) => ({ id: `${t.id}/1`, tunnel: t.id, streamId: 1, kind: 'CONNECT', destination: 'example.com:80', resolved: null, state: 'open', ageMs: 1, bytesUp: 1, bytesDown: 1, rateUp: 0, rateDown: 0 })),
+    streams: tunnels.map((t) => ({ id: `${t.id}/1`, tunnel: t.id, streamId: 1, kind: 'CONNECT', tunnelKind: t.kind, destination: 'example.com:80', resolved: null, state: 'open', ageMs: 1, bytesUp: 1, bytesDown: 1, rateUp: 0, rateDown: 0 })),
     throughput,
   };
 }

@@ -55,6 +55,7 @@ describe('status API and metrics through a real tunnel', () => {
       return stream && stream.bytesDown > 0 ? stream : undefined;
     }, { what: 'the stream with some bytes' });
     assert.equal(first.kind, 'CONNECT');
+    assert.equal(first.tunnelKind, 'tunnel');
     assert.equal(first.resolved, `127.0.0.1:${target.port}`);
     assert.equal(first.state, 'open');
     assert.equal(first.tunnel, before.tunnels[0].id);

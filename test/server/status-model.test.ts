@@ -53,10 +53,10 @@ describe('status model', () => {
     assert.equal(snap.version, '9.9.9');
     assert.deepEqual(snap.tunnels.map((t) => [t.id, t.remote, t.tokenName, t.streams]), [['1', '127.0.0.1:5000', 'token-2', 2]]);
     assert.deepEqual(
-      snap.streams.map((s) => [s.id, s.kind, s.destination, s.resolved, s.state]),
+      snap.streams.map((s) => [s.id, s.kind, s.tunnelKind, s.destination, s.resolved, s.state]),
       [
-        ['1/1', 'CONNECT', 'example.com:443', '93.184.216.34:443', 'open'],
-        ['1/3', 'UDP', '0.0.0.0:0', null, 'open'],
+        ['1/1', 'CONNECT', 'tunnel', 'example.com:443', '93.184.216.34:443', 'open'],
+        ['1/3', 'UDP', 'tunnel', '0.0.0.0:0', null, 'open'],
       ],
     );
     assert.equal(snap.totals.streamsOpened, 2);
@@ -73,6 +73,25 @@ describe('status model', () => {
     assert.equal(snap.tunnels.length, 0);
     assert.equal(snap.totals.tunnels, 0);
     assert.equal(snap.totals.tunnelsOpened, 1);
+  });
+
+  it("gives each stream its tunnel's kind, so a Wisp connection's streams can be told apart", () => {
+    model = new StatusModel();
+    const tunnel = model.addTunnel({ remote: '127.0.0.1:5000', tokenName: 'token-1', counters: counters() });
+    const wisp = model.addTunnel({ remote: '127.0.0.1:5001', tokenName: 'token-1', counters: counters(), kind: 'wisp' });
+    tunnel.addStream(new FakeStream(1), Command.Connect, { host: 'example.com', port: 443 });
+    wisp.addStream(new FakeStream(1), Command.Connect, { host: 'example.com', port: 443 });
+    wisp.addStream(new FakeStream(2, Command.UdpAssociate), Command.UdpAssociate, { host: 'example.com', port: 53 });
+    const snap = model.snapshot();
+    assert.deepEqual(snap.tunnels.map((t) => [t.id, t.kind]), [['1', 'tunnel'], ['2', 'wisp']]);
+    assert.deepEqual(
+      snap.streams.map((s) => [s.id, s.kind, s.tunnelKind]),
+      [
+        ['1/1', 'CONNECT', 'tunnel'],
+        ['2/1', 'CONNECT', 'wisp'],
+        ['2/2', 'UDP', 'wisp'],
+      ],
+    );
   });
 
   it('keeps the bytes of closed tunnels in the totals; up is what the relay received', () => {

@@ -7,7 +7,7 @@ import { streamMatches, tableStyles, type Column } from './table-view.js';
 
 const COLUMNS: readonly Column<StreamStatus>[] = [
   { id: 'tunnel', label: 'Tunnel', sortValue: (s) => Number(s.tunnel), render: (s) => `#${s.tunnel}`, secondary: true },
-  { id: 'kind', label: 'Kind', sortValue: (s) => s.kind, render: (s) => s.kind },
+  { id: 'kind', label: 'Kind', sortValue: (s) => `${s.kind} ${s.tunnelKind}`, render: renderKind },
   { id: 'destination', label: 'Destination', sortValue: (s) => s.destination, render: (s) => html`<span class="dest" title=${s.destination}>${s.destination}</span>` },
   { id: 'resolved', label: 'Resolved', sortValue: (s) => s.resolved ?? '', render: (s) => s.resolved ?? html`<span class="muted">–</span>`, secondary: true },
   { id: 'state', label: 'State', sortValue: (s) => s.state, render: (s) => html`<span class="chip ${s.state}">${s.state}</span>`, secondary: true },
@@ -17,6 +17,11 @@ const COLUMNS: readonly Column<StreamStatus>[] = [
   { id: 'rate-down', label: '↓ Rate', sortValue: (s) => s.rateDown, render: (s) => formatRate(s.rateDown), numeric: true },
   { id: 'rate-up', label: '↑ Rate', sortValue: (s) => s.rateUp, render: (s) => formatRate(s.rateUp), numeric: true, secondary: true },
 ];
+
+/** A Wisp stream says so after its kind ("CONNECT wisp"); a tunnel's shows the kind alone. */
+function renderKind(stream: StreamStatus) {
+  return stream.tunnelKind === 'wisp' ? html`${stream.kind} <span class="muted">wisp</span>` : stream.kind;
+}
 
 export class StreamsTable extends LitElement {
   static override properties: PropertyDeclarations = {
@@ -28,7 +33,7 @@ export class StreamsTable extends LitElement {
 
   /** The open streams, as in the snapshot. */
   declare streams: StreamStatus[];
-  /** The filter box's text: matches destination, resolved address, kind, state, token name, or #tunnel. */
+  /** The filter box's text: matches destination, resolved address, kind (wisp too), state, token name, or #tunnel. */
   declare filter: string;
   /** Tunnel id → token name, so a stream can be found by the token its tunnel used. */
   declare tokenNames: ReadonlyMap<string, string>;

@@ -39,9 +39,9 @@ export function matchesFilter(filter: string, fields: readonly (string | null)[]
   });
 }
 
-/** A stream matches on its destination, resolved address, kind, state, its tunnel's token name, or #tunnel. */
+/** A stream matches on its destination, resolved address, kind, its tunnel's kind (wisp), state, its tunnel's token name, or #tunnel. */
 export function streamMatches(filter: string, stream: StreamStatus, tokenName: string | null): boolean {
-  return matchesFilter(filter, [stream.destination, stream.resolved, stream.kind, stream.state, tokenName], stream.tunnel);
+  return matchesFilter(filter, [stream.destination, stream.resolved, stream.kind, stream.tunnelKind, stream.state, tokenName], stream.tunnel);
 }
 
 export function sortRows<T>(rows: T[], columns: readonly Column<T>[], sort: SortState): T[] {
