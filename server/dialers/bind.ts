@@ -5,6 +5,7 @@
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
+import { TIMED_OUT } from '../../common/errno-replies.js';
 import type { PortRange } from '../../common/port-range.js';
 import type { Address } from '../../protocol/frame.js';
 import { ErrorReason } from '../status/error-reasons.js';
@@ -51,7 +52,7 @@ export async function openBindListener(expectedPeer: Address, fallbackHost: stri
   };
   const timer = setTimeout(() => {
     server.close();
-    settle.reject(new DialError('ETIMEDOUT', `no connection within ${options.acceptTimeoutMs} ms`));
+    settle.reject(new DialError(TIMED_OUT, `no connection within ${options.acceptTimeoutMs} ms`));
   }, options.acceptTimeoutMs);
   server.on('error', (err) => {
     // An accept failure (e.g. EMFILE) ends this BIND, never the relay.

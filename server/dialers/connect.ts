@@ -2,7 +2,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { connect, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
-import { dialErrno } from '../../common/errno-replies.js';
+import { dialErrno, TIMED_OUT } from '../../common/errno-replies.js';
 import { SharedBufferReads } from '../../protocol/shared-read.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
 import { ErrorReason } from '../status/error-reasons.js';
@@ -47,7 +47,7 @@ export function dialTcp(target: Address, timeoutMs: number, policy: DestinationP
     });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new DialError('ETIMEDOUT', `no answer within ${timeoutMs} ms`));
+      reject(new DialError(TIMED_OUT, `no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);

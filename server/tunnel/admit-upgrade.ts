@@ -5,6 +5,7 @@
  * request without an upgrade would be answered (404, or the --fallback origin), so nothing
  * tells a prober that a tunnel lives here. Only an authenticated client hears 503 or 429.
  */
+import { HttpStatus } from '../http-status.js';
 import { requestPath } from '../request-path.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -45,7 +46,7 @@ export function admitToken(req: IncomingMessage, socket: Duplex, gate: UpgradeGa
     gate.countError(ErrorReason.UnauthorizedTunnel);
     return { kind: 'ordinary' };
   }
-  if (gate.isDraining()) return rejectUpgrade(socket, 503, 'Service Unavailable');
+  if (gate.isDraining()) return rejectUpgrade(socket, HttpStatus.ServiceUnavailable, 'Service Unavailable');
   if (gate.tunnelsOf(account.name) >= account.maxTunnels) return refuseOverLimit(socket, gate, account);
   return { kind: 'tunnel', account };
 }
@@ -54,7 +55,7 @@ export function admitToken(req: IncomingMessage, socket: Duplex, gate: UpgradeGa
 export function refuseOverLimit(socket: Duplex, gate: UpgradeGate, account: Account): Admission {
   gate.logger.warn('tunnel refused: too many tunnels for this token', { token: account.name, limit: account.maxTunnels });
   gate.countError(ErrorReason.TunnelsPerToken);
-  return rejectUpgrade(socket, 429, 'Too Many Requests');
+  return rejectUpgrade(socket, HttpStatus.TooManyRequests, 'Too Many Requests');
 }
 
 
