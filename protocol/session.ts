@@ -41,6 +41,7 @@ import { ProtocolErrorCode } from './error-codes.js';
 import { UNSPECIFIED_ADDRESS, encodedAddressLength } from './address.js';
 import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Keepalive } from './keepalive.js';
+import { WireWriter } from './wire-writer.js';
 import type { WindowSettings } from './receive-window.js';
 import { Stream, type StreamOwner } from './stream.js';
 import { WindowBudget } from './window-budget.js';
@@ -67,9 +68,6 @@ export {
 } from './session-options.js';
 
 const DEFAULT_SEND_HIGH_WATER = 512 * 1024;
-const CORK_FRAMES_BELOW = 16 * 1024;
-const CLOSE_GRACE_MS = 1_000;
-const WS_CLOSE_NORMAL = 1000;
 const FIRST_CLIENT_STREAM_ID = 1;
 const STREAM_ID_STEP = 2;
 const MAX_STREAM_ID = 0xffff_ffff;
@@ -105,7 +103,6 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private rejectReady!: (err: Error) => void;
   private readonly pendingOpens = new Map<number, (result: OpenResult) => void>();
   private readonly readyStreams = new Set<Stream>();
-  private wireBuffered = 0;
   private nextStreamId = FIRST_CLIENT_STREAM_ID;
   private highestPeerStreamId = 0;
   private readonly keepalive: Keepalive;
@@ -115,17 +112,16 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private bytesAtLastTick = 0;
   private readonly sendHighWater: number;
   private readonly maxFrameSize: number;
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.options.transport?.uncork();
-  };
+  private readonly wire: WireWriter;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly options: SessionOptions,
   ) {
     super();
+    this.wire = new WireWriter(ws, options.transport, () => {
+      if (this.readyStreams.size > 0) this.flush();
+    });
     this.sendHighWater = options.sendHighWater ?? DEFAULT_SEND_HIGH_WATER;
     this.maxFrameSize = options.maxFrameSize ?? MAX_FRAME_SIZE;
     this.windowBudget = new WindowBudget(options.windowBudget ?? DEFAULT_WINDOW_BUDGET);
@@ -230,13 +226,13 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       this.datagramsTooLarge += 1;
       return false;
     }
-    if (stream.isClosed || this.isClosed || this.wireBuffered >= this.sendHighWater) {
+    if (stream.isClosed || this.isClosed || this.wire.buffered >= this.sendHighWater) {
       this.datagramsDropped += 1;
       return false;
     }
     stream.bytesSent += payload.length;
     this.bytesSent += payload.length;
-    this.sendWire(encodeDatagram(stream.id, address, payload));
+    this.wire.send(encodeDatagram(stream.id, address, payload));
     return true;
   }
 
@@ -263,11 +259,11 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   sendData(streamId: number, payload: Buffer): void {
     this.bytesSent += payload.length;
     const buffer = takeFrameBuffer();
-    this.sendWire(encodeDataInto(buffer, streamId, payload), () => returnFrameBuffer(buffer));
+    this.wire.send(encodeDataInto(buffer, streamId, payload), () => returnFrameBuffer(buffer));
   }
 
   sendFin(streamId: number): void {
-    this.sendWire(encodeFin(streamId));
+    this.wire.send(encodeFin(streamId));
   }
 
   sendReset(streamId: number, code: ResetCode, reason: string): void {
@@ -297,29 +293,12 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   /** Control frames skip the scheduler: they only ever wait behind what is already on the wire. */
   private sendControl(frame: Buffer): void {
     if (this.isClosed) return;
-    this.sendWire(frame);
-  }
-
-  /** `written` runs once the WebSocket no longer needs the frame's bytes. */
-  private sendWire(frame: Buffer, written?: () => void): void {
-    // Only small frames wait for company; a full DATA frame is a write worth making at once.
-    if (!this.corked && this.options.transport && frame.length < CORK_FRAMES_BELOW) {
-      this.corked = true;
-      this.options.transport.cork();
-      setImmediate(this.uncork);
-    }
-    const length = frame.length;
-    this.wireBuffered += length;
-    this.ws.send(frame, (err) => {
-      this.wireBuffered -= length;
-      written?.();
-      if (!err && this.readyStreams.size > 0) this.flush();
-    });
+    this.wire.send(frame);
   }
 
   /** Round-robin over streams with something to send, one frame per turn, while the wire has room. */
   private flush(): void {
-    while (this.wireBuffered < this.sendHighWater && this.readyStreams.size > 0 && !this.isClosed) {
+    while (this.wire.buffered < this.sendHighWater && this.readyStreams.size > 0 && !this.isClosed) {
       const stream: Stream = this.readyStreams.values().next().value!;
       this.readyStreams.delete(stream);
       stream.sendNext();
@@ -459,15 +438,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.rejectReady(new Error(`session closed before HELLO: ${info.reason}`));
     for (const stream of [...this.streams.values()]) stream.abandon(`session closed: ${info.reason}`);
     this.readyStreams.clear();
-    this.closeWebSocket();
+    this.wire.close();
     this.emit('close', info);
-  }
-
-  private closeWebSocket(): void {
-    const ws = this.ws;
-    if (ws.readyState === ws.CLOSED) return;
-    ws.close(WS_CLOSE_NORMAL);
-    // A dead link never completes the closing handshake; don't wait for it.
-    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 }
