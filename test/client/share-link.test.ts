@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigError } from '../../common/config-error.js';
+import { assertRefused as assertConfigRefused } from '../helpers/fixtures/config-errors.js';
 import { decodeShareLink, encodeShareLink, type ShareLink } from '../../common/share-link.js';
 
 const FP = 'ab'.repeat(32);
@@ -14,14 +14,7 @@ function link(partial: Partial<ShareLink>): ShareLink {
 }
 
 function assertRefused(run: () => unknown, flag: string, pattern: RegExp): void {
-  assert.throws(run, (err: unknown) => {
-    assert.ok(err instanceof ConfigError, `a ConfigError, got ${String(err)}`);
-    assert.equal(err.setting, flag);
-    assert.match(err.message, new RegExp(`^${flag}: `));
-    assert.match(err.message, pattern);
-    assert.ok(!err.message.includes(SECRET), `the message never quotes the token: ${err.message}`);
-    return true;
-  });
+  assertConfigRefused(run, flag, pattern, SECRET);
 }
 
 describe('encodeShareLink', () => {

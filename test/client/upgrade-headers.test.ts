@@ -1,20 +1,10 @@
 /** --header, --host and --sni: what is accepted, and what is refused with a message naming the flag and the header. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../common/config-error.js';
+import { assertRefused } from '../helpers/fixtures/config-errors.js';
 import { resolveClientConfig } from '../../client/config.js';
 import { checkHostFlag, checkSniFlag, parseHeaderFlag, parseHeaderFlags } from '../../client/upgrade-headers.js';
 
-/** Asserts that `run` throws a ConfigError for `flag` whose message matches `pattern`. */
-function assertRefused(run: () => unknown, flag: string, pattern: RegExp): void {
-  assert.throws(run, (err: unknown) => {
-    assert.ok(err instanceof ConfigError, `a ConfigError, got ${String(err)}`);
-    assert.equal(err.setting, flag);
-    assert.match(err.message, new RegExp(`^${flag}: `));
-    assert.match(err.message, pattern);
-    return true;
-  });
-}
 
 describe('--header NAME: VALUE', () => {
   const accepted: Array<[string, { name: string; value: string }]> = [
