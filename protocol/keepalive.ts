@@ -117,7 +117,7 @@ export class Keepalive {
 
   private tick(): void {
     const now = performance.now();
-    const silentFor = Date.now() - this.lastReceivedAt;
+    const silentFor = this.silentForMs();
     if (silentFor >= this.options.timeoutMs) {
       this.stop();
       this.options.onDead(silentFor);

@@ -167,7 +167,6 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     return this.closeInfo !== null;
   }
 
-  /** The most credit the peer accepts per stream: version 2 lets windows grow to the path. */
   /** How long since the peer last sent anything (a frame of any kind). */
   get silentForMs(): number {
     return this.keepalive.silentForMs();
@@ -178,6 +177,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     if (this.version !== 0 && !this.isClosed) this.keepalive.pingIfIdle();
   }
 
+  /** The most credit the peer accepts per stream: version 2 lets windows grow to the path. */
   private get peerMaxCredit(): number {
     return this.version >= PROTOCOL_VERSION_LARGE_WINDOWS ? MAX_STREAM_WINDOW_V2 : MAX_STREAM_WINDOW;
   }
