@@ -17,6 +17,7 @@ import { DNS_HEADER_LENGTH, DNS_ID_SPACE, DnsHeaderOffset } from './constants.js
 import { DnsFailure, DnsQueryError } from './failures.js';
 import { withId } from './message.js';
 import { DnsTcpReader, frameForTcp } from './tcp-framing.js';
+import { hexByte } from '../../common/hex-byte.js';
 
 /** Queries waiting for an answer at once, over all clients; one more gets SERVFAIL at once. */
 export const MAX_DNS_IN_FLIGHT = 1024;
@@ -196,7 +197,7 @@ export class UpstreamPipe {
     const upstream = formatHostPort(this.deps.upstream);
     if (carrier.session.isClosed) return this.failLogged(orphans, DnsFailure.TunnelDown, `the tunnel closed: ${why}`);
     if (reply !== ReplyCode.Succeeded) {
-      return this.failLogged(orphans, DnsFailure.UpstreamRefused, `the relay could not connect to ${upstream} (reply 0x${reply.toString(16).padStart(2, '0')})`);
+      return this.failLogged(orphans, DnsFailure.UpstreamRefused, `the relay could not connect to ${upstream} (reply ${hexByte(reply)})`);
     }
     this.failLogged(orphans, DnsFailure.UpstreamClosed, `${upstream} closed the connection without answering: ${why}`);
   }

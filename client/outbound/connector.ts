@@ -23,6 +23,7 @@ import { dialDirect, DIRECT_DIAL_TIMEOUT_MS } from './direct-dial.js';
 import { Route } from './route.js';
 import { RoutingTable, type RouteDecision } from './rules.js';
 import { spliceSockets } from './socket-splice.js';
+import { hexByte } from '../../common/hex-byte.js';
 
 export { Route } from './route.js';
 
@@ -112,7 +113,7 @@ export class Connector {
     const dialed = await dialDirect(target, this.deps.directDialTimeoutMs ?? DIRECT_DIAL_TIMEOUT_MS, signal);
     if (!dialed.ok) {
       if (signal?.aborted) return abandoned(destination);
-      const why = `direct dial to ${destination} failed: ${dialed.code} (reply 0x${dialed.reply.toString(16).padStart(2, '0')})`;
+      const why = `direct dial to ${destination} failed: ${dialed.code} (reply ${hexByte(dialed.reply)})`;
       return { ok: false, reply: dialed.reply, why, timedOut: dialed.code === TIMED_OUT };
     }
     const { socket: remote } = dialed;
@@ -131,7 +132,8 @@ export class Connector {
     };
   }
 
-  private async viaRelay({ target, early, peer, signal, asked }: ConnectRequest, attempt?: number): Promise<ConnectOutcome> {
+  private async viaRelay(request: ConnectRequest, attempt = 0): Promise<ConnectOutcome> {
+    const { target, early, peer, signal, asked } = request;
     const destination = formatHostPort(target);
     const session = await this.deps.tunnel.getSession();
     if (signal?.aborted) return abandoned(destination);
@@ -150,14 +152,14 @@ export class Connector {
     signal?.removeEventListener('abort', onAbort);
     if (reply === ReplyCode.Succeeded) this.deps.fastOpen.memory.remember(target, bound);
     if (signal?.aborted) return abandoned(destination);
-    if (unanswered(stream) && early.length === 0 && (attempt ?? 0) < UNANSWERED_RETRIES && this.deps.tunnel.retries === true) {
+    if (unanswered(stream) && early.length === 0 && attempt < UNANSWERED_RETRIES && this.deps.tunnel.retries === true) {
       // The tunnel ended (or went silent) before the relay answered: the application has been
       // told nothing and sent nothing, so another tunnel may serve it (client/pool/).
       this.deps.logger.debug('CONNECT unanswered, trying another tunnel', { peer, dest: destination });
-      return this.viaRelay({ target, early, peer, signal }, (attempt ?? 0) + 1);
+      return this.viaRelay(request, attempt + 1);
     }
     if (reply !== ReplyCode.Succeeded) {
-      return { ok: false, reply, why: `relay could not serve ${asked ?? `CONNECT ${destination}`} (reply 0x${reply.toString(16).padStart(2, '0')})` };
+      return { ok: false, reply, why: `relay could not serve ${asked ?? `CONNECT ${destination}`} (reply ${hexByte(reply)})` };
     }
     this.deps.logger.debug('CONNECT succeeded', { peer, dest: destination, stream: stream.id });
     return relayed(stream, bound);
@@ -198,7 +200,7 @@ export class Connector {
       this.deps.logger.info('fast open failed: the relay could not connect, so the SOCKS connection was reset and the destination forgotten', {
         peer,
         dest: formatHostPort(target),
-        reply: `0x${reply.toString(16).padStart(2, '0')}`,
+        reply: `${hexByte(reply)}`,
       });
     });
   }

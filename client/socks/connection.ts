@@ -21,6 +21,7 @@ import { SocksError } from './errors.js';
 import { parseGreeting, parseSocks4Request, parseSocks5Request, parseUserPassRequest } from './parsers.js';
 import { UdpRelay } from './udp-relay.js';
 import { encodeMethodSelection, encodeSocks4Reply, encodeSocks5Reply, encodeUserPassStatus } from './replies.js';
+import { hexByte } from '../../common/hex-byte.js';
 
 export const ConnectionState = {
   AwaitVersion: 'await-version',
@@ -123,7 +124,7 @@ export class SocksConnection {
     if (this.version === SOCKS_VERSION_5) this.state = ConnectionState.Greeting;
     else if (this.version === SOCKS_VERSION_4) this.state = ConnectionState.Socks4Request;
     else {
-      this.fail(`not a SOCKS request (first byte 0x${this.version.toString(16).padStart(2, '0')})`, null);
+      this.fail(`not a SOCKS request (first byte ${hexByte(this.version)})`, null);
       return false;
     }
     return true;
@@ -207,7 +208,7 @@ export class SocksConnection {
     const { reply, bound } = await result;
     if (this.state !== ConnectionState.Connecting) return;
     if (reply !== ReplyCode.Succeeded) {
-      this.fail(`relay could not serve ${COMMAND_NAMES[command]} ${destination} (reply 0x${reply.toString(16).padStart(2, '0')})`, reply);
+      this.fail(`relay could not serve ${COMMAND_NAMES[command]} ${destination} (reply ${hexByte(reply)})`, reply);
       return;
     }
     this.deps.logger.debug(`${COMMAND_NAMES[command]} succeeded`, { peer: this.peer, dest: destination, stream: stream.id });

@@ -21,6 +21,7 @@ import {
   USERPASS_VERSION,
 } from './constants.js';
 import { SocksError, SocksErrorCode } from './errors.js';
+import { hexByte } from '../../common/hex-byte.js';
 
 export type ParseResult<T> = { value: T; consumed: number } | null;
 
@@ -117,7 +118,7 @@ export function parseSocks4Request(buf: Buffer): ParseResult<Socks4Request> {
 function checkVersion(buf: Buffer, expected: number, code: SocksErrorCode): boolean {
   if (buf.length === 0) return false;
   if (buf[0] !== expected) {
-    fail(code, ReplyCode.GeneralFailure, `version 0x${hex(buf[0])}, expected 0x${hex(expected)}`);
+    fail(code, ReplyCode.GeneralFailure, `version ${hexByte(buf[0])}, expected ${hexByte(expected)}`);
   }
   return true;
 }
@@ -197,8 +198,4 @@ function isSocks4aMarker(ip: Buffer): boolean {
 
 function fail(code: SocksErrorCode, reply: ReplyCode, message: string): never {
   throw new SocksError(code, reply, message);
-}
-
-function hex(byte: number): string {
-  return byte.toString(16).padStart(2, '0');
 }

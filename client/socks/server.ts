@@ -8,6 +8,7 @@ import type { Address } from '../../protocol/frame.js';
 import { drain } from '../../common/drain.js';
 import { SocksConnection, type ConnectionDeps } from './connection.js';
 import { SOCKS_VERSION_4, SOCKS_VERSION_5 } from './constants.js';
+import { hexByte } from '../../common/hex-byte.js';
 
 /** Bursts of connects (a browser opening a page) must not overflow the accept queue; Node's default is 511. */
 const LISTEN_BACKLOG = 4096;
@@ -92,7 +93,7 @@ function awaitFirstByte(socket: Socket, deps: ConnectionDeps, http: HttpAcceptor
     const remainingMs = Math.max(1, deps.handshakeTimeoutMs - (Date.now() - acceptedAt));
     if (protocol === 'socks') new SocksConnection(socket, { ...deps, handshakeTimeoutMs: remainingMs });
     else if (protocol === 'http' && http !== null) http.accept(socket, remainingMs);
-    else return refuse(`neither SOCKS nor HTTP (first byte 0x${chunk[0].toString(16).padStart(2, '0')})`);
+    else return refuse(`neither SOCKS nor HTTP (first byte ${hexByte(chunk[0])})`);
     socket.resume();
   });
 }

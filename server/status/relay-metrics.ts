@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectNodeMetrics } from './node-metrics.js';
 import type { StreamKind } from './snapshot.js';
+import { hexByte } from '../../common/hex-byte.js';
 
 export const STREAM_KINDS: readonly StreamKind[] = ['CONNECT', 'BIND', 'UDP'];
 
@@ -60,7 +61,7 @@ export class RelayMetrics {
   }
 
   openFailed(kind: StreamKind, replyCode: number, replyName: string): void {
-    this.openFailures.inc({ kind, reply_code: `0x${replyCode.toString(16).padStart(2, '0')}`, reply: replyName });
+    this.openFailures.inc({ kind, reply_code: `${hexByte(replyCode)}`, reply: replyName });
   }
 
   error(reason: string): void {
