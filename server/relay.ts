@@ -130,7 +130,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
   // A tunnel's new streams follow the current rules of its account (the ones it opened with if the account is gone).
   const policyOf: TunnelHost['policyOf'] = (account) => accounts.policyOf(account.name) ?? account.policy;
   const wispSessions = new Set<WispSession>();
-  const wisp = config.wisp ? { wss: createWispServer(), host: { config, logger, status, tunnels, isDraining, sessions: wispSessions } } : null;
+  const wisp = config.wisp ? { wss: createWispServer(), host: { config, logger, status, tunnels, isDraining, policyOf, sessions: wispSessions } } : null;
   server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining, policyOf }, { cluster, wisp }));
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
   server.headersTimeout = config.handshakeTimeoutMs;
@@ -179,21 +179,18 @@ function upgradeHandler(gate: UpgradeGate, surface: PublicSurface, wss: WebSocke
   const { cluster, wisp } = extra;
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
+    // A /wisp/TOKEN/ path is Wisp's (with --wisp); any other upgrade may be a tunnel.
     const wispAdmission = wisp === null ? null : admitWisp(req, socket, gate);
-    if (wisp !== null && wispAdmission !== null) {
-      if (wispAdmission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
-      if (wispAdmission.kind !== 'tunnel') return;
-      const { account } = wispAdmission;
-      wisp.wss.handleUpgrade(req, socket, head, (ws) => acceptWisp(ws, req, account, wisp.host));
-      return;
-    }
-    const admission = admitUpgrade(req, socket, gate);
+    const admission = wispAdmission ?? admitUpgrade(req, socket, gate);
     if (admission.kind === 'ordinary') surface.handleOrdinaryUpgrade(req, socket, head);
     if (admission.kind !== 'tunnel') return;
     const { account } = admission;
-    const accept = (): void => wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, host));
+    const accept = (): void => {
+      if (wisp !== null && wispAdmission !== null) wisp.wss.handleUpgrade(req, socket, head, (ws) => acceptWisp(ws, req, account, wisp.host));
+      else wss.handleUpgrade(req, socket, head, (ws) => acceptTunnel(ws, req, account, host));
+    };
     if (cluster === null) return accept();
-    // The limit holds across workers: the primary counts every worker's tunnels of this token.
+    // The limit holds across workers, Wisp connections included: the primary counts every worker's connections of this token.
     const refuse = (): void => void refuseOverLimit(socket, gate, account);
     void holdTunnelSlot(cluster, socket, account.name, account.maxTunnels, refuse).then((held) => held && accept());
   };

@@ -28,6 +28,8 @@ export class WispSession implements WispStreamOpener {
   /** Bytes sent to and received from the page, for the status model. */
   bytesSent = 0;
   bytesReceived = 0;
+  /** What all open streams hold for their target sockets (the sum of their pendingBytes). */
+  private pendingBytes = 0;
   readonly rttMs = null;
   private readonly paused = new Set<WispStream>();
   private readonly idle: IdleSweep<WispStream> | null;
@@ -157,18 +159,23 @@ export class WispSession implements WispStreamOpener {
     if (stream !== undefined) this.closeStream(stream, WispCloseReason.InvalidInfo);
   }
 
-  /** --max-pending-bytes: the stream holding the most of what target sockets have not taken pays. */
+  pendingChanged(delta: number): void {
+    this.pendingBytes += delta;
+  }
+
+  /**
+   * --max-pending-bytes: the stream holding the most of what target sockets have not taken
+   * pays. The sum is kept as it changes; the streams are scanned only when it is over.
+   */
   private checkPendingBytes(): void {
     const limit = this.options.limits.maxPendingBytes;
-    if (limit === undefined) return;
-    let total = 0;
+    if (limit === undefined || this.pendingBytes <= limit) return;
     let largest: WispStream | null = null;
     for (const stream of this.streams.values()) {
-      total += stream.pendingBytes;
       if (largest === null || stream.pendingBytes > largest.pendingBytes) largest = stream;
     }
-    if (total <= limit || largest === null) return;
-    this.options.logger.warn('wisp stream closed: connection limit reached', { stream: largest.id, limit: ErrorReason.PendingBytesPerTunnel, pendingBytes: total });
+    if (largest === null) return;
+    this.options.logger.warn('wisp stream closed: connection limit reached', { stream: largest.id, limit: ErrorReason.PendingBytesPerTunnel, pendingBytes: this.pendingBytes });
     this.options.observer.countError(ErrorReason.PendingBytesPerTunnel);
     this.closeStream(largest, WispCloseReason.Throttled);
   }

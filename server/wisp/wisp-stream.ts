@@ -28,6 +28,8 @@ export interface WispStreamHost {
   grantCredit(stream: WispStream, packets: number): void;
   /** Tells the client the stream ended, with `reason`, and forgets it. */
   closeStream(stream: WispStream, reason: number): void;
+  /** The bytes this stream holds for its target socket changed by `delta` (the connection keeps the sum). */
+  pendingChanged(delta: number): void;
 }
 
 export class WispStream implements StreamCounters {
@@ -113,6 +115,7 @@ export class WispStream implements StreamCounters {
     this.bytesReceived += payload.length;
     this.pendingPackets += 1;
     this.pendingBytes += payload.length;
+    this.host.pendingChanged(payload.length);
     if (this.socket === null) this.early.push(payload);
     else this.write(payload);
     return true;
@@ -135,6 +138,8 @@ export class WispStream implements StreamCounters {
   /** Ends the stream (idempotent). The target gets what the client already sent, then FIN. */
   close(): void {
     if (this.isClosed) return;
+    // What a closed stream still holds no longer counts against the connection.
+    this.host.pendingChanged(-this.pendingBytes);
     this.moveTo(WispStreamState.Closed);
     this.early = [];
     this.udp?.close();
@@ -150,6 +155,7 @@ export class WispStream implements StreamCounters {
     this.socket?.write(payload, () => {
       this.pendingPackets -= 1;
       this.pendingBytes -= payload.length;
+      if (!this.isClosed) this.host.pendingChanged(-payload.length);
       this.maybeGrant();
     });
   }

@@ -13,6 +13,7 @@ import type { Logger } from '../../common/log.js';
 import type { RelayConfig } from '../config.js';
 import type { StatusModel } from '../status/status-model.js';
 import type { Account } from '../tunnel/accounts.js';
+import type { DestinationPolicy } from '../policy/destination-policy.js';
 import { admitToken, type Admission, type UpgradeGate } from '../tunnel/admit-upgrade.js';
 import type { OpenTunnels } from '../tunnel/open-tunnels.js';
 import { WISP_HEADER_SIZE } from './codec.js';
@@ -33,6 +34,8 @@ export interface WispHost {
   status: StatusModel;
   tunnels: OpenTunnels;
   isDraining: () => boolean;
+  /** The rules in force now for an account (they change on SIGHUP); absent: the ones it was admitted with. */
+  policyOf?: (account: Account) => DestinationPolicy;
   /** Open Wisp connections, closed when the relay stops. */
   sessions: Set<WispSession>;
 }
@@ -88,7 +91,10 @@ export function acceptWisp(ws: WebSocket, req: IncomingMessage, account: Account
   const session = new WispSession(ws, {
     bufferPackets: WISP_BUFFER_PACKETS,
     dialTimeoutMs: config.dialTimeoutMs,
-    policy: account.policy,
+    // A getter: each CONNECT reads the rules in force when it arrives, as a tunnel's OPEN does.
+    get policy() {
+      return host.policyOf?.(account) ?? account.policy;
+    },
     limits: { maxStreams: account.maxStreams, maxBinds: 0, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs, maxPendingBytes: config.maxPendingBytes },
     isDraining: host.isDraining,
     udp: config.wispUdp,
