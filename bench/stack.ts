@@ -65,11 +65,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const [, relayPort] = await relay.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
     // With --workers N, every worker must listen before the clients come, or they all meet the first.
     if (options.relayArgs?.includes('--workers')) await relay.waitForLine(/relay workers ready/, START_TIMEOUT_MS);
+    // The spare relay is the client's second --relay (figure 15 kills it).
+    const spareArgs = spare ? ['--relay', `ws://127.0.0.1:${(await spare.waitForLine(/relay listening address=127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS))[1]}/tunnel`] : [];
     middle = options.between ? await options.between(Number(relayPort)) : null;
     const clientArgs = [
       'client',
       '--relay',
       `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${middle?.port ?? relayPort}/tunnel`,
+      ...spareArgs,
       ...(options.tls ? ['--fingerprint', options.tls.fingerprint] : []),
       '--token',
       token,
