@@ -4,7 +4,7 @@
  * start and again on SIGHUP; `liveSettings` is the part a running relay takes on.
  */
 import type { RelayConfig } from '../server/config.js';
-import type { LiveRelaySettings } from '../server/relay.js';
+import { LIVE_SETTINGS, type LiveRelaySettings } from '../server/relay.js';
 import { parseTargetRule, RuleSyntaxError, type RuleAction, type TargetRule } from '../server/policy/target-rule.js';
 import { loadUsersFile } from '../server/tunnel/users-file.js';
 import type { PortRange } from '../common/port-range.js';
@@ -59,8 +59,9 @@ export function relaySettings(values: OptionValues): RelaySettings {
 
 /** What SIGHUP may change in a running relay: who gets in, where they may go, the limits. */
 export function liveSettings(settings: RelaySettings): LiveRelaySettings {
-  const { tokens, users, rules, dialTimeoutMs, publicAddress, bindPorts, bindTimeoutMs, maxStreamsPerTunnel, maxBindsPerTunnel, maxUdpPerTunnel, udpReplies, maxTunnelsPerToken, idleTimeoutMs, maxPendingBytes } = settings;
-  return { tokens, users: users ?? null, rules: rules ?? [], dialTimeoutMs, publicAddress, bindPorts, bindTimeoutMs, maxStreamsPerTunnel, maxBindsPerTunnel, maxUdpPerTunnel, udpReplies, maxTunnelsPerToken, idleTimeoutMs, maxPendingBytes };
+  const live = Object.fromEntries(LIVE_SETTINGS.map((key) => [key, settings[key]])) as LiveRelaySettings;
+  // Unset means none: a reload that drops the users file or every rule must clear them.
+  return { ...live, users: settings.users ?? null, rules: settings.rules ?? [] };
 }
 
 /** --token (or the file's token list, or SOCKBRIDGE_TOKEN), then --token-file's lines. */

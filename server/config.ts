@@ -29,7 +29,7 @@ export interface RelayConfig extends WindowConfig {
   adminListen: Address | null;
   /** Tunnel tokens; a client must present one of them (or a token of `users`). */
   tokens: string[];
-  /** Named users from --users FILE, already parsed; null for none. Replaced at run time by Relay.setUsers. */
+  /** Named users from --users FILE, already parsed; null for none. Replaced at run time by Relay.reconfigure. */
   users: UsersFile | null;
   /** How long a dial to a target may take. */
   dialTimeoutMs: number;

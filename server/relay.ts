@@ -19,7 +19,7 @@ import type { Session } from '../protocol/session.js';
 import { startAdminListener, type AdminListener } from './admin-listener.js';
 import { listen } from './listen.js';
 import { createPublicSurface, type PublicSurface } from './public-surface.js';
-import { checkUsersAgainstAdminToken, resolveRelayConfig, type RelayConfig } from './config.js';
+import { resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
 import { acceptTunnel, type TunnelHost } from './tunnel/accept-tunnel.js';
 import { holdTunnelSlot, type RelayCluster } from './cluster/relay-cluster.js';
@@ -43,13 +43,6 @@ export interface Relay {
   adminUrl: string | null;
   /** What the status page, its API and /metrics show. */
   status: StatusModel;
-  /**
-   * Replaces the users file's users (SIGHUP). New tunnels authenticate against them; open
-   * tunnels keep the name and limits they were opened with, and their new streams follow
-   * the user's new rules (the old ones if their user is gone).
-   * Throws a ConfigError, keeping the previous users, when a user has the admin token.
-   */
-  setUsers(users: UsersFile | null): void;
   /**
    * SIGHUP with a config file: tokens, users, rules and limits. Tokens and users decide who
    * may open a tunnel; rules apply to every new stream, on open tunnels too; the per-tunnel
@@ -154,10 +147,6 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     adminUrl: admin?.url ?? null,
     sessions: tunnels.sessions,
     status,
-    setUsers(users) {
-      checkUsersAgainstAdminToken(users, config.adminToken);
-      accounts = accountsFor(users);
-    },
     reconfigure(settings) {
       const next = resolveRelayConfig({ ...config, ...definedOnly(settings) });
       for (const key of LIVE_SETTINGS) (config as unknown as Record<string, unknown>)[key] = next[key];

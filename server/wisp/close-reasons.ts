@@ -3,6 +3,7 @@
  * with a SOCKS reply (common/errno-replies.ts) is told to a Wisp client through this table,
  * so both kinds of client hear the same story ("Server Only Close Reasons", protocol.md).
  */
+import { TIMED_OUT } from '../../common/errno-replies.js';
 import { ReplyCode } from '../../protocol/frame.js';
 import { ErrorReason } from '../status/error-reasons.js';
 import { WispCloseReason } from './codec.js';
@@ -25,7 +26,7 @@ const CLOSE_BY_REPLY: Readonly<Record<ReplyCode, WispCloseReason>> = {
  * Wisp has "throttled", 0x49).
  */
 const CLOSE_BY_REASON: Readonly<Record<string, WispCloseReason>> = {
-  ETIMEDOUT: WispCloseReason.Timeout,
+  [TIMED_OUT]: WispCloseReason.Timeout,
   [ErrorReason.StreamsPerTunnel]: WispCloseReason.Throttled,
   [ErrorReason.UdpPerTunnel]: WispCloseReason.Throttled,
   [ErrorReason.PendingBytesPerTunnel]: WispCloseReason.Throttled,

@@ -14,9 +14,6 @@ import type { WispRefusal, WispStreamOpener } from './stream-opener.js';
 import { openUdp } from './wisp-udp.js';
 import { WispStream } from './wisp-stream.js';
 
-const MAX_PORT = 0xffff;
-/** What a failed stream is refused with, and counted under. */
-
 export function openWispStream(session: WispStreamOpener, packet: WispConnect): void {
   const { options } = session;
   const command = packet.streamType === WispStreamType.Udp ? Command.UdpAssociate : Command.Connect;
@@ -37,7 +34,8 @@ function admissionRefusal(session: WispStreamOpener, packet: WispConnect, stream
     return { reply: ReplyCode.CommandNotSupported, reason: ErrorReason.CommandNotSupported };
   }
   if (packet.streamType === WispStreamType.Udp && !options.udp) return { reply: ReplyCode.CommandNotSupported, reason: ErrorReason.CommandNotSupported };
-  if (packet.port === 0 || packet.port > MAX_PORT || packet.hostname.length === 0) {
+  // The codec reads the port as a u16, so only 0 is out of range.
+  if (packet.port === 0 || packet.hostname.length === 0) {
     return { reply: ReplyCode.AddressTypeNotSupported, reason: ErrorReason.WispBadPacket };
   }
   if (options.isDraining()) return { reply: ReplyCode.GeneralFailure, reason: ErrorReason.ShuttingDown };

@@ -42,13 +42,7 @@ export interface WispHost {
 
 /** The token in a /wisp/TOKEN/ path, or null when the path is not one. */
 export function wispPathToken(url: string | undefined): string | null {
-  const match = WISP_PATH_PATTERN.exec(requestPath(url) ?? '');
-  if (match === null) return null;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return null;
-  }
+  return tokenIn(requestPath(url) ?? '', WISP_PATH_PATTERN);
 }
 
 /**
@@ -56,19 +50,25 @@ export function wispPathToken(url: string | undefined): string | null {
  * --fallback when the token is valid (the origin may be someone else's site).
  */
 export function wispPathTokenAnywhere(url: string | undefined): string | null {
-  const match = WISP_PATH_ANYWHERE_PATTERN.exec(requestPath(url) ?? '');
+  return tokenIn(requestPath(url) ?? '', WISP_PATH_ANYWHERE_PATTERN);
+}
+
+/** Null when `req` is not for /wisp/…/; else whether it was admitted. */
+export function admitWisp(req: IncomingMessage, socket: Duplex, gate: UpgradeGate): Admission | null {
+  const path = requestPath(req.url) ?? '';
+  if (!WISP_PATH_PATTERN.test(path)) return null;
+  return admitToken(req, socket, gate, tokenIn(path, WISP_PATH_PATTERN));
+}
+
+/** The percent-decoded TOKEN that `pattern` captures in `path`; null when it captures none or it does not decode. */
+function tokenIn(path: string, pattern: RegExp): string | null {
+  const match = pattern.exec(path);
   if (match === null) return null;
   try {
     return decodeURIComponent(match[1]);
   } catch {
     return null;
   }
-}
-
-/** Null when `req` is not for /wisp/…/; else whether it was admitted. */
-export function admitWisp(req: IncomingMessage, socket: Duplex, gate: UpgradeGate): Admission | null {
-  if (!WISP_PATH_PATTERN.test(requestPath(req.url) ?? '')) return null;
-  return admitToken(req, socket, gate, wispPathToken(req.url));
 }
 
 export function createWispServer(): WebSocketServer {
