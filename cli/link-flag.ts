@@ -3,11 +3,6 @@ import { decodeShareLink, type ShareLink } from '../common/share-link.js';
 import { readFlagFile } from './tls-flags.js';
 import { UsageError } from './args.js';
 
-export const LINK_FLAGS = {
-  link: { type: 'string' },
-  'link-file': { type: 'string' },
-} as const;
-
 export function linkFromFlags(link: string | undefined, linkFile: string | undefined): ShareLink | null {
   if (link !== undefined && linkFile !== undefined) throw new UsageError('--link-file: give --link or --link-file, not both');
   // A file keeps the secret out of `ps` and shell history (a systemd credential, for one).

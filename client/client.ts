@@ -100,7 +100,6 @@ export async function startClient(partial: ClientSettings): Promise<Client> {
     reloadRules(changes) {
       const reloaded = routingTable({ ...config, ...changes });
       connector.setRules(reloaded);
-      rules = reloaded;
       if (changes) Object.assign(config, { routes: changes.routes, rulesFile: changes.rulesFile });
       pacRules = pacRulesOf(reloaded);
       return reloaded.size;

@@ -108,11 +108,9 @@ export function resolveClientConfig(partial: ClientSettings): ClientConfig {
   const relayUrls = partial.relayUrls ?? [partial.relayUrl as string];
   if (relayUrls.length === 0) throw new ConfigError('--relay', `at least one relay URL is required (ws://HOST:PORT${TUNNEL_PATH})`);
   const config: ClientConfig = { ...CLIENT_DEFAULTS, ...partial, relayUrl: relayUrls[0]!, relayUrls };
-  for (const relayUrl of relayUrls) {
-    const url = relayUrlOf(relayUrl);
-    checkRelayTransport(config, url);
-    checkUpgradeRequest(config, url);
-  }
+  for (const relayUrl of relayUrls) checkWssOnly(config, relayUrlOf(relayUrl));
+  checkRelayTransport(config);
+  checkUpgradeRequest(config);
   if (new Set(relayUrls).size !== relayUrls.length) throw new ConfigError('--relay', 'the same relay URL is given twice');
   checkPool(config);
   if (config.token.length === 0) throw new ConfigError('--token', 'a tunnel token is required (or set SOCKBRIDGE_TOKEN)');
@@ -153,11 +151,15 @@ function checkPool(config: ClientConfig): void {
 }
 
 /** --ca, --fingerprint and --http-proxy; the fingerprint is stored normalized (lowercase hex, no colons). */
-function checkRelayTransport(config: ClientConfig, relay: URL): void {
-  if (relay.protocol !== 'wss:') {
-    if (config.ca !== null) throw new ConfigError('--ca', 'only applies to a wss:// relay');
-    if (config.fingerprint !== null) throw new ConfigError('--fingerprint', 'only applies to a wss:// relay');
-  }
+/** What only a wss:// relay can use, checked against each relay. */
+function checkWssOnly(config: ClientConfig, relay: URL): void {
+  if (relay.protocol === 'wss:') return;
+  if (config.ca !== null) throw new ConfigError('--ca', 'only applies to a wss:// relay');
+  if (config.fingerprint !== null) throw new ConfigError('--fingerprint', 'only applies to a wss:// relay');
+  if (config.sni !== null) throw new ConfigError('--sni', 'only applies to a wss:// relay');
+}
+
+function checkRelayTransport(config: ClientConfig): void {
   if (config.fingerprint !== null) {
     const normalized = normalizeFingerprint(config.fingerprint);
     if (normalized === null) throw new ConfigError('--fingerprint', `expected a SHA-256 fingerprint (64 hex digits, colons allowed), got "${config.fingerprint}"`);
@@ -175,12 +177,9 @@ function checkRelayTransport(config: ClientConfig, relay: URL): void {
 }
 
 /** --host, --sni and --header: what a CDN or reverse proxy in front of the relay is told. */
-function checkUpgradeRequest(config: ClientConfig, relay: URL): void {
+function checkUpgradeRequest(config: ClientConfig): void {
   if (config.host !== null) checkHostFlag(config.host);
-  if (config.sni !== null) {
-    if (relay.protocol !== 'wss:') throw new ConfigError('--sni', 'only applies to a wss:// relay');
-    checkSniFlag(config.sni);
-  }
+  if (config.sni !== null) checkSniFlag(config.sni);
   checkHeaders(config.headers);
 }
 

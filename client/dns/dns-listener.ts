@@ -7,7 +7,7 @@ import { drain } from '../../common/drain.js';
 import { formatHostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import type { Address } from '../../protocol/frame.js';
-import type { Session } from '../../protocol/session.js';
+import type { SessionSource } from '../tunnel.js';
 import { DnsCounters } from './counters.js';
 import { DnsForwarder } from './forwarder.js';
 import { startTcpListener, type TcpDnsListener } from './tcp-listener.js';
@@ -27,13 +27,11 @@ export interface DnsListener {
   /** Where both listeners listen (port 0 resolved). */
   address: Address;
   counters: DnsCounters;
-  /** Upstream connections opened through the tunnel so far. */
-  readonly upstreamConnections: number;
   /** Takes no new queries, lets those in flight finish for up to `graceMs`, then fails the rest. Idempotent. */
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startDnsListener(config: DnsListenerConfig, deps: { tunnel: { getSession(): Promise<Session | null> }; logger: Logger }): Promise<DnsListener> {
+export async function startDnsListener(config: DnsListenerConfig, deps: { tunnel: SessionSource; logger: Logger }): Promise<DnsListener> {
   const pipe = new UpstreamPipe({ tunnel: deps.tunnel, upstream: config.upstream, timeoutMs: config.timeoutMs, logger: deps.logger });
   const counters = new DnsCounters();
   const forwarder = new DnsForwarder(pipe, counters, deps.logger);
@@ -43,9 +41,6 @@ export async function startDnsListener(config: DnsListenerConfig, deps: { tunnel
   return {
     address: udp.address,
     counters,
-    get upstreamConnections() {
-      return pipe.connections;
-    },
     close(graceMs = 0) {
       closing ??= (async () => {
         forwarder.stopAccepting();

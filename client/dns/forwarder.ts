@@ -18,11 +18,6 @@ export class DnsForwarder {
     private readonly logger: Logger,
   ) {}
 
-  /** Queries still waiting for an answer. */
-  get inFlight(): number {
-    return this.pipe.inFlightCount;
-  }
-
   /** False once the listener is closing: the listeners drop new queries (the requester retries elsewhere). */
   get isAccepting(): boolean {
     return this.accepting;

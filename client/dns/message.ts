@@ -47,16 +47,6 @@ export function isQuery(message: Buffer): boolean {
   return header !== null && (header.flags & DnsFlag.Response) === 0;
 }
 
-export function isTruncated(message: Buffer): boolean {
-  const header = parseHeader(message);
-  return header !== null && (header.flags & DnsFlag.Truncated) !== 0;
-}
-
-export function rcodeOf(message: Buffer): number | null {
-  const header = parseHeader(message);
-  return header === null ? null : header.flags & DnsFlag.RcodeMask;
-}
-
 /** A copy of `message` with another ID. */
 export function withId(message: Buffer, id: number): Buffer {
   const copy = Buffer.from(message);

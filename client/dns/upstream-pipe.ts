@@ -12,6 +12,7 @@ import { formatHostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import { Command, ReplyCode, ResetCode, type Address } from '../../protocol/frame.js';
 import type { OpenResult, Session } from '../../protocol/session.js';
+import type { SessionSource } from '../tunnel.js';
 import type { Stream } from '../../protocol/stream.js';
 import { DNS_HEADER_LENGTH, DNS_ID_SPACE, DnsHeaderOffset } from './constants.js';
 import { DnsFailure, DnsQueryError } from './failures.js';
@@ -23,7 +24,7 @@ import { hexByte } from '../../common/hex-byte.js';
 export const MAX_DNS_IN_FLIGHT = 1024;
 
 export interface UpstreamPipeDeps {
-  tunnel: { getSession(): Promise<Session | null> };
+  tunnel: SessionSource;
   upstream: Address;
   timeoutMs: number;
   logger: Logger;
