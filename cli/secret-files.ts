@@ -1,17 +1,10 @@
 /** Secrets read from files (--token-file, --admin-token-file), so they never sit on a command line that `ps` shows. */
-import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
+import { readFlagFile } from './tls-flags.js';
 
 /** The non-blank lines of `file`, each trimmed (a CRLF or a trailing space is not part of a token). */
 export function readSecretLines(source: string, file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`${source}: cannot read "${file}"${code ? ` (${code})` : ''}`);
-  }
-  return text.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
+  return readFlagFile(source, file).toString('utf8').split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
 }
 
 /** The first non-blank line of `file`; a file without one is an error. */

@@ -2,25 +2,18 @@
  * `--config FILE`: YAML (so JSON too) whose keys are the long option names. Read whole on
  * start and on SIGHUP; any problem names the file, and the key when there is one.
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../args.js';
+import { readFlagFile } from '../tls-flags.js';
 
 /** One top-level key of a config file and its value, as YAML gave it. */
 export type ConfigDocument = ReadonlyMap<string, unknown>;
 
 export function readConfigFile(path: string): ConfigDocument {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--config: cannot read "${path}"${code ? ` (${code})` : ''}`);
-  }
-  return parseConfigText(text, path);
+  return parseConfigText(readFlagFile('--config', path).toString('utf8'), path);
 }
 
-export function parseConfigText(text: string, path: string): ConfigDocument {
+function parseConfigText(text: string, path: string): ConfigDocument {
   let doc: unknown;
   try {
     // uniqueKeys (the default) refuses a key given twice rather than keeping the last.
