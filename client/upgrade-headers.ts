@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { ConfigError } from '../common/config-error.js';
+import { isDnsName } from '../common/dns-name.js';
 
 /** A field name is a token (RFC 9110 §5.1, §5.6.2). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -12,9 +13,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** A URI authority's host and optional port (RFC 3986 §3.2.2): a reg-name or IPv4, or an IP literal. */
 const HOST_VALUE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-/** A DNS label (RFC 1035 §2.3.1; underscores allowed, as some CDN names have them). */
-const DNS_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
-const MAX_DNS_NAME = 253;
 
 /** A value echoed in an error, quoted and escaped: a CR or LF in it must not break the one-line message. */
 const quote = (text: string): string => JSON.stringify(text);
@@ -82,7 +80,7 @@ export function checkHostFlag(host: string): void {
 export function checkSniFlag(sni: string): void {
   const name = sni.endsWith('.') ? sni.slice(0, -1) : sni;
   if (isIP(name.replace(/^\[|\]$/g, '')) !== 0) throw new ConfigError('--sni', `${quote(sni)} is an IP address, which SNI cannot carry (RFC 6066 §3): give a host name, or leave --sni out`);
-  if (name.length === 0 || name.length > MAX_DNS_NAME || !name.split('.').every((label) => DNS_LABEL.test(label))) {
+  if (!isDnsName(sni)) {
     throw new ConfigError('--sni', `${quote(sni)} is not a DNS host name`);
   }
 }

@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { ConfigError } from './config-error.js';
 import { TUNNEL_PATH } from '../protocol/frame.js';
+import { isDnsName } from './dns-name.js';
 
 export const SHARE_LINK_SCHEME = 'sockbridge';
 const LINK_FLAG = '--link';
@@ -57,8 +58,6 @@ const USERINFO_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/;
 const PATH_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 const QUERY_VALUE_CHARS = /^(?:[A-Za-z0-9\-._~!$'()*+,;:@/?]|%[0-9A-Fa-f]{2})*$/;
 const FRAGMENT_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
-/** A DNS label (RFC 1035 §2.3.1; underscores allowed, as some CDN names have them). */
-const DNS_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 /** A Host header: a name or IPv4 with an optional port, or a bracketed IPv6 literal with one. */
 const HOST_HEADER = /^(?:[A-Za-z0-9\-._~]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -96,11 +95,6 @@ function percentDecode(text: string, what: string): string {
 function normalizeFingerprint(value: string): string | null {
   const hex = value.replace(/:/g, '').toLowerCase();
   return FINGERPRINT.test(hex) ? hex : null;
-}
-
-function isDnsName(name: string): boolean {
-  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
-  return bare.length > 0 && bare.length <= 253 && bare.split('.').every((label) => DNS_LABEL.test(label));
 }
 
 /** Why `label` cannot be a link's label, or null when it can. */
