@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Address } from '../protocol/frame.js';
 import { formatHostPort } from '../common/host-port.js';
 import { createApp, type AppDeps } from './app.js';
-import { listen } from './listen.js';
+import { listen } from '../common/listen.js';
 
 export interface AdminListener {
   server: Server;

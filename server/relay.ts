@@ -17,7 +17,7 @@ import { formatHostPort } from '../common/host-port.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL, type Address } from '../protocol/frame.js';
 import type { Session } from '../protocol/session.js';
 import { startAdminListener, type AdminListener } from './admin-listener.js';
-import { listen } from './listen.js';
+import { listen } from '../common/listen.js';
 import { createPublicSurface, type PublicSurface } from './public-surface.js';
 import { resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';

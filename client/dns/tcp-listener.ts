@@ -8,6 +8,7 @@ import type { Address } from '../../protocol/frame.js';
 import type { DnsForwarder } from './forwarder.js';
 import { isQuery } from './message.js';
 import { DnsTcpReader, frameForTcp } from './tcp-framing.js';
+import { listen } from '../../common/listen.js';
 
 /** A connection with nothing in flight and nothing received for this long is closed. */
 export const DNS_TCP_IDLE_MS = 30_000;
@@ -25,13 +26,7 @@ export async function startTcpListener(listenOn: Address, forwarder: DnsForwarde
     socket.once('close', () => sockets.delete(socket));
     serveConnection(socket, forwarder);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: listenOn.port, host: listenOn.host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, listenOn);
   const bound = server.address() as AddressInfo;
   let closing: Promise<void> | null = null;
   return {

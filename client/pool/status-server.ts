@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
 import type { TunnelStatus } from './tunnel-pool.js';
+import { listen as listenOn } from '../../common/listen.js';
 
 const HTTP_OK = 200;
 const HTTP_METHOD_NOT_ALLOWED = 405;
@@ -26,13 +27,7 @@ export async function startStatusServer(listen: Address, tunnels: () => TunnelSt
     res.writeHead(HTTP_OK, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, listen);
   const bound = server.address() as AddressInfo;
   return {
     address: { host: bound.address, port: bound.port },

@@ -9,6 +9,7 @@ import { drain } from '../../common/drain.js';
 import { SocksConnection, type ConnectionDeps } from './connection.js';
 import { SOCKS_VERSION_4, SOCKS_VERSION_5 } from './constants.js';
 import { hexByte } from '../../common/hex-byte.js';
+import { listen } from '../../common/listen.js';
 
 /** Bursts of connects (a browser opening a page) must not overflow the accept queue; Node's default is 511. */
 const LISTEN_BACKLOG = 4096;
@@ -35,13 +36,7 @@ export async function startSocksServer(listenOn: Address, deps: ConnectionDeps, 
     socket.once('close', () => sockets.delete(socket));
     awaitFirstByte(socket, deps, http);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: listenOn.port, host: listenOn.host, backlog: LISTEN_BACKLOG }, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, listenOn, LISTEN_BACKLOG);
   const bound = server.address() as AddressInfo;
   return {
     address: { host: bound.address, port: bound.port },
