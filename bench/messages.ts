@@ -11,6 +11,9 @@ export interface TargetPorts {
 
 export type ScenarioName = 'bulk' | 'latency' | 'roundtrips' | 'concurrent' | 'idle' | 'stalled' | 'udp' | 'bind' | 'wan' | 'parallel' | 'failover';
 
+/** The checkpoint at which figure 15 has the runner SIGKILL the stack's second relay. */
+export const KILL_SPARE_RELAY = 'kill-spare-relay';
+
 /** Runner → load generator. */
 export type RunnerMessage =
   | { type: 'run'; scenario: ScenarioName; route: Route; ports: TargetPorts; params: Record<string, number> }

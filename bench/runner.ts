@@ -3,7 +3,7 @@
  * relay and client memory at its checkpoints (and every SAMPLE_MS for the peak), and turns
  * a timeout, a crash or an error into a failed outcome instead of a hang.
  */
-import type { LoadgenMessage, RunnerMessage, ScenarioName, TargetPorts } from './messages.js';
+import { KILL_SPARE_RELAY, type LoadgenMessage, type RunnerMessage, type ScenarioName, type TargetPorts } from './messages.js';
 import { forkNode } from './processes.js';
 import type { Route } from './route.js';
 import { readCpuSeconds, readTreeCpuSeconds } from './cpu.js';
@@ -48,8 +48,6 @@ export interface RunOptions {
 }
 
 const SAMPLE_MS = 100;
-/** The checkpoint at which figure 15 has the runner SIGKILL the stack's second relay. */
-export const KILL_SPARE_RELAY = 'kill-spare-relay';
 
 export function sampleStack(stack: Stack | null): RssPoint | null {
   if (!stack) return null;

@@ -7,7 +7,7 @@
  * failed once 5 s had passed since the kill (the issue's target: none).
  */
 import { performance } from 'node:perf_hooks';
-import type { ScenarioContext } from '../messages.js';
+import { KILL_SPARE_RELAY, type ScenarioContext } from '../messages.js';
 import { readExactly, sleep } from '../net-io.js';
 import { openRoute } from '../route.js';
 import { percentiles } from '../stats.js';
@@ -52,7 +52,7 @@ export async function runFailover(ctx: ScenarioContext, params: FailoverParams):
     if (killedAt === null && performance.now() - t0 >= params.killAtMs) {
       killedAt = performance.now();
       ctx.progress('killing the second relay (SIGKILL)');
-      await ctx.checkpoint('kill-spare-relay');
+      await ctx.checkpoint(KILL_SPARE_RELAY);
     }
     inFlight.push(attempt(ctx, params.perConnectTimeoutMs, attempts, errors));
     await sleep(params.intervalMs);
