@@ -2,7 +2,7 @@
 /** The sockbridge command: `relay`, `client`, `demo`, `link` or `hash-token`. */
 import { UsageError } from '../cli/args.js';
 import { ConfigError } from '../common/config-error.js';
-import { sweepArrayBuffersInScavenges } from '../common/array-buffer-sweeping.js';
+import { tuneGarbageCollector } from '../common/gc-tuning.js';
 import { warmUpMalloc } from '../common/malloc-warmup.js';
 
 const USAGE = `Usage: sockbridge <command> [options]
@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
-sweepArrayBuffersInScavenges();
+tuneGarbageCollector();
 warmUpMalloc();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -6,6 +6,13 @@
 import { FRAME_HEADER_SIZE, MAX_DATA_PAYLOAD } from './frame.js';
 
 const FRAME_BUFFER_SIZE = FRAME_HEADER_SIZE + MAX_DATA_PAYLOAD;
+/**
+ * Payloads at least this long are worth a pooled buffer; shorter ones get one of their own
+ * size. Otherwise a burst of small frames (10,000 streams each echoing a byte) pins 64 KiB
+ * per frame in flight, and the GC answers that external memory with back-to-back full
+ * collections.
+ */
+export const POOLED_MIN_BYTES = 16 * 1024;
 /** Spare buffers kept at most (4 MiB); beyond that, returned buffers are left to the GC. */
 const MAX_SPARE_BUFFERS = 64;
 

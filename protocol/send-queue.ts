@@ -4,13 +4,7 @@
  * frame-pool buffer when they are worth one, and that buffer goes back to the pool once
  * its last byte has been framed.
  */
-import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
-
-/**
- * Borrowed bytes at least this long are kept in a (64 KiB) frame-pool buffer; shorter ones
- * get a copy of their own size, so many small queued reads don't each pin 64 KiB.
- */
-const POOLED_COPY_MIN_BYTES = 16 * 1024;
+import { POOLED_MIN_BYTES, returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 
 export class SendQueue {
   /** Bytes queued in all chunks. */
@@ -35,7 +29,7 @@ export class SendQueue {
     const last = this.chunks.length - 1;
     if (last < 0 || this.chunks[last].buffer !== borrowed) return;
     const kept = this.chunks[last];
-    if (kept.length < POOLED_COPY_MIN_BYTES) {
+    if (kept.length < POOLED_MIN_BYTES) {
       this.chunks[last] = Buffer.from(kept);
       return;
     }

@@ -4,6 +4,7 @@
  * multiplexer itself.
  */
 import type { Command, GoAwayCode, ReplyCode, Address } from './frame.js';
+import type { Corkable } from './turn-cork.js';
 import type { ProtocolErrorCode } from './error-codes.js';
 import type { Stream } from './stream.js';
 
@@ -19,9 +20,9 @@ export interface SessionOptions {
   sendHighWater?: number;
   /**
    * The TCP socket under the WebSocket. When given, frames sent in one event-loop turn are
-   * corked into one write: many small frames (acks, echoes, window updates) cost one syscall.
-   * The uncork waits for setImmediate, not nextTick, so that frames answering several socket
-   * reads of the same poll phase (8 streams' echoes, a burst of datagrams) share the write.
+   * corked into one write (turn-cork.ts): small frames (acks, echoes, window updates) and the
+   * DATA frames of a bulk transfer's reads alike. The uncork waits for setImmediate, not
+   * nextTick, so that frames answering several socket reads of the same poll phase share it.
    */
   transport?: Corkable;
   /**
@@ -33,11 +34,6 @@ export interface SessionOptions {
   windowBudget?: number;
   /** The largest receive window one stream may reach (default 32 MiB; a version-1 peer caps it at MAX_STREAM_WINDOW). */
   maxStreamWindow?: number;
-}
-
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
 }
 
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
@@ -76,3 +72,5 @@ export interface SessionEvents {
   /** A keepalive round trip completed. */
   rtt: [ms: number];
 }
+
+export type { Corkable } from './turn-cork.js';

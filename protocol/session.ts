@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import {
   encodeBindResult,
+  encodeData,
   encodeDataInto,
   encodeDatagram,
   encodeFin,
@@ -39,7 +40,7 @@ import {
 } from './frame.js';
 import { ProtocolErrorCode } from './error-codes.js';
 import { UNSPECIFIED_ADDRESS, encodedAddressLength } from './address.js';
-import { returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
+import { POOLED_MIN_BYTES, returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Keepalive } from './keepalive.js';
 import { WireWriter } from './wire-writer.js';
 import type { WindowSettings } from './receive-window.js';
@@ -258,6 +259,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   sendData(streamId: number, payload: Buffer): void {
     this.bytesSent += payload.length;
+    if (payload.length < POOLED_MIN_BYTES) {
+      this.wire.send(encodeData(streamId, payload));
+      return;
+    }
     const buffer = takeFrameBuffer();
     this.wire.send(encodeDataInto(buffer, streamId, payload), () => returnFrameBuffer(buffer));
   }

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { ResetCode } from './frame.js';
 import type { SharedBufferReads } from './shared-read.js';
+import { TurnCork } from './turn-cork.js';
 import type { Stream, StreamCloseInfo } from './stream.js';
 
 export interface BridgeOptions {
@@ -24,8 +25,10 @@ export function bridgeSocket(stream: Stream, socket: Socket, options: BridgeOpti
     options.onClose?.(info);
   };
 
+  const cork = new TurnCork(socket);
   stream.attach({
     onData(chunk) {
+      cork.hold();
       socket.write(chunk, (err) => {
         if (!err) stream.consumed(chunk.length);
       });

@@ -1,13 +1,11 @@
 /**
  * The session's end of its WebSocket: it sends frames, counts the bytes `ws` still holds (the
- * scheduler stops framing DATA above a high-water mark), corks small frames arriving in the
- * same turn into one socket write, and closes the socket without waiting on a dead link.
+ * scheduler stops framing DATA above a high-water mark), corks the frames of one turn into one
+ * socket write (turn-cork.ts), and closes the socket without waiting on a dead link.
  */
 import type { WebSocket } from 'ws';
-import type { Corkable } from './session-options.js';
+import { TurnCork, type Corkable } from './turn-cork.js';
 
-/** Only frames below this wait for company; a full DATA frame is a write worth making at once. */
-const CORK_FRAMES_BELOW = 16 * 1024;
 /** A dead link never completes the closing handshake; after this the socket is cut. */
 const CLOSE_GRACE_MS = 1_000;
 const WS_CLOSE_NORMAL = 1000;
@@ -15,27 +13,21 @@ const WS_CLOSE_NORMAL = 1000;
 export class WireWriter {
   /** Bytes handed to `ws` that it has not written yet. */
   buffered = 0;
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.transport?.uncork();
-  };
+  private readonly cork: TurnCork | null;
 
   constructor(
     private readonly ws: WebSocket,
     /** The WebSocket's TCP socket, when the session may cork it. */
-    private readonly transport: Corkable | undefined,
+    transport: Corkable | undefined,
     /** After each frame is written: the scheduler may frame more. */
     private readonly onWritten: () => void,
-  ) {}
+  ) {
+    this.cork = transport ? new TurnCork(transport) : null;
+  }
 
   /** `written` runs once `ws` no longer needs the frame's bytes. */
   send(frame: Buffer, written?: () => void): void {
-    if (!this.corked && this.transport && frame.length < CORK_FRAMES_BELOW) {
-      this.corked = true;
-      this.transport.cork();
-      setImmediate(this.uncork);
-    }
+    this.cork?.hold();
     const length = frame.length;
     this.buffered += length;
     this.ws.send(frame, (err) => {
