@@ -4,8 +4,14 @@
  * multiplexing: what two Node processes cost just to pass bytes on over loopback. The
  * tunnel is also two Node processes (client and relay), so this is the floor its figures
  * start from on the same machine.
+ *
+ * Figure 2 also runs through a SOCKS chain: socks-forwarder.js (which answers the SOCKS5
+ * handshake at once) in front of one plain forwarder, so that its floor includes the two
+ * handshake round trips the load generator waits for, as the tunnel's figure does.
  */
 import { startNode, type Managed } from './processes.js';
+import type { HostPort } from './socks5.js';
+import { TARGET_HOST } from './route.js';
 
 const START_TIMEOUT_MS = 10_000;
 
@@ -49,4 +55,29 @@ export async function startForwarderChain(script: string, targetPorts: number[])
       await Promise.all([near.proc.stop(), far.proc.stop()]);
     },
   };
+}
+
+export interface SocksChain {
+  /** The SOCKS5 front's listener. */
+  socks: HostPort;
+  stop(): Promise<void>;
+}
+
+export async function startSocksChain(forwarderScript: string, socksScript: string, targetPorts: number[]): Promise<SocksChain> {
+  const far = await startForwarder('forwarder 2', forwarderScript, targetPorts);
+  const mappings = targetPorts.map((target) => `${target}=${far.entries[target]}`);
+  const front = startNode('socks forwarder', socksScript, mappings);
+  try {
+    const [, json] = await front.waitForLine(/^socks forwarder (\{.*\})$/, START_TIMEOUT_MS);
+    const { port } = JSON.parse(json) as { port: number };
+    return {
+      socks: { host: TARGET_HOST, port },
+      async stop() {
+        await Promise.all([front.stop(), far.proc.stop()]);
+      },
+    };
+  } catch (err) {
+    await Promise.all([front.stop(), far.proc.stop()]);
+    throw err;
+  }
 }

@@ -6,30 +6,15 @@
  *
  * Two of these in series are the bench's reference route (see forwarder-chain.ts).
  */
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
+import { FORWARDER_BACKLOG, joinUpstream } from './tcp-join.js';
 import { TARGET_HOST } from './route.js';
 
-/** The concurrency scenarios connect by the thousand at once. */
-const BACKLOG = 16_384;
-
-function join(downstream: Socket, upstreamPort: number): void {
-  const upstream = connect({ host: TARGET_HOST, port: upstreamPort, allowHalfOpen: true, noDelay: true });
-  downstream.pipe(upstream);
-  upstream.pipe(downstream);
-  // An orderly end crosses through pipe(); a reset or error takes the other side down too.
-  for (const [socket, other] of [[downstream, upstream], [upstream, downstream]] as const) {
-    socket.on('error', () => other.destroy());
-    socket.on('close', (hadError) => {
-      if (hadError) other.destroy();
-    });
-  }
-}
-
 function listenFor(upstreamPort: number): Promise<number> {
-  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => join(socket, upstreamPort));
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => joinUpstream(socket, upstreamPort));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: 0, host: TARGET_HOST, backlog: BACKLOG }, () => resolve((server.address() as AddressInfo).port));
+    server.listen({ port: 0, host: TARGET_HOST, backlog: FORWARDER_BACKLOG }, () => resolve((server.address() as AddressInfo).port));
   });
 }
 

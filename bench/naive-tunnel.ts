@@ -12,21 +12,15 @@
  */
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocket, WebSocketServer } from 'ws';
 import { TARGET_HOST } from './route.js';
+import { REP_FAILURE, REP_SUCCEEDED, socksDestination, socksReply } from './socks5-server.js';
 
-const SOCKS_VERSION = 0x05;
-const NO_AUTH = 0x00;
-const CMD_CONNECT = 0x01;
-const ATYP_IPV4 = 0x01;
-const ATYP_DOMAIN = 0x03;
-const REP_SUCCEEDED = 0x00;
-const REP_FAILURE = 0x01;
 const BACKLOG = 16_384;
 
-/** Joins a TCP socket and a WebSocket both ways, with backpressure, through pipe(). */
-function pipeBoth(socket: Socket, ws: WebSocket): void {
-  const duplex = createWebSocketStream(ws);
+/** Joins a TCP socket and a WebSocket's stream both ways, with backpressure, through pipe(). */
+function pipeBoth(socket: Socket, duplex: Duplex): void {
   socket.pipe(duplex).pipe(socket);
   duplex.on('error', () => socket.destroy());
   socket.on('error', () => duplex.destroy());
@@ -37,51 +31,24 @@ async function runRelay(): Promise<void> {
   await once(wss, 'listening');
   wss.on('connection', (ws, req) => {
     const query = new URL(req.url ?? '/', 'http://relay').searchParams;
+    // The stream is made at once: it holds what the client sends before the target has answered.
+    const duplex = createWebSocketStream(ws);
     const target = connect({ host: query.get('host') ?? TARGET_HOST, port: Number(query.get('port')), noDelay: true });
-    target.once('connect', () => pipeBoth(target, ws));
+    target.once('connect', () => pipeBoth(target, duplex));
     target.once('error', () => ws.terminate());
   });
   process.stdout.write(`naive relay ${JSON.stringify({ port: (wss.address() as AddressInfo).port })}\n`);
 }
 
-/** Reads exactly `length` bytes (the load generator speaks one step at a time, so no more arrive). */
-async function readExactly(socket: Socket, length: number): Promise<Buffer> {
-  let held = Buffer.alloc(0);
-  while (held.length < length) {
-    const chunk = socket.read() as Buffer | null;
-    if (chunk) held = Buffer.concat([held, chunk]);
-    else await once(socket, 'readable');
-  }
-  if (held.length > length) socket.unshift(held.subarray(length));
-  return held.subarray(0, length);
-}
-
-/** A SOCKS5 CONNECT's destination (RFC 1928 §4), or null for anything this minimal server does not take. */
-async function socksDestination(socket: Socket): Promise<{ host: string; port: number } | null> {
-  const [version, methods] = await readExactly(socket, 2);
-  await readExactly(socket, methods);
-  if (version !== SOCKS_VERSION) return null;
-  socket.write(Buffer.of(SOCKS_VERSION, NO_AUTH));
-  const [, command, , addressType] = await readExactly(socket, 4);
-  if (command !== CMD_CONNECT) return null;
-  let host: string;
-  if (addressType === ATYP_IPV4) host = [...(await readExactly(socket, 4))].join('.');
-  else if (addressType === ATYP_DOMAIN) host = (await readExactly(socket, (await readExactly(socket, 1))[0])).toString('latin1');
-  else return null;
-  return { host, port: (await readExactly(socket, 2)).readUInt16BE(0) };
-}
-
-const reply = (code: number): Buffer => Buffer.of(SOCKS_VERSION, code, 0x00, ATYP_IPV4, 0, 0, 0, 0, 0, 0);
-
 async function serveSocks(socket: Socket, relayPort: number): Promise<void> {
   const destination = await socksDestination(socket);
-  if (!destination) return void socket.end(reply(REP_FAILURE));
+  if (!destination) return void socket.end(socksReply(REP_FAILURE));
   const ws = new WebSocket(`ws://${TARGET_HOST}:${relayPort}/?host=${encodeURIComponent(destination.host)}&port=${destination.port}`, { perMessageDeflate: false });
   ws.once('open', () => {
-    socket.write(reply(REP_SUCCEEDED));
-    pipeBoth(socket, ws);
+    socket.write(socksReply(REP_SUCCEEDED));
+    pipeBoth(socket, createWebSocketStream(ws));
   });
-  ws.once('error', () => socket.end(reply(REP_FAILURE)));
+  ws.once('error', () => socket.end(socksReply(REP_FAILURE)));
 }
 
 async function runClient(relayPort: number): Promise<void> {

@@ -27,6 +27,8 @@ export interface ScenarioPlan {
   needsOpenFiles?: number;
   /** Also run through the reference route (two plain forwarders), for scale. */
   withReference?: boolean;
+  /** Also run through the SOCKS chain (a SOCKS5 front answering at once, then one plain forwarder), for scale. */
+  withSocksReference?: boolean;
   /** Also run through the naive one-WebSocket-per-stream tunnel (naive-tunnel.ts), for scale. */
   withNaiveTunnel?: boolean;
   /** Pass thresholds by the report's name for the figure; figures without one are shown for information. */
@@ -108,6 +110,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     title: 'connect latency, 1000 sequential connects + 1-byte echo',
     scenario: 'latency',
     withReference: true,
+    withSocksReference: true,
     params: { count: 1_000, warmup: 300, capMs: 30_000, perConnectTimeoutMs: 5_000 },
     timeoutMs: 45_000,
     targets: { p50: atMostTimesDirect(2.5) },

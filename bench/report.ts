@@ -27,6 +27,8 @@ export interface PlanOutcome {
   reference: RunOutcome | null;
   /** Through the naive one-WebSocket-per-stream tunnel (naive-tunnel.ts), for scale; absent when not run. */
   naive?: RunOutcome | null;
+  /** Through the SOCKS chain (a SOCKS5 front and one plain forwarder, forwarder-chain.ts), for scale; absent when not run. */
+  socksReference?: RunOutcome | null;
   /** With plan.relayWorkers: the tunnel run with each --workers count (the first is also `tunnel`). */
   byWorkers?: { workers: number; outcome: RunOutcome }[];
   /** Why the scenario did not run at all. */
@@ -146,14 +148,15 @@ function tunnelCpuPer<T>(o: PlanOutcome, operations: (result: T) => number, digi
 }
 
 /** "figure = ratio× direct" through the reference route, or null when either run has no figure. */
-function referenceVsDirect<T>(o: PlanOutcome, f: (result: T) => number, format: (v: number) => string): string | null {
+function referenceVsDirect<T>(o: PlanOutcome, f: (result: T) => number, format: (v: number) => string, through: RunOutcome | null = o.reference): string | null {
   const direct = resultOf<T>(o.direct);
-  const reference = resultOf<T>(o.reference);
+  const reference = resultOf<T>(through);
   if (!direct || !reference) return null;
   return `${format(f(reference))} = ${compact(f(reference) / f(direct))}× direct`;
 }
 
 const REFERENCE = 'reference, two plain Node forwarders in series (no SOCKS, no WebSocket)';
+const SOCKS_REFERENCE = 'SOCKS reference, a SOCKS5 front answering at once (as fast open does) and one plain forwarder, no WebSocket';
 
 /** Relay+client RSS growth between two checkpoints, divided by `per`. */
 function rssGrowthKiB(run: Ok, from: string, to: string, per = 1): number {
@@ -216,6 +219,8 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     if (cpu) notes.push(`#${id} tunnel: CPU per connect (incl. warm-up): ${cpu}`);
     const reference = referenceVsDirect<LatencyResult>(o, (r) => r.p50Ms, (v) => `${compact(v)} ms`);
     if (reference) notes.push(`#${id} ${REFERENCE}: p50 ${reference}`);
+    const socksReference = referenceVsDirect<LatencyResult>(o, (r) => r.p50Ms, (v) => `${compact(v)} ms`, o.socksReference ?? null);
+    if (socksReference) notes.push(`#${id} ${SOCKS_REFERENCE}: p50 ${socksReference}`);
     return [
       { figure: 'Connect + 1 B echo, p50 (ms)', ...inBothModes<LatencyResult>(o, (r) => r.p50Ms), format: compact, ratio: true, target: targetOf(o.plan, 'p50') },
       { figure: 'Connect + 1 B echo, p99 (ms)', ...inBothModes<LatencyResult>(o, (r) => r.p99Ms), format: compact, ratio: true },

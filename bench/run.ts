@@ -19,7 +19,7 @@ import { buildReport, type PlanOutcome } from './report.js';
 import { runScenario, type RunOptions, type RunOutcome, type WindowsReached } from './runner.js';
 import type { Route } from './route.js';
 import { cliPath, startStack, type Stack } from './stack.js';
-import { startForwarderChain } from './forwarder-chain.js';
+import { startForwarderChain, startSocksChain } from './forwarder-chain.js';
 import { makeBenchCert } from './tls-cert.js';
 import { startNaiveTunnel } from './naive-route.js';
 import { linkToRelay, startReferenceAcrossLink } from './wan-routes.js';
@@ -30,6 +30,7 @@ const distDir = join(here, '..');
 const LOADGEN = join(here, 'loadgen.js');
 const TARGETS = join(here, 'targets.js');
 const FORWARDER = join(here, 'forwarder.js');
+const SOCKS_FORWARDER = join(here, 'socks-forwarder.js');
 const NAIVE_TUNNEL = join(here, 'naive-tunnel.js');
 const LINK_EMULATOR = join(here, 'link-emulator.js');
 const TARGETS_START_MS = 10_000;
@@ -108,13 +109,20 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
         const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
         return { route: { mode: 'forwarded', entries: chain.entries }, stack: null, stop: () => chain.stop() };
       });
+  // The same through a SOCKS5 front and one forwarder: the floor with the handshake the load generator waits for.
+  const socksReference = !plan.withSocksReference
+    ? null
+    : await runThrough(plan, 'SOCKS reference', common, 'the SOCKS chain', async () => {
+        const chain = await startSocksChain(FORWARDER, SOCKS_FORWARDER, [ports.echo, ports.sink, ports.source]);
+        return { route: { mode: 'tunnel', socks: chain.socks }, stack: null, stop: () => chain.stop() };
+      });
   const naive = !plan.withNaiveTunnel
     ? null
     : await runThrough(plan, 'naive tunnel', common, 'the naive tunnel', async () => {
         const naiveTunnel = await startNaiveTunnel(NAIVE_TUNNEL);
         return { route: { mode: 'tunnel', socks: naiveTunnel.socks }, stack: null, stop: () => naiveTunnel.stop() };
       });
-  return { plan, direct, tunnel, reference, naive, byWorkers, skipped: null };
+  return { plan, direct, tunnel, reference, socksReference, naive, byWorkers, skipped: null };
 }
 
 /** A route that needs processes of its own: the route, the relay + client under test (or null), and how to stop them. */
@@ -196,7 +204,7 @@ async function main(): Promise<number> {
     `sockbridge bench — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`,
     'Direct: the load generator talks to the target over loopback. Tunnel: through the sockbridge client (SOCKS5) and relay.',
     'MB/s = 10^6 bytes per second. Every process (load generator, client, relay, targets) is separate.',
-    'Reference (#1-#3, in the notes): two plain Node TCP forwarders in series, each its own process: the least any relay of two Node processes costs.',
+    'Reference (#1-#3, in the notes): two plain Node TCP forwarders in series, each its own process: the least any relay of two Node processes costs. #2 also through a SOCKS5 front and one forwarder: that least with the SOCKS handshake.',
     `1-minute load average: ${loadAtStart} at the start, ${loadAverage()} at the end (${cpus().length} CPUs; above that, other work competes).`,
     '',
     renderTable(report.rows),

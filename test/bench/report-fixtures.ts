@@ -86,7 +86,7 @@ const bind = (listen: number, accept: number, failures = 0) => ({ attempted: 200
 /** Every scenario ran, and every figure with a target meets it. */
 export const HEALTHY: readonly PlanOutcome[] = [
   outcome('bulk', { direct: ok(bulk(2400, 2600)), tunnel: tunnelRun({ ...bulk(900, 1100), cpuPerGiB: { upload: { clientSec: 0.9, relaySec: 1.1 }, download: { clientSec: 0.7, relaySec: 0.6 } } }), reference: ok(bulk(1500, 1700)) }),
-  outcome('latency', { direct: ok(latency(0.21)), tunnel: tunnelRun(latency(0.45)), reference: ok(latency(0.3)) }),
+  outcome('latency', { direct: ok(latency(0.21)), tunnel: tunnelRun(latency(0.45)), reference: ok(latency(0.3)), socksReference: ok(latency(0.4)) }),
   outcome('roundtrips', { direct: ok(roundtrips(90_000)), tunnel: tunnelRun(roundtrips(40_000)), reference: ok(roundtrips(60_000)) }),
   outcome('concurrent', { direct: ok(concurrent(180)), tunnel: tunnelRun(concurrent(420)) }),
   outcome('idle', { direct: ok(idle(1_800)), tunnel: tunnelRun(idle(4_200)) }),

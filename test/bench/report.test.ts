@@ -82,6 +82,7 @@ const HEALTHY_NOTES = [
   "#2 tunnel: p90 0.675 ms, max 4.05 ms",
   "#2 tunnel: CPU per connect (incl. warm-up): client 1731 µs, relay 1154 µs",
   "#2 reference, two plain Node forwarders in series (no SOCKS, no WebSocket): p50 0.300 ms = 1.43× direct",
+  "#2 SOCKS reference, a SOCKS5 front answering at once (as fast open does) and one plain forwarder, no WebSocket: p50 0.400 ms = 1.90× direct",
   "#3 tunnel: CPU over the 3.0 s run: client 2.25 s (75 % of a core), relay 1.50 s (50 %)",
   "#3 direct: mean round trip per stream 88.9 µs",
   "#3 tunnel: mean round trip per stream 200 µs",
