@@ -72,5 +72,3 @@ export interface SessionEvents {
   /** A keepalive round trip completed. */
   rtt: [ms: number];
 }
-
-export type { Corkable } from './turn-cork.js';

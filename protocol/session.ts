@@ -60,7 +60,6 @@ export {
   DEFAULT_KEEPALIVE_TIMEOUT_MS,
   DEFAULT_MAX_STREAM_WINDOW,
   DEFAULT_WINDOW_BUDGET,
-  type Corkable,
   type OpenResult,
   type SessionCloseInfo,
   type SessionEvents,
