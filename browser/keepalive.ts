@@ -5,15 +5,13 @@
  * trip (the least of the last 16 samples); and the session is dead once nothing at all arrived
  * for 30 s.
  */
-
-/** The protocol's default interval and timeout, as the Node side's DEFAULT_KEEPALIVE_* are. */
-const INTERVAL_MS = 15_000;
-const TIMEOUT_MS = 30_000;
-const JITTER = 0.25;
-/** The shortest gap between two round-trip probes while data moves. */
-const PROBE_INTERVAL_MS = 250;
-/** The path's round trip is the least of this many recent samples. */
-const PATH_RTT_SAMPLES = 16;
+import {
+  DEFAULT_KEEPALIVE_INTERVAL_MS as INTERVAL_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS as TIMEOUT_MS,
+  KEEPALIVE_JITTER as JITTER,
+  PATH_RTT_SAMPLES,
+  PROBE_INTERVAL_MS,
+} from '../protocol/session-defaults.js';
 
 export interface KeepaliveHooks {
   sendPing(opaque: number): void;

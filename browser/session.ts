@@ -16,6 +16,7 @@ import {
   ReplyCode,
 } from '../protocol/frame.js';
 import { ProtocolErrorCode } from '../protocol/error-codes.js';
+import { DEFAULT_SEND_HIGH_WATER } from '../protocol/session-defaults.js';
 import { decodeFrame, encodeData, encodeFin, encodeGoAway, encodeOpen, encodePing, encodeReset, encodeWindowUpdate, type InboundFrame } from './codec.js';
 import { SockbridgeError, WireError, openFailed, sessionClosed } from './errors.js';
 import { Keepalive } from './keepalive.js';
@@ -24,8 +25,6 @@ import type { Session, SessionEnd } from './sockbridge.js';
 
 const FIRST_STREAM_ID = 1;
 const LAST_STREAM_ID = 0xffff_ffff;
-/** DATA waits while the WebSocket buffers this much (the Node side's high-water mark). */
-const SEND_HIGH_WATER = 512 * 1024;
 /** How often a write waiting for the WebSocket to drain looks again: the browser has no drain event. */
 const WIRE_POLL_MS = 5;
 /** Normal closure (RFC 6455 §7.4.1). */
@@ -98,7 +97,7 @@ export class BrowserSession implements Session, StreamOwner {
   // ---- StreamOwner ----
 
   wireReady(): Promise<void> {
-    if (this.ended || this.ws.bufferedAmount < SEND_HIGH_WATER) return Promise.resolve();
+    if (this.ended || this.ws.bufferedAmount < DEFAULT_SEND_HIGH_WATER) return Promise.resolve();
     return new Promise((resolve) => {
       this.wireWaiters.push(resolve);
       this.wireTimer ??= setTimeout(() => this.pollWire(), WIRE_POLL_MS);
@@ -107,7 +106,7 @@ export class BrowserSession implements Session, StreamOwner {
 
   private pollWire(): void {
     this.wireTimer = null;
-    if (this.ended || this.ws.bufferedAmount < SEND_HIGH_WATER) {
+    if (this.ended || this.ws.bufferedAmount < DEFAULT_SEND_HIGH_WATER) {
       for (const resolve of this.wireWaiters.splice(0)) resolve();
     } else {
       this.wireTimer = setTimeout(() => this.pollWire(), WIRE_POLL_MS);

@@ -11,16 +11,12 @@
  * started together drift apart.
  */
 
+import { KEEPALIVE_JITTER, PATH_RTT_SAMPLES, PROBE_INTERVAL_MS } from './session-defaults.js';
+
 /** How often the clock is checked (at most); the dead-link bound is the timeout plus at most this. */
 const TICK_MS = 250;
 /** Ticks per interval at least, so that short intervals still show their jitter. */
 const TICKS_PER_INTERVAL = 8;
-/** Each idle gap is the interval × (1 ± this), drawn uniformly. */
-export const KEEPALIVE_JITTER = 0.25;
-/** The shortest gap between two round-trip probes while the session is busy: a few a second at most. */
-export const PROBE_INTERVAL_MS = 250;
-/** The path's round trip is the least of this many recent samples (about 4 s of them while busy). */
-const PATH_RTT_SAMPLES = 16;
 /**
  * Probes sent back to back when the session starts. The first round trip of a fresh process is
  * slowed by its cold code (a few ms even on loopback); the ones right after it show the path

@@ -36,9 +36,7 @@ export interface SessionOptions {
   maxStreamWindow?: number;
 }
 
-export const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
-/** Above the longest jittered gap between default pings (1.25 × 15 s). */
-export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
+export { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from './session-defaults.js';
 /**
  * The longest --keepalive-interval: jittered pings then come at most 75 s apart, well below the
  * 100 s after which common CDNs cut a WebSocket that carried nothing.

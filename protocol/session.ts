@@ -42,6 +42,7 @@ import { ProtocolErrorCode } from './error-codes.js';
 import { UNSPECIFIED_ADDRESS, encodedAddressLength } from './address.js';
 import { POOLED_MIN_BYTES, returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Keepalive } from './keepalive.js';
+import { DEFAULT_SEND_HIGH_WATER } from './session-defaults.js';
 import { WireWriter } from './wire-writer.js';
 import type { WindowSettings } from './receive-window.js';
 import { Stream, type StreamOwner } from './stream.js';
@@ -67,7 +68,6 @@ export {
   type SessionRole,
 } from './session-options.js';
 
-const DEFAULT_SEND_HIGH_WATER = 512 * 1024;
 const FIRST_CLIENT_STREAM_ID = 1;
 const STREAM_ID_STEP = 2;
 const MAX_STREAM_ID = 0xffff_ffff;
