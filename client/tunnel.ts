@@ -9,6 +9,7 @@ import type { Logger } from '../common/log.js';
 import { GoAwayCode, MAX_FRAME_SIZE, WS_SUBPROTOCOL } from '../protocol/frame.js';
 import { Session } from '../protocol/session.js';
 import { maskingFor } from './ws-mask.js';
+import { SessionWaiters } from './session-waiters.js';
 import type { ClientConfig } from './config.js';
 import { certificateHint, needsOwnTransport, openRelayTransport, upgradeRequestOptions } from './relay-transport.js';
 
@@ -21,7 +22,6 @@ const REFUSAL_HINTS: Readonly<Record<number, string>> = {
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const BACKOFF_FACTOR = 2;
 
-type Waiter = (session: Session | null) => void;
 
 /** Where a new stream gets its session: one Tunnel, or the pool of them (client/pool/tunnel-pool.ts). */
 export interface SessionSource {
@@ -43,7 +43,7 @@ export interface TunnelHooks {
 
 export class Tunnel implements SessionSource {
   private session: Session | null = null;
-  private waiters = new Set<Waiter>();
+  private readonly waiters: SessionWaiters;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private socket: WebSocket | null = null;
@@ -63,6 +63,7 @@ export class Tunnel implements SessionSource {
     private readonly hooks: TunnelHooks = {},
   ) {
     this.relayUrl = config.relayUrl;
+    this.waiters = new SessionWaiters(config.tunnelWaitMs);
   }
 
   start(): void {
@@ -77,15 +78,7 @@ export class Tunnel implements SessionSource {
   getSession(): Promise<Session | null> {
     if (this.session) return Promise.resolve(this.session);
     if (this.stopped) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(null), this.config.tunnelWaitMs);
-      const settle: Waiter = (session) => {
-        clearTimeout(timer);
-        this.waiters.delete(settle);
-        resolve(session);
-      };
-      this.waiters.add(settle);
-    });
+    return this.waiters.wait();
   }
 
   /** No reconnect after this session ends (a pool drains it and builds its replacement elsewhere). */
@@ -101,7 +94,7 @@ export class Tunnel implements SessionSource {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.session?.close();
     this.socket?.terminate();
-    for (const waiter of [...this.waiters]) waiter(null);
+    this.waiters.settle(null);
   }
 
   private connect(): void {
@@ -196,7 +189,7 @@ export class Tunnel implements SessionSource {
         this.connections += 1;
         this.logger.info('tunnel up', { relay: relayUrl, version: session.version });
         this.hooks.up?.(session);
-        for (const waiter of [...this.waiters]) waiter(session);
+        this.waiters.settle(session);
       },
       () => {},
     );

@@ -12,6 +12,7 @@ import type { Logger } from '../../common/log.js';
 import { GoAwayCode, ResetCode } from '../../protocol/frame.js';
 import type { Session } from '../../protocol/session.js';
 import type { ClientConfig } from '../config.js';
+import { SessionWaiters } from '../session-waiters.js';
 import { Tunnel } from '../tunnel.js';
 import { DrainReason, HEALTH_TICK_MS, MAX_AGE_JITTER, PROBE_AFTER_SILENCE_MS, TunnelState, UNHEALTHY_SILENCE_MS } from './constants.js';
 import { OpenHealth } from './open-health.js';
@@ -41,12 +42,11 @@ interface Member {
   loggedState: TunnelState | null;
 }
 
-type Waiter = (session: Session | null) => void;
 
 export class TunnelPool {
   private readonly members: Member[] = [];
   private readonly board: RelayBoard;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters: SessionWaiters;
   /** Health probes and draining by silence only matter where there is another tunnel to use. */
   private readonly probing: boolean;
   private timer: NodeJS.Timeout | null = null;
@@ -60,6 +60,7 @@ export class TunnelPool {
   ) {
     this.board = new RelayBoard(config.relayUrls);
     this.probing = config.relayUrls.length > 1 || config.tunnels > 1;
+    this.waiters = new SessionWaiters(config.tunnelWaitMs);
   }
 
   /** An OPEN left unanswered by a lost tunnel may go to another one, when there are others. */
@@ -90,15 +91,7 @@ export class TunnelPool {
     const session = this.pick();
     if (session) return Promise.resolve(session);
     if (this.stopped) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(null), this.config.tunnelWaitMs);
-      const settle: Waiter = (found) => {
-        clearTimeout(timer);
-        this.waiters.delete(settle);
-        resolve(found);
-      };
-      this.waiters.add(settle);
-    });
+    return this.waiters.wait();
   }
 
   status(): TunnelStatus[] {
@@ -109,7 +102,7 @@ export class TunnelPool {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const member of this.members) member.tunnel.stop();
-    for (const waiter of [...this.waiters]) waiter(null);
+    this.waiters.settle(null);
   }
 
   private addMember(slot: number): Member {
@@ -147,8 +140,7 @@ export class TunnelPool {
     session.on('openResult', (_stream, result) => member.health.record(result.reply));
     this.logState(member);
     if (this.waiters.size === 0) return;
-    const chosen = this.pick();
-    for (const waiter of [...this.waiters]) waiter(chosen);
+    this.waiters.settle(this.pick());
   }
 
   /** Healthy before unhealthy before draining; then the fewest open streams; then the preferred relay. */
