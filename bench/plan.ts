@@ -31,6 +31,8 @@ export interface ScenarioPlan {
   withSocksReference?: boolean;
   /** Also run through the naive one-WebSocket-per-stream tunnel (naive-tunnel.ts), for scale. */
   withNaiveTunnel?: boolean;
+  /** Also run through V2Ray with mux.cool (v2ray.ts), the peer the figure is held against; left out without a v2ray binary. */
+  withV2ray?: boolean;
   /** Pass thresholds by the report's name for the figure; figures without one are shown for information. */
   targets?: Readonly<Record<string, Target>>;
   /** Run the tunnel over wss:// (a self-signed certificate, pinned with --fingerprint). */
@@ -65,6 +67,21 @@ function atMostTimesDirect(share: number): Target {
   return { text: `≤ ${shareText(share)}× direct`, pass: (direct, tunnel) => direct !== null && tunnel <= share * direct };
 }
 
+/** The tunnel's figure, a share, is at least `limit` (shown as `text`). */
+function atLeast(limit: number, text: string): Target {
+  return { text, pass: (_direct, tunnel) => tunnel >= limit };
+}
+
+/** The direct column holds a peer route's figure: the tunnel's is at least `share` times it (rates). */
+function atLeastTimesPeer(share: number, peer: string): Target {
+  return { text: `≥ ${shareText(share)}× ${peer}`, pass: (p, tunnel) => p !== null && tunnel >= share * p };
+}
+
+/** The direct column holds a peer route's figure: the tunnel's is below it (times). */
+function belowPeer(peer: string): Target {
+  return { text: `< ${peer}`, pass: (p, tunnel) => p !== null && tunnel < p };
+}
+
 /** The tunnel's figure stays at or under `limit`, in the figure's `unit`. */
 function atMost(limit: number, unit: string, label = ''): Target {
   return { text: `${label}≤ ${limit} ${unit}`, pass: (_direct, tunnel) => tunnel <= limit };
@@ -82,12 +99,19 @@ function none(text = '0'): Target {
 
 export const IDLE_STREAMS = 10_000;
 
-/** Figures 1 and 1s: the same transfers, over ws:// and over wss://. */
-const BULK = {
-  params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
-  timeoutMs: 100_000,
-  targets: { upload: atLeastTimesDirect(0.25), download: atLeastTimesDirect(0.25) },
-};
+/** Figures 1 and 1s: the same transfers, over ws:// and over wss://; upload keeps up with download by `uploadShare`. */
+function bulk(uploadShare: number) {
+  return {
+    params: { bytes: 512 * MIB, minMs: 1_500, capMs: 12_000, repeats: 3 },
+    timeoutMs: 100_000,
+    targets: {
+      upload: atLeastTimesDirect(0.25),
+      download: atLeastTimesDirect(0.25),
+      uploadShare: atLeast(uploadShare, `≥ ${shareText(uploadShare)}`),
+      vsNaive: atLeastTimesPeer(1.2, 'naive'),
+    },
+  };
+}
 
 export const PLANS: readonly ScenarioPlan[] = [
   {
@@ -96,14 +120,15 @@ export const PLANS: readonly ScenarioPlan[] = [
     scenario: 'bulk',
     withReference: true,
     withNaiveTunnel: true,
-    ...BULK,
+    withV2ray: true,
+    ...bulk(0.8),
   },
   {
     id: '1s',
     title: 'single-stream bulk throughput over wss:// (TLS, a pinned self-signed certificate)',
     scenario: 'bulk',
     tls: true,
-    ...BULK,
+    ...bulk(0.9),
   },
   {
     id: '2',
@@ -111,9 +136,10 @@ export const PLANS: readonly ScenarioPlan[] = [
     scenario: 'latency',
     withReference: true,
     withSocksReference: true,
+    withV2ray: true,
     params: { count: 1_000, warmup: 300, capMs: 30_000, perConnectTimeoutMs: 5_000 },
     timeoutMs: 45_000,
-    targets: { p50: atMostTimesDirect(2.5) },
+    targets: { p50: atMostTimesDirect(2.5), vsV2ray: belowPeer('v2ray mux') },
   },
   {
     id: '3',
@@ -182,6 +208,7 @@ export const PLANS: readonly ScenarioPlan[] = [
     title: 'connect + 1-byte echo across the 50 ms link to a destination seen before (fast open)',
     scenario: 'latency',
     link: gigabitLink(50),
+    withV2ray: true,
     params: CONNECT_ACROSS_LINK_PARAMS,
     timeoutMs: 60_000,
     // One round trip (50 ms) with 15 % to spare, plus about 2 ms of loopback cost.

@@ -26,7 +26,12 @@ const live = new Set<ChildProcess>();
 
 /** Runs `node [nodeArgs] script [args]` with piped output. */
 export function startNode(name: string, script: string, args: string[], nodeArgs: string[] = []): Managed {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCommand(name, process.execPath, [...nodeArgs, script, ...args]);
+}
+
+/** Runs any program (a peer's binary) with piped output. */
+export function startCommand(name: string, command: string, args: string[]): Managed {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return manage(name, child);
 }
 

@@ -27,6 +27,8 @@ export interface PlanOutcome {
   reference: RunOutcome | null;
   /** Through the naive one-WebSocket-per-stream tunnel (naive-tunnel.ts), for scale; absent when not run. */
   naive?: RunOutcome | null;
+  /** Through V2Ray with mux.cool (v2ray.ts), the peer; a failed outcome says why it did not run; absent when not asked for. */
+  v2ray?: RunOutcome | null;
   /** Through the SOCKS chain (a SOCKS5 front and one plain forwarder, forwarder-chain.ts), for scale; absent when not run. */
   socksReference?: RunOutcome | null;
   /** With plan.relayWorkers: the tunnel run with each --workers count (the first is also `tunnel`). */
@@ -155,6 +157,15 @@ function referenceVsDirect<T>(o: PlanOutcome, f: (result: T) => number, format: 
   return `${format(f(reference))} = ${compact(f(reference) / f(direct))}× direct`;
 }
 
+const V2RAY = 'v2ray mux, V2Ray with VLESS over one WebSocket and mux.cool (no TLS)';
+
+/** The V2Ray run's result; a note says why when it did not run or failed. */
+function peerResult<T>(o: PlanOutcome, notes: string[]): T | null {
+  const run = o.v2ray ?? null;
+  if (run && !run.ok) notes.push(`#${o.plan.id} v2ray mux: not run: ${run.reason}`);
+  return resultOf<T>(run);
+}
+
 const REFERENCE = 'reference, two plain Node forwarders in series (no SOCKS, no WebSocket)';
 const SOCKS_REFERENCE = 'SOCKS reference, a SOCKS5 front answering at once (as fast open does) and one plain forwarder, no WebSocket';
 
@@ -203,11 +214,17 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     if (up && down) notes.push(`#${id} ${REFERENCE}: upload ${up}, download ${down}`);
     const naive = resultOf<BulkResult>(o.naive ?? null);
     if (naive) notes.push(`#${id} naive tunnel, one WebSocket per stream (ws + bufferutil + pipe()): upload ${mbps(naive.upload.mbps)}, download ${mbps(naive.download.mbps)}`);
+    const v2ray = peerResult<BulkResult>(o, notes);
+    if (v2ray) notes.push(`#${id} ${V2RAY}: upload ${mbps(v2ray.upload.mbps)}, download ${mbps(v2ray.download.mbps)}`);
     const repeats = (o.plan.params as unknown as BulkParams).repeats;
-    return [
+    const tunnelUpload = pick<BulkResult>(o.tunnel, (r) => r.upload.mbps);
+    const rows: Metric[] = [
       { figure: `Bulk upload, 1 stream, best of ${repeats} (MB/s)`, ...inBothModes<BulkResult>(o, (r) => r.upload.mbps), format: compact, ratio: true, target: targetOf(o.plan, 'upload') },
       { figure: `Bulk download, 1 stream, best of ${repeats} (MB/s)`, ...inBothModes<BulkResult>(o, (r) => r.download.mbps), format: compact, ratio: true, target: targetOf(o.plan, 'download') },
+      { figure: 'Bulk upload ÷ download, tunnel', direct: null, tunnel: pick<BulkResult>(o.tunnel, (r) => r.upload.mbps / r.download.mbps), format: (v) => `${fixed(v, 2)}×`, target: targetOf(o.plan, 'uploadShare') },
     ];
+    if (naive) rows.push({ figure: 'Bulk upload, naive tunnel in Direct (MB/s)', direct: naive.upload.mbps, tunnel: tunnelUpload, format: compact, ratio: true, target: targetOf(o.plan, 'vsNaive') });
+    return rows;
   },
   latency(o, notes) {
     const id = o.plan.id;
@@ -221,11 +238,18 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     if (reference) notes.push(`#${id} ${REFERENCE}: p50 ${reference}`);
     const socksReference = referenceVsDirect<LatencyResult>(o, (r) => r.p50Ms, (v) => `${compact(v)} ms`, o.socksReference ?? null);
     if (socksReference) notes.push(`#${id} ${SOCKS_REFERENCE}: p50 ${socksReference}`);
-    return [
+    const rows: Metric[] = [
       { figure: 'Connect + 1 B echo, p50 (ms)', ...inBothModes<LatencyResult>(o, (r) => r.p50Ms), format: compact, ratio: true, target: targetOf(o.plan, 'p50') },
       { figure: 'Connect + 1 B echo, p99 (ms)', ...inBothModes<LatencyResult>(o, (r) => r.p99Ms), format: compact, ratio: true },
       { figure: `Connect failures (of ${o.plan.params.count})`, ...inBothModes<LatencyResult>(o, (r) => r.failures), format: int },
     ];
+    const v2ray = peerResult<LatencyResult>(o, notes);
+    if (v2ray) {
+      notes.push(`#${id} ${V2RAY}: p50 ${compact(v2ray.p50Ms)} ms, p90 ${compact(v2ray.p90Ms)} ms, p99 ${compact(v2ray.p99Ms)} ms, ${v2ray.failures} failed`);
+      const against = o.plan.targets?.vsV2ray ? { target: o.plan.targets.vsV2ray } : REPORT_ONLY;
+      rows.push({ figure: 'Connect + 1 B echo, p50, v2ray mux in Direct (ms)', direct: v2ray.p50Ms, tunnel: pick<LatencyResult>(o.tunnel, (r) => r.p50Ms), format: compact, ratio: true, ...against });
+    }
+    return rows;
   },
   roundtrips(o, notes) {
     const id = o.plan.id;

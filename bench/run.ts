@@ -18,10 +18,11 @@ import { installExitHandlers, startNode, type Managed } from './processes.js';
 import { buildReport, type PlanOutcome } from './report.js';
 import { runScenario, type RunOptions, type RunOutcome, type WindowsReached } from './runner.js';
 import type { Route } from './route.js';
-import { cliPath, startStack, type Stack } from './stack.js';
+import { cliPath, startStack, type Stack, type StackMiddle } from './stack.js';
 import { startForwarderChain, startSocksChain } from './forwarder-chain.js';
 import { makeBenchCert } from './tls-cert.js';
 import { startNaiveTunnel } from './naive-route.js';
+import { findV2ray, startV2rayMux, V2RAY_MISSING, type V2rayBinary } from './v2ray.js';
 import { linkToRelay, startReferenceAcrossLink } from './wan-routes.js';
 import { renderTable } from './table.js';
 
@@ -79,7 +80,8 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
       const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir: null, label: `${plan.id}-${plan.scenario}`, between: linkToRelay(LINK_EMULATOR, link), clientArgs: plan.clientArgs });
       return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop() };
     });
-    return { plan, direct: acrossLink, tunnel, reference: null, skipped: null };
+    const v2ray = plan.withV2ray ? await runV2ray(plan, common, linkToRelay(LINK_EMULATOR, link)) : null;
+    return { plan, direct: acrossLink, tunnel, reference: null, v2ray, skipped: null };
   }
   log(`#${plan.id} ${plan.title}: direct`);
   const direct = await runScenario({ ...common, route: { mode: 'direct' }, stack: null, progress: (t) => log(`  #${plan.id} direct: ${t}`) });
@@ -122,7 +124,23 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
         const naiveTunnel = await startNaiveTunnel(NAIVE_TUNNEL);
         return { route: { mode: 'tunnel', socks: naiveTunnel.socks }, stack: null, stop: () => naiveTunnel.stop() };
       });
-  return { plan, direct, tunnel, reference, socksReference, naive, byWorkers, skipped: null };
+  const v2ray = plan.withV2ray ? await runV2ray(plan, common) : null;
+  return { plan, direct, tunnel, reference, socksReference, naive, v2ray, byWorkers, skipped: null };
+}
+
+let v2rayBinary: Promise<V2rayBinary | null> | null = null;
+
+/** The scenario through V2Ray with mux.cool (`between`: across the link); without a v2ray binary, a failed outcome saying what to install. */
+async function runV2ray(plan: ScenarioPlan, common: Omit<RunOptions, 'route' | 'stack' | 'progress'>, between?: (port: number) => Promise<StackMiddle>): Promise<RunOutcome> {
+  const binary = await (v2rayBinary ??= findV2ray());
+  if (!binary) {
+    log(`#${plan.id} ${plan.title}: v2ray mux left out: ${V2RAY_MISSING}`);
+    return { ok: false, reason: V2RAY_MISSING, seconds: 0 };
+  }
+  return runThrough(plan, `v2ray ${binary.version} mux`, common, 'v2ray', async () => {
+    const v2ray = await startV2rayMux(binary, between);
+    return { route: { mode: 'tunnel', socks: v2ray.socks }, stack: null, stop: () => v2ray.stop() };
+  });
 }
 
 /** A route that needs processes of its own: the route, the relay + client under test (or null), and how to stop them. */

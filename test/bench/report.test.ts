@@ -35,40 +35,43 @@ describe('bench report', () => {
 });
 
 const HEALTHY_TABLE = `
-# │ Figure                                      │ Direct │ Tunnel │ Tunnel/Direct │ Target            │ Verdict
-──┼─────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
-1 │ Bulk upload, 1 stream, best of 3 (MB/s)     │   2400 │    900 │        0.375× │ ≥ 0.25× direct    │ PASS
-  │ Bulk download, 1 stream, best of 3 (MB/s)   │   2600 │   1100 │        0.423× │ ≥ 0.25× direct    │ PASS
-──┼─────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
-2 │ Connect + 1 B echo, p50 (ms)                │  0.210 │  0.450 │         2.14× │ ≤ 2.5× direct     │ PASS
-  │ Connect + 1 B echo, p99 (ms)                │  0.630 │   1.35 │         2.14× │                   │
-  │ Connect failures (of 1000)                  │      0 │      0 │               │                   │
-──┼─────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
-3 │ 64 B round trips/s, 8 streams               │  90000 │  40000 │        0.444× │ ≥ 0.30× direct    │ PASS
-──┼─────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
-4 │ 1000 at once: wall time to all echoed (ms)  │    180 │    420 │         2.33× │                   │
-  │ 1000 at once: failures                      │      0 │      0 │               │ 0                 │ PASS
-  │ 1000 at once: relay+client RSS/stream (KiB) │      — │   51.2 │               │ ≤ 64 KiB          │ PASS
-──┼─────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
-5 │ 10k idle: time to open + echo all (s)       │   1.80 │   4.20 │         2.33× │                   │
-  │ 10k idle: not served (open + re-check)      │      0 │      0 │               │ 0 (all served)    │ PASS
-  │ 10k idle: relay+client RSS/stream (KiB)     │      — │   5.12 │               │ report            │
-──┼─────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
-6 │ B 256 MiB download alone, median (MB/s)     │   2000 │   1000 │        0.500× │                   │
-  │ B with A stalled, median (MB/s)             │   1950 │    960 │        0.492× │                   │
-  │ B's throughput lost to stalled A            │  2.5 % │  4.0 % │               │ < 10 %            │ PASS
-  │ relay+client RSS growth, A stalled (MiB)    │      — │   16.0 │               │ bounded: ≤ 32 MiB │ PASS
-──┼─────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
-7 │ UDP 512 B echoed datagrams/s, window 128    │  50000 │  20000 │        0.400× │ none given        │ report
-  │ UDP 512 B datagrams lost                    │ 0.00 % │ 0.01 % │               │ none given        │ report
-  │ UDP 1400 B echoed datagrams/s, window 128   │  45000 │  18000 │        0.400× │ none given        │ report
-  │ UDP 1400 B datagrams lost                   │ 0.00 % │ 0.02 % │               │ none given        │ report
-──┼─────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
-8 │ BIND → 1st reply (listening), p50 (ms)      │  0.300 │  0.700 │         2.33× │ none given        │ report
-  │ BIND → 1st reply (listening), p99 (ms)      │  0.750 │   1.75 │         2.33× │ none given        │ report
-  │ BIND → 2nd reply (peer accepted), p50 (ms)  │  0.500 │   1.10 │         2.20× │ none given        │ report
-  │ BIND → 2nd reply (peer accepted), p99 (ms)  │   1.25 │   2.75 │         2.20× │ none given        │ report
-  │ BIND failures (of 200)                      │      0 │      0 │               │                   │
+# │ Figure                                            │ Direct │ Tunnel │ Tunnel/Direct │ Target            │ Verdict
+──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
+1 │ Bulk upload, 1 stream, best of 3 (MB/s)           │   2400 │    900 │        0.375× │ ≥ 0.25× direct    │ PASS
+  │ Bulk download, 1 stream, best of 3 (MB/s)         │   2600 │   1100 │        0.423× │ ≥ 0.25× direct    │ PASS
+  │ Bulk upload ÷ download, tunnel                    │      — │  0.82× │               │ ≥ 0.80            │ PASS
+  │ Bulk upload, naive tunnel in Direct (MB/s)        │    700 │    900 │         1.29× │ ≥ 1.2× naive      │ PASS
+──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
+2 │ Connect + 1 B echo, p50 (ms)                      │  0.210 │  0.450 │         2.14× │ ≤ 2.5× direct     │ PASS
+  │ Connect + 1 B echo, p99 (ms)                      │  0.630 │   1.35 │         2.14× │                   │
+  │ Connect failures (of 1000)                        │      0 │      0 │               │                   │
+  │ Connect + 1 B echo, p50, v2ray mux in Direct (ms) │  0.500 │  0.450 │        0.900× │ < v2ray mux       │ PASS
+──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
+3 │ 64 B round trips/s, 8 streams                     │  90000 │  40000 │        0.444× │ ≥ 0.30× direct    │ PASS
+──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
+4 │ 1000 at once: wall time to all echoed (ms)        │    180 │    420 │         2.33× │                   │
+  │ 1000 at once: failures                            │      0 │      0 │               │ 0                 │ PASS
+  │ 1000 at once: relay+client RSS/stream (KiB)       │      — │   51.2 │               │ ≤ 64 KiB          │ PASS
+──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
+5 │ 10k idle: time to open + echo all (s)             │   1.80 │   4.20 │         2.33× │                   │
+  │ 10k idle: not served (open + re-check)            │      0 │      0 │               │ 0 (all served)    │ PASS
+  │ 10k idle: relay+client RSS/stream (KiB)           │      — │   5.12 │               │ report            │
+──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
+6 │ B 256 MiB download alone, median (MB/s)           │   2000 │   1000 │        0.500× │                   │
+  │ B with A stalled, median (MB/s)                   │   1950 │    960 │        0.492× │                   │
+  │ B's throughput lost to stalled A                  │  2.5 % │  4.0 % │               │ < 10 %            │ PASS
+  │ relay+client RSS growth, A stalled (MiB)          │      — │   16.0 │               │ bounded: ≤ 32 MiB │ PASS
+──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
+7 │ UDP 512 B echoed datagrams/s, window 128          │  50000 │  20000 │        0.400× │ none given        │ report
+  │ UDP 512 B datagrams lost                          │ 0.00 % │ 0.01 % │               │ none given        │ report
+  │ UDP 1400 B echoed datagrams/s, window 128         │  45000 │  18000 │        0.400× │ none given        │ report
+  │ UDP 1400 B datagrams lost                         │ 0.00 % │ 0.02 % │               │ none given        │ report
+──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
+8 │ BIND → 1st reply (listening), p50 (ms)            │  0.300 │  0.700 │         2.33× │ none given        │ report
+  │ BIND → 1st reply (listening), p99 (ms)            │  0.750 │   1.75 │         2.33× │ none given        │ report
+  │ BIND → 2nd reply (peer accepted), p50 (ms)        │  0.500 │   1.10 │         2.20× │ none given        │ report
+  │ BIND → 2nd reply (peer accepted), p99 (ms)        │   1.25 │   2.75 │         2.20× │ none given        │ report
+  │ BIND failures (of 200)                            │      0 │      0 │               │                   │
 `.slice(1, -1);
 
 const HEALTHY_NOTES = [
@@ -77,12 +80,15 @@ const HEALTHY_NOTES = [
   "#1 tunnel: uploads 900 / 810 / 855 MB/s, downloads 1100 / 990 / 880 MB/s (the best counts; 512 / 512 MiB per run)",
   "#1 tunnel: CPU per GiB moved, client + relay: upload 2.00 s (client 0.90, relay 1.10), download 1.30 s (client 0.70, relay 0.60)",
   "#1 reference, two plain Node forwarders in series (no SOCKS, no WebSocket): upload 1500 MB/s = 0.625× direct, download 1700 MB/s = 0.654× direct",
+  "#1 naive tunnel, one WebSocket per stream (ws + bufferutil + pipe()): upload 700 MB/s, download 800 MB/s",
+  "#1 v2ray mux, V2Ray with VLESS over one WebSocket and mux.cool (no TLS): upload 300 MB/s, download 350 MB/s",
   "#2 tunnel: CPU over the 3.0 s run: client 2.25 s (75 % of a core), relay 1.50 s (50 %)",
   "#2 direct: p90 0.315 ms, max 1.89 ms",
   "#2 tunnel: p90 0.675 ms, max 4.05 ms",
   "#2 tunnel: CPU per connect (incl. warm-up): client 1731 µs, relay 1154 µs",
   "#2 reference, two plain Node forwarders in series (no SOCKS, no WebSocket): p50 0.300 ms = 1.43× direct",
   "#2 SOCKS reference, a SOCKS5 front answering at once (as fast open does) and one plain forwarder, no WebSocket: p50 0.400 ms = 1.90× direct",
+  "#2 v2ray mux, V2Ray with VLESS over one WebSocket and mux.cool (no TLS): p50 0.500 ms, p90 0.750 ms, p99 1.50 ms, 0 failed",
   "#3 tunnel: CPU over the 3.0 s run: client 2.25 s (75 % of a core), relay 1.50 s (50 %)",
   "#3 direct: mean round trip per stream 88.9 µs",
   "#3 tunnel: mean round trip per stream 200 µs",
@@ -118,6 +124,8 @@ const TROUBLED_TABLE = `
 ──┼─────────────────────────────────────────────┼─────────┼─────────┼───────────────┼───────────────────┼───────────
 1 │ Bulk upload, 1 stream, best of 3 (MB/s)     │    2400 │     400 │        0.167× │ ≥ 0.25× direct    │ FALL SHORT
   │ Bulk download, 1 stream, best of 3 (MB/s)   │    2600 │    1100 │        0.423× │ ≥ 0.25× direct    │ PASS
+  │ Bulk upload ÷ download, tunnel              │       — │   0.36× │               │ ≥ 0.80            │ FALL SHORT
+  │ Bulk upload, naive tunnel in Direct (MB/s)  │     600 │     400 │        0.667× │ ≥ 1.2× naive      │ FALL SHORT
 ──┼─────────────────────────────────────────────┼─────────┼─────────┼───────────────┼───────────────────┼───────────
 2 │ Connect + 1 B echo, p50 (ms)                │   0.200 │   0.600 │         3.00× │ ≤ 2.5× direct     │ FALL SHORT
   │ Connect + 1 B echo, p99 (ms)                │   0.600 │    1.80 │         3.00× │                   │
@@ -156,10 +164,12 @@ const TROUBLED_NOTES = [
   "#1 direct: a transfer hit the time cap after 512 MiB; its rate is of what arrived",
   "#1 tunnel: uploads 400 / 360 / 380 MB/s, downloads 1100 / 990 / 880 MB/s (the best counts; 512 / 512 MiB per run)",
   "#1 tunnel: a transfer hit the time cap after 512 MiB; its rate is of what arrived",
+  "#1 naive tunnel, one WebSocket per stream (ws + bufferutil + pipe()): upload 600 MB/s, download 700 MB/s",
   "#2 direct: 4 of 1000 connects failed (ECONNRESET ×3)",
   "#2 direct: p90 0.300 ms, max 1.80 ms",
   "#2 tunnel: 2 of 1000 connects failed (ECONNRESET ×3)",
   "#2 tunnel: p90 0.900 ms, max 5.40 ms",
+  "#2 v2ray mux: not run: v2ray is not installed (Debian: apt-get install v2ray, or BENCH_V2RAY=/path/to/v2ray)",
   "#3 direct: FAILED: timed out after 20000 ms",
   "#3 tunnel: 1 of 8 streams broke or stalled",
   "#3 tunnel: mean round trip per stream 200 µs",
