@@ -1,13 +1,12 @@
 /**
  * A multiplexing session over one `ws` WebSocket: the stream table, one handler per frame
- * type, the send scheduler, keepalive and go-away. Used by both the client and the relay.
+ * type, keepalive and go-away; which stream frames next is the scheduler's (send-scheduler.ts).
+ * Used by both the client and the relay.
  */
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import {
   encodeBindResult,
-  encodeData,
-  encodeDataInto,
   encodeDatagram,
   encodeFin,
   encodeGoAway,
@@ -40,12 +39,13 @@ import {
 } from './frame.js';
 import { ProtocolErrorCode } from './error-codes.js';
 import { UNSPECIFIED_ADDRESS, encodedAddressLength } from './address.js';
-import { POOLED_MIN_BYTES, returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { Keepalive } from './keepalive.js';
+import { SendScheduler } from './send-scheduler.js';
 import { DEFAULT_SEND_HIGH_WATER } from './session-defaults.js';
 import { WireWriter } from './wire-writer.js';
 import type { WindowSettings } from './receive-window.js';
 import { Stream, type StreamOwner } from './stream.js';
+import { StreamIds } from './stream-ids.js';
 import { WindowBudget } from './window-budget.js';
 import {
   DEFAULT_MAX_STREAM_WINDOW,
@@ -67,10 +67,6 @@ export {
   type SessionOptions,
   type SessionRole,
 } from './session-options.js';
-
-const FIRST_CLIENT_STREAM_ID = 1;
-const STREAM_ID_STEP = 2;
-const MAX_STREAM_ID = 0xffff_ffff;
 
 export class Session extends EventEmitter<SessionEvents> implements StreamOwner {
   readonly streams = new Map<number, Stream>();
@@ -102,27 +98,24 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private resolveReady!: (version: number) => void;
   private rejectReady!: (err: Error) => void;
   private readonly pendingOpens = new Map<number, (result: OpenResult) => void>();
-  private readonly readyStreams = new Set<Stream>();
-  private nextStreamId = FIRST_CLIENT_STREAM_ID;
-  private highestPeerStreamId = 0;
+  private readonly ids: StreamIds;
   private readonly keepalive: Keepalive;
   /** The growth every stream's receive window draws from. */
   readonly windowBudget: WindowBudget;
   private readonly windows: WindowSettings;
   private bytesAtLastTick = 0;
-  private readonly sendHighWater: number;
   private readonly maxFrameSize: number;
   private readonly wire: WireWriter;
+  private readonly scheduler: SendScheduler;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly options: SessionOptions,
   ) {
     super();
-    this.wire = new WireWriter(ws, options.transport, () => {
-      if (this.readyStreams.size > 0) this.flush();
-    });
-    this.sendHighWater = options.sendHighWater ?? DEFAULT_SEND_HIGH_WATER;
+    this.ids = new StreamIds(options.role);
+    this.wire = new WireWriter(ws, options.transport, () => this.scheduler.flush());
+    this.scheduler = new SendScheduler(this.wire, options.sendHighWater ?? DEFAULT_SEND_HIGH_WATER);
     this.maxFrameSize = options.maxFrameSize ?? MAX_FRAME_SIZE;
     this.windowBudget = new WindowBudget(options.windowBudget ?? DEFAULT_WINDOW_BUDGET);
     this.windowBudget.noteWindow(INITIAL_STREAM_WINDOW);
@@ -193,9 +186,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   openStream(command: Command, address: Address): { stream: Stream; result: Promise<OpenResult> } {
     if (this.options.role !== 'client') throw new Error('only the client opens streams');
     if (this.isClosed) throw new Error('session is closed');
-    if (this.nextStreamId > MAX_STREAM_ID) throw new Error('stream ids exhausted');
-    const stream = new Stream(this.nextStreamId, command, this, this.windows);
-    this.nextStreamId += STREAM_ID_STEP;
+    const stream = new Stream(this.ids.take(), command, this, this.windows);
     this.streams.set(stream.id, stream);
     const result = new Promise<OpenResult>((resolve) => this.pendingOpens.set(stream.id, resolve));
     this.sendControl(encodeOpen(stream.id, command, address));
@@ -226,7 +217,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       this.datagramsTooLarge += 1;
       return false;
     }
-    if (stream.isClosed || this.isClosed || this.wire.buffered >= this.sendHighWater) {
+    if (stream.isClosed || this.isClosed || !this.scheduler.hasRoom) {
       this.datagramsDropped += 1;
       return false;
     }
@@ -251,19 +242,12 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   // ---- StreamOwner ----
 
   markReady(stream: Stream): void {
-    if (this.readyStreams.has(stream)) return;
-    this.readyStreams.add(stream);
-    this.flush();
+    if (!this.isClosed) this.scheduler.markReady(stream);
   }
 
   sendData(streamId: number, payload: Buffer): void {
     this.bytesSent += payload.length;
-    if (payload.length < POOLED_MIN_BYTES) {
-      this.wire.send(encodeData(streamId, payload));
-      return;
-    }
-    const buffer = takeFrameBuffer();
-    this.wire.send(encodeDataInto(buffer, streamId, payload), () => returnFrameBuffer(buffer));
+    this.wire.sendData(streamId, payload);
   }
 
   sendFin(streamId: number): void {
@@ -284,7 +268,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   streamClosed(stream: Stream): void {
     this.streams.delete(stream.id);
-    this.readyStreams.delete(stream);
+    this.scheduler.forget(stream);
     const resolveOpen = this.pendingOpens.get(stream.id);
     if (resolveOpen) {
       this.pendingOpens.delete(stream.id);
@@ -298,16 +282,6 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private sendControl(frame: Buffer): void {
     if (this.isClosed) return;
     this.wire.send(frame);
-  }
-
-  /** Round-robin over streams with something to send, one frame per turn, while the wire has room. */
-  private flush(): void {
-    while (this.wire.buffered < this.sendHighWater && this.readyStreams.size > 0 && !this.isClosed) {
-      const stream: Stream = this.readyStreams.values().next().value!;
-      this.readyStreams.delete(stream);
-      stream.sendNext();
-      if (stream.hasSendable) this.readyStreams.add(stream);
-    }
   }
 
   // ---- receiving ----
@@ -371,10 +345,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   private onOpen(streamId: number, command: Command, address: Address): void {
     if (this.options.role !== 'relay') throw new ProtocolError(ProtocolErrorCode.UnexpectedOpen, 'the relay does not open streams');
-    if (streamId % STREAM_ID_STEP !== FIRST_CLIENT_STREAM_ID || streamId <= this.highestPeerStreamId) {
-      throw new ProtocolError(ProtocolErrorCode.StreamId, `OPEN for stream ${streamId} after ${this.highestPeerStreamId}`);
-    }
-    this.highestPeerStreamId = streamId;
+    this.ids.acceptOpen(streamId);
     const stream = new Stream(streamId, command, this, this.windows);
     this.streams.set(streamId, stream);
     this.emit('open', stream, command, address);
@@ -418,8 +389,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private existingStream(streamId: number): Stream | undefined {
     const stream = this.streams.get(streamId);
     if (stream) return stream;
-    const everOpened = this.options.role === 'relay' ? streamId <= this.highestPeerStreamId : streamId < this.nextStreamId;
-    if (!everOpened) throw new ProtocolError(ProtocolErrorCode.StreamId, `frame for stream ${streamId}, which was never opened`);
+    this.ids.checkWasOpened(streamId);
     return undefined;
   }
 
@@ -438,10 +408,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private teardown(info: SessionCloseInfo): void {
     if (this.isClosed) return;
     this.closeInfo = info;
+    this.scheduler.stop();
     this.keepalive.stop();
     this.rejectReady(new Error(`session closed before HELLO: ${info.reason}`));
     for (const stream of [...this.streams.values()]) stream.abandon(`session closed: ${info.reason}`);
-    this.readyStreams.clear();
     this.wire.close();
     this.emit('close', info);
   }

@@ -1,9 +1,12 @@
 /**
- * The session's end of its WebSocket: it sends frames, counts the bytes `ws` still holds (the
- * scheduler stops framing DATA above a high-water mark), corks the frames of one turn into one
- * socket write (turn-cork.ts), and closes the socket without waiting on a dead link.
+ * The session's end of its WebSocket: it sends frames (large DATA built in pooled buffers),
+ * counts the bytes `ws` still holds (the scheduler stops framing DATA above a high-water mark),
+ * corks the frames of one turn into one socket write (turn-cork.ts), and closes the socket
+ * without waiting on a dead link.
  */
 import type { WebSocket } from 'ws';
+import { encodeData, encodeDataInto } from './codec.js';
+import { POOLED_MIN_BYTES, returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { TurnCork, type Corkable } from './turn-cork.js';
 
 /** A dead link never completes the closing handshake; after this the socket is cut. */
@@ -35,6 +38,16 @@ export class WireWriter {
       written?.();
       if (!err) this.onWritten();
     });
+  }
+
+  /** A DATA frame: a large payload is framed in a pooled buffer, which goes back once `ws` has written it. */
+  sendData(streamId: number, payload: Buffer): void {
+    if (payload.length < POOLED_MIN_BYTES) {
+      this.send(encodeData(streamId, payload));
+      return;
+    }
+    const buffer = takeFrameBuffer();
+    this.send(encodeDataInto(buffer, streamId, payload), () => returnFrameBuffer(buffer));
   }
 
   close(): void {
