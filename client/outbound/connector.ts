@@ -87,6 +87,15 @@ export class Connector {
     this.rules = rules;
   }
 
+  /**
+   * The --block rule (or rules-file line) that refuses `target`, or null: BIND and UDP
+   * datagrams always go through the relay, but never to a destination refused here.
+   */
+  blockingRule(target: Address): string | null {
+    const decision = this.rules.decide(target);
+    return decision.route === Route.Block ? (decision.rule ?? DEFAULT_RULE) : null;
+  }
+
   get decisions(): Readonly<RouteCounts> {
     return { ...this.counts };
   }

@@ -197,6 +197,12 @@ export class SocksConnection {
   /** BIND and UDP ASSOCIATE: always through the relay. */
   private async execute(command: Command, target: Address, early: Buffer): Promise<void> {
     const destination = formatHostPort(target);
+    // BIND names the peer it expects; UDP ASSOCIATE names only the application's own address (each datagram is checked).
+    const rule = command === Command.Bind ? this.deps.connector.blockingRule(target) : null;
+    if (rule !== null) {
+      this.fail(`BIND for ${destination} blocked by ${rule}`, ReplyCode.NotAllowed);
+      return;
+    }
     const session = await this.deps.tunnel.getSession();
     if (this.state !== ConnectionState.Connecting) return;
     if (!session) {
@@ -246,9 +252,14 @@ export class SocksConnection {
   private async associate(session: Session, stream: Stream, declared: Address): Promise<void> {
     let relay: UdpRelay;
     try {
-      const tooLarge = (payloadBytes: number, limit: number): void =>
-        this.deps.logger.info('UDP datagram dropped: over the relay\'s frame-size limit (logged once per association)', { peer: this.peer, payloadBytes, limit });
-      relay = await UdpRelay.open(this.socket.localAddress ?? '127.0.0.1', this.socket.remoteAddress ?? '', declared.port, session, stream, tooLarge);
+      const { logger, connector } = this.deps;
+      relay = await UdpRelay.open(this.socket.localAddress ?? '127.0.0.1', this.socket.remoteAddress ?? '', declared.port, session, stream, {
+        onTooLarge: (payloadBytes, limit) =>
+          logger.info('UDP datagram dropped: over the relay\'s frame-size limit (logged once per association)', { peer: this.peer, payloadBytes, limit }),
+        blockedBy: (destination) => connector.blockingRule(destination),
+        onBlocked: (destination, rule) =>
+          logger.info(`UDP datagram dropped: ${formatHostPort(destination)} blocked by ${rule} (logged once per association)`, { peer: this.peer }),
+      });
     } catch (err) {
       stream.reset(ResetCode.Aborted, 'client could not open a UDP socket');
       this.fail(`UDP socket: ${(err as Error).message}`, ReplyCode.GeneralFailure);

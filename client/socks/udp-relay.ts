@@ -1,7 +1,8 @@
 /**
  * The client's end of a UDP association: a UDP socket beside the SOCKS listener that
  * takes datagrams from the SOCKS client only, unwraps them onto the tunnel, and wraps
- * the relay's datagrams back with their source address.
+ * the relay's datagrams back with their source address. A datagram to a destination a
+ * --block rule refuses never leaves the machine, as a blocked CONNECT does not.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -19,13 +20,22 @@ export interface UdpRelayCounters {
   droppedCongested: number;
   /** Datagrams whose frame would exceed the relay's frame-size limit (its --max-frame-size). */
   droppedTooLarge: number;
+  /** Datagrams to a destination a --block rule refuses. */
+  droppedBlocked: number;
 }
 
-/** Told once per association when a datagram does not fit the relay's frame-size limit. */
-export type TooLargeListener = (payloadBytes: number, limit: number) => void;
+/** What the association asks of the client around it; each listener is told once per association. */
+export interface UdpRelayHooks {
+  /** A datagram does not fit the relay's frame-size limit. */
+  onTooLarge?(payloadBytes: number, limit: number): void;
+  /** The --block rule that refuses `destination`, or null. */
+  blockedBy?(destination: Address): string | null;
+  /** A datagram to `destination` was dropped for `rule`. */
+  onBlocked?(destination: Address, rule: string): void;
+}
 
 export class UdpRelay {
-  readonly counters: UdpRelayCounters = { forwarded: 0, returned: 0, droppedForeign: 0, droppedFragment: 0, droppedMalformed: 0, droppedCongested: 0, droppedTooLarge: 0 };
+  readonly counters: UdpRelayCounters = { forwarded: 0, returned: 0, droppedForeign: 0, droppedFragment: 0, droppedMalformed: 0, droppedCongested: 0, droppedTooLarge: 0, droppedBlocked: 0 };
   /** Where the SOCKS client sends from: learnt from its first datagram unless the request named it. */
   private clientPort: number;
   private closed = false;
@@ -37,7 +47,7 @@ export class UdpRelay {
     expectedPort: number,
     private readonly session: Session,
     private readonly stream: Stream,
-    private readonly onTooLarge: TooLargeListener | undefined,
+    private readonly hooks: UdpRelayHooks,
   ) {
     this.clientPort = expectedPort;
     socket.on('message', (msg, from) => this.fromClient(msg, from.address, from.port));
@@ -52,7 +62,7 @@ export class UdpRelay {
     expectedPort: number,
     session: Session,
     stream: Stream,
-    onTooLarge?: TooLargeListener,
+    hooks: UdpRelayHooks = {},
   ): Promise<UdpRelay> {
     const socket = createSocket({ type: isIPv6(listenHost) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER_BYTES });
     await new Promise<void>((resolve, reject) => {
@@ -62,7 +72,7 @@ export class UdpRelay {
         resolve();
       });
     });
-    return new UdpRelay(socket, clientHost, expectedPort, session, stream, onTooLarge);
+    return new UdpRelay(socket, clientHost, expectedPort, session, stream, hooks);
   }
 
   get address(): Address {
@@ -97,9 +107,15 @@ export class UdpRelay {
       return;
     }
     this.lastActivity = Date.now();
+    const rule = this.hooks.blockedBy?.(datagram.address) ?? null;
+    if (rule !== null) {
+      if (this.counters.droppedBlocked === 0) this.hooks.onBlocked?.(datagram.address, rule);
+      this.counters.droppedBlocked += 1;
+      return;
+    }
     if (!this.session.datagramFits(datagram.address, datagram.payload)) {
       // Sending it would end the whole tunnel; UDP may lose a datagram, so this one is lost.
-      if (this.counters.droppedTooLarge === 0) this.onTooLarge?.(datagram.payload.length, this.session.peerMaxFrameSize);
+      if (this.counters.droppedTooLarge === 0) this.hooks.onTooLarge?.(datagram.payload.length, this.session.peerMaxFrameSize);
       this.counters.droppedTooLarge += 1;
       return;
     }

@@ -1,8 +1,9 @@
 /**
  * Routing rules as an application sees them: a --direct destination answers although the
  * relay refuses it, a --block destination is refused by the client itself (SOCKS5 0x02 via
- * the `socks` package, SOCKS4 CD 91) without the target ever seeing a connection, and a
- * real client process re-reads --rules on SIGHUP (a bad file keeps the old rules).
+ * the `socks` package, SOCKS4 CD 91) without the target ever seeing a connection (nor a BIND
+ * for a blocked peer, nor a UDP datagram to a blocked destination), and a real client
+ * process re-reads --rules on SIGHUP (a bad file keeps the old rules).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,11 +17,14 @@ import { startRelay, type Relay } from '../../server/relay.js';
 import { Route } from '../../client/outbound/route.js';
 import { ruleFromFlag } from '../../client/outbound/rules.js';
 import { readAll, readBytes, waitClose } from '../helpers/io/socket-io.js';
+import { socksAssociate, startUdpEcho, UdpInbox, type UdpEcho } from '../helpers/io/udp-io.js';
 import { waitFor } from '../helpers/io/waiting.js';
 import { runCli } from '../helpers/processes/cli-process.js';
 import { startClientProcess, STACK_TOKEN } from '../helpers/processes/cli-stack.js';
 import { curl } from '../helpers/socks/curl.js';
 import { RawPeer } from '../helpers/socks/raw-peer.js';
+import { socksBind } from '../helpers/socks/socks-bind.js';
+import { spyOnUdpRelays, type UdpRelaySpy } from '../helpers/socks/udp-relay-spy.js';
 import { rawSocks5Connect, socksConnect } from '../helpers/socks/socks-dial.js';
 import { SOCKS4_REJECTED, CMD_CONNECT, socks4Request } from '../helpers/socks/socks-encoder.js';
 import { REP_NOT_ALLOWED } from '../helpers/socks/socks-replies.js';
@@ -204,6 +208,72 @@ describe('--block: refused by the client', () => {
     assert.ok(blockLines.length >= 4, logLines.join(''));
     assert.match(blockLines[0], new RegExp(`dest=127\\.0\\.0\\.1:${blocked.port} route=block rule="--block 127\\.0\\.0\\.1:${blocked.port}"`));
     assert.ok(logLines.some((line) => / debug .*route=relay rule=default/.test(line)), 'unmatched destinations log the default');
+  });
+});
+
+describe('--block also holds for BIND and UDP ASSOCIATE, which always use the relay', () => {
+  const BLOCKED_PEER = '127.0.0.3';
+  const SILENCE_MS = 300;
+  let pair: TunnelPair;
+  let blockedEcho: UdpEcho;
+  let openEcho: UdpEcho;
+  let spy: UdpRelaySpy;
+  const logLines: string[] = [];
+
+  before(async () => {
+    blockedEcho = await startUdpEcho('127.0.0.1');
+    openEcho = await startUdpEcho('127.0.0.1');
+    spy = spyOnUdpRelays();
+    pair = await startPair({
+      client: {
+        routes: [ruleFromFlag(Route.Block, BLOCKED_PEER), ruleFromFlag(Route.Block, `127.0.0.1:${blockedEcho.port}`)],
+        logger: createLogger('client', 'info', (line) => logLines.push(line)),
+      },
+    });
+  });
+  after(async () => {
+    spy?.restore();
+    await pair?.close();
+    blockedEcho?.close();
+    openEcho?.close();
+  });
+
+  test('a BIND naming a blocked peer gets 0x02; one naming another peer is bound', async () => {
+    const refused = await socksBind(pair.socksPort, 5, { host: BLOCKED_PEER, port: 0 });
+    try {
+      await assert.rejects(refused.bound(), /NotAllowed/);
+    } finally {
+      refused.close();
+    }
+    assert.ok(logLines.some((line) => line.includes(`BIND for ${BLOCKED_PEER}:0 blocked by --block ${BLOCKED_PEER}`)), logLines.join(''));
+    const allowed = await socksBind(pair.socksPort, 5, { host: '127.0.0.1', port: 0 });
+    try {
+      assert.ok((await allowed.bound()).port > 0);
+    } finally {
+      allowed.close();
+    }
+  });
+
+  test('a datagram to a blocked destination is dropped here, once logged; the association carries on', async () => {
+    const app = await UdpInbox.bind('127.0.0.1');
+    const association = await socksAssociate(pair.socksPort, { host: '0.0.0.0', port: 0 });
+    try {
+      const send = (port: number, text: string) =>
+        app.send(SocksClient.createUDPFrame({ remoteHost: { host: '127.0.0.1', port }, data: Buffer.from(text) }), association.relay.port, association.relay.host);
+      await send(blockedEcho.port, 'blocked 1');
+      await send(blockedEcho.port, 'blocked 2');
+      await app.expectSilence(SILENCE_MS);
+      await send(openEcho.port, 'open');
+      const answer = SocksClient.parseUDPFrame((await app.next()).data);
+      assert.equal(answer.data.toString(), 'open');
+      assert.equal(blockedEcho.count, 0, 'the blocked destination never saw a datagram');
+      assert.equal(spy.latest().counters.droppedBlocked, 2);
+      const logged = logLines.filter((line) => line.includes(`UDP datagram dropped: 127.0.0.1:${blockedEcho.port} blocked by --block 127.0.0.1:${blockedEcho.port}`));
+      assert.equal(logged.length, 1, logLines.join(''));
+    } finally {
+      association.control.destroy();
+      app.close();
+    }
   });
 });
 
