@@ -24,6 +24,8 @@ export const OPEN_HEALTH_SAMPLES = 16;
 export const RELAY_COOLDOWN_MIN_MS = 1_000;
 /** …up to this. */
 export const RELAY_COOLDOWN_MAX_MS = 30_000;
+/** A tunnel dialed to move back to a preferred relay that is not up by then is given up (the relay's handshake timeout is 10 s). */
+export const MOVE_TIMEOUT_MS = 15_000;
 /** Each tunnel's --tunnel-max-age is cut by up to this share at random, so tunnels don't all rotate at once or on a metronome. */
 export const MAX_AGE_JITTER = 0.1;
 
@@ -48,7 +50,7 @@ export const TunnelState = {
   Up: 'up',
   /** Up, but silent or failing OPENs at the relay's side: new streams go elsewhere while any other tunnel is healthy. */
   Unhealthy: 'unhealthy',
-  /** Replaced (by age or silence): no new streams; the open ones finish. */
+  /** Replaced (by age, by silence, or by a tunnel to a preferred relay): no new streams; the open ones finish. */
   Draining: 'draining',
 } as const;
 export type TunnelState = (typeof TunnelState)[keyof typeof TunnelState];
@@ -57,6 +59,8 @@ export type TunnelState = (typeof TunnelState)[keyof typeof TunnelState];
 export const DrainReason = {
   MaxAge: 'max-age',
   Silent: 'silent',
+  /** A more preferred relay took a tunnel again: this one, on a later relay, makes way. */
+  PreferredRelay: 'preferred-relay',
 } as const;
 export type DrainReason = (typeof DrainReason)[keyof typeof DrainReason];
 

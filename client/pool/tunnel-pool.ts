@@ -3,7 +3,9 @@
  * its own reconnect and backoff. Callers ask it for a session as they would ask one tunnel;
  * each new stream goes to the healthy tunnel with the fewest open streams, ties to the
  * preferred relay. A tunnel that goes silent, or outlives --tunnel-max-age, is drained (no new
- * streams; the open ones finish) and a replacement is built in its place first.
+ * streams; the open ones finish) and a replacement is built in its place first. A tunnel that
+ * failed over to a later relay moves back once a more preferred one takes a tunnel again: one
+ * tunnel is dialed there, and only once it is up does the old one drain.
  *
  * With one relay and one tunnel nothing here acts: no extra pings, no draining, the same
  * tunnel as without a pool.
@@ -14,7 +16,7 @@ import type { Session } from '../../protocol/session.js';
 import type { ClientConfig } from '../config.js';
 import { SessionWaiters } from '../session-waiters.js';
 import { Tunnel } from '../tunnel.js';
-import { DrainReason, HEALTH_TICK_MS, MAX_AGE_JITTER, PROBE_AFTER_SILENCE_MS, TunnelState, UNHEALTHY_SILENCE_MS } from './constants.js';
+import { DrainReason, HEALTH_TICK_MS, MAX_AGE_JITTER, MOVE_TIMEOUT_MS, PROBE_AFTER_SILENCE_MS, TunnelState, UNHEALTHY_SILENCE_MS } from './constants.js';
 import { OpenHealth } from './open-health.js';
 import { RelayBoard } from './relay-board.js';
 
@@ -40,6 +42,14 @@ interface Member {
   draining: DrainReason | null;
   /** The state last logged, so that only changes are logged. */
   loggedState: TunnelState | null;
+  /** Set while this tunnel is a move back to a preferred relay: one attempt, and `from` drains once it is up. */
+  moving: Move | null;
+}
+
+interface Move {
+  from: Member;
+  relay: string;
+  since: number;
 }
 
 
@@ -105,13 +115,17 @@ export class TunnelPool {
     this.waiters.settle(null);
   }
 
-  private addMember(slot: number): Member {
+  private addMember(slot: number, moving: Move | null = null): Member {
     const maxAge = this.config.tunnelMaxAgeMs;
     // The hooks run only once the tunnel has started, below, when `member` exists.
     const tunnel = new Tunnel(this.config, this.logger, {
-      relayFor: () => this.board.choose((relay) => this.load(relay, member)),
+      relayFor: () => member.moving?.relay ?? this.board.choose((relay) => this.load(relay, member)),
       up: (session) => this.onUp(member, session),
       down: (relay, wasUp) => {
+        if (member.moving && !wasUp) {
+          if (this.members.includes(member)) this.abandonMove(member);
+          return; // a move given up: its tunnel's last events change nothing
+        }
         if (member.draining === null) this.board.failed(relay); // a drained tunnel ends by design
         if (wasUp) this.logState(member);
       },
@@ -123,6 +137,7 @@ export class TunnelPool {
       maxAgeMs: maxAge === null ? null : maxAge * (1 - MAX_AGE_JITTER * Math.random()),
       draining: null,
       loggedState: null,
+      moving,
     };
     this.members.push(member);
     tunnel.start();
@@ -136,6 +151,9 @@ export class TunnelPool {
 
   private onUp(member: Member, session: Session): void {
     this.board.succeeded(member.tunnel.relayUrl);
+    const from = member.moving?.from;
+    member.moving = null;
+    if (from && from.draining === null && this.members.includes(from)) this.drain(from, DrainReason.PreferredRelay, false);
     member.health.clear();
     session.on('openResult', (_stream, result) => member.health.record(result.reply));
     this.logState(member);
@@ -172,6 +190,42 @@ export class TunnelPool {
       if (member.draining !== null) this.finishDrain(member);
       else this.checkMember(member, now);
     }
+    if (this.probing && !this.stopped) this.considerMove(now);
+  }
+
+  /**
+   * One move back at a time: a healthy tunnel on a later relay, where the relay board would now
+   * choose an earlier one (it is no longer cooling down after its failure), gets a tunnel dialed
+   * there. The board's cooldown, doubling with each failure, spaces the attempts while that
+   * relay stays down.
+   */
+  private considerMove(now: number): void {
+    const mover = this.members.find((m) => m.moving !== null);
+    if (mover) {
+      if (now - mover.moving!.since >= MOVE_TIMEOUT_MS) this.abandonMove(mover);
+      return;
+    }
+    for (const member of this.members) {
+      if (member.draining !== null || this.stateOf(member) !== TunnelState.Up) continue;
+      const relay = this.board.choose((url) => this.load(url, member), now);
+      if (this.board.rank(relay) >= this.board.rank(member.tunnel.relayUrl)) continue;
+      this.logger.info('tunnel moving back to a preferred relay', { slot: member.slot, from: member.tunnel.relayUrl, to: relay });
+      this.addMember(member.slot, { from: member, relay, since: now });
+      return;
+    }
+  }
+
+  /** The move's tunnel did not come up: the relay cools down longer, and the tunnel it would replace stays. */
+  private abandonMove(member: Member): void {
+    const relay = member.moving!.relay;
+    this.board.failed(relay);
+    this.removeMover(member);
+    this.logger.info('preferred relay not back yet; tunnels stay where they are', { slot: member.slot, relay });
+  }
+
+  private removeMover(member: Member): void {
+    member.tunnel.stop();
+    this.members.splice(this.members.indexOf(member), 1);
   }
 
   private checkMember(member: Member, now: number): void {
@@ -187,8 +241,11 @@ export class TunnelPool {
     this.logState(member);
   }
 
-  /** No new streams on it; its replacement is built at once, in the same slot. */
-  private drain(member: Member, reason: DrainReason): void {
+  /** No new streams on it; its replacement is built at once, in the same slot, unless it already exists (`replace` false). */
+  private drain(member: Member, reason: DrainReason, replace = true): void {
+    // A move that would have replaced this tunnel gives way to the ordinary replacement.
+    const mover = this.members.find((m) => m.moving?.from === member);
+    if (mover) this.removeMover(mover);
     member.draining = reason;
     member.tunnel.retire();
     this.logState(member, { reason });
@@ -197,7 +254,7 @@ export class TunnelPool {
     if (session && reason === DrainReason.Silent) {
       for (const stream of [...session.streams.values()]) if (stream.openResult === null) stream.reset(ResetCode.Aborted, 'tunnel unresponsive');
     }
-    if (!this.stopped) this.addMember(member.slot);
+    if (replace && !this.stopped) this.addMember(member.slot);
   }
 
   /** A drained tunnel goes once its last stream has (or its session ended by itself). */

@@ -1,8 +1,9 @@
 /**
  * Several relays and several tunnels (client/pool/): new streams spread over the tunnels by
  * their open streams; when a relay dies (SIGKILL of a real relay process) or its link freezes,
- * the streams on it end and new ones keep working on the other; a tunnel past
- * --tunnel-max-age is drained and replaced without losing a stream; --status-listen shows it all.
+ * the streams on it end and new ones keep working on the other; once the preferred relay is
+ * back, the tunnel moves back to it without losing a stream; a tunnel past --tunnel-max-age is
+ * drained and replaced without losing a stream; --status-listen shows it all.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,8 +32,8 @@ const RECOVERY_TARGET_MS = 5_000;
 /** After that window, a new stream's connect and echo take no longer than this (loopback, a shared machine). */
 const LATE_CONNECT_MS = 1_500;
 
-function startTestRelay(): Promise<Relay> {
-  return startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TEST_TOKEN], rules: loopbackRules(), logger: createLogger('relay', LOG_LEVEL) });
+function startTestRelay(port = 0): Promise<Relay> {
+  return startRelay({ listen: { host: '127.0.0.1', port }, tokens: [TEST_TOKEN], rules: loopbackRules(), logger: createLogger('relay', LOG_LEVEL) });
 }
 
 function startPoolClient(settings: Omit<ClientSettings, 'token'>): Promise<Client> {
@@ -175,6 +176,52 @@ describe('a pool over two relays', () => {
       }
     });
   }
+
+  it('after a failover the tunnel moves back once the preferred relay is back; the stream on the later relay keeps working, no stream is lost', { timeout: 40_000 }, async () => {
+    const preferred = await startTestRelay();
+    const port = preferred.address.port;
+    const later = await startTestRelay();
+    let back: Relay | null = null;
+    let client: Client | null = null;
+    let prober: ConnectProber | null = null;
+    let long: Socket | null = null;
+    const logLines: string[] = [];
+    try {
+      client = await startPoolClient({ relayUrls: [preferred.url, later.url], tunnels: 1, logger: createLogger('client', 'info', (line) => logLines.push(line)) });
+      const pool = client.tunnel;
+      const upOn = (url: string) => pool.status().some((t) => t.state === 'up' && t.relay === url);
+      await waitFor(() => upOn(preferred.url), { what: 'the tunnel up on the preferred relay' });
+      await preferred.close();
+      await waitFor(() => upOn(later.url), { what: 'the failover to the later relay' });
+      long = await echoStream(client.socksAddress.port, echo);
+      assert.equal(openStreams(later), 1);
+      prober = new ConnectProber({ socksPort: client.socksAddress.port, echoPort: echo.port, intervalMs: 100 });
+      // While the preferred relay stays down, attempts to move back fail and the tunnel stays.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      assert.equal(later.sessions.size, 1, 'one tunnel on the later relay, not a new one per attempt');
+      assert.ok(logLines.some((line) => line.includes('preferred relay not back yet')), logLines.join(''));
+
+      back = await startTestRelay(port);
+      await waitFor(() => back!.sessions.size === 1 && upOn(back!.url), { what: 'a tunnel on the preferred relay again', timeoutMs: 20_000 });
+      const fresh = await echoStream(client.socksAddress.port, echo);
+      fresh.destroy();
+      assert.ok(pool.status().some((t) => t.relay === later.url && t.state === 'draining'), JSON.stringify(pool.status()));
+      await roundTrip(long, 'still here\n');
+      const attempts = await prober.stop();
+      prober = null;
+      assert.deepEqual(attempts.filter((a) => !a.ok), [], 'no new stream failed across the move');
+      assert.ok(attempts.length >= 20, `attempts: ${attempts.length}`);
+      long.destroy();
+      await waitFor(() => later.sessions.size === 0, { what: 'the drained tunnel on the later relay to go', timeoutMs: 5_000 });
+      assert.deepEqual(pool.status().map((t) => [t.relay, t.state]), [[back.url, 'up']]);
+    } finally {
+      await prober?.stop();
+      long?.destroy();
+      await client?.close();
+      await back?.close();
+      await later.close();
+    }
+  });
 
   it('--tunnel-max-age drains and replaces the tunnel; a long stream on the old one keeps working, no stream is lost', { timeout: 30_000 }, async () => {
     const relay = await startTestRelay();
