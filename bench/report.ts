@@ -126,7 +126,7 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     const rows: Metric[] = [
       { figure: `Bulk upload, 1 stream, best of ${repeats} (MB/s)`, ...inBothModes<BulkResult>(o, (r) => r.upload.mbps), format: compact, ratio: true, target: targetOf(o.plan, 'upload') },
       { figure: `Bulk download, 1 stream, best of ${repeats} (MB/s)`, ...inBothModes<BulkResult>(o, (r) => r.download.mbps), format: compact, ratio: true, target: targetOf(o.plan, 'download') },
-      { figure: 'Bulk upload ÷ download, tunnel', direct: null, tunnel: pick<BulkResult>(o.tunnel, (r) => r.upload.mbps / r.download.mbps), format: (v) => `${fixed(v, 2)}×`, target: targetOf(o.plan, 'uploadShare') },
+      { figure: 'Bulk upload ÷ download, tunnel', direct: null, tunnel: pick<BulkResult>(o.tunnel, (r) => (r.download.mbps > 0 ? r.upload.mbps / r.download.mbps : NaN)), format: (v) => `${fixed(v, 2)}×`, target: targetOf(o.plan, 'uploadShare') },
     ];
     if (naive) rows.push({ figure: 'Bulk upload, naive tunnel in Direct (MB/s)', direct: naive.upload.mbps, tunnel: tunnelUpload, format: compact, ratio: true, target: targetOf(o.plan, 'vsNaive') });
     return rows;

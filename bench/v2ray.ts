@@ -46,7 +46,8 @@ export const V2RAY_MISSING = 'v2ray is not installed (Debian: apt-get install v2
 /** The V2Ray binary and its version, or null when there is none to run. */
 export async function findV2ray(): Promise<V2rayBinary | null> {
   const path = process.env.BENCH_V2RAY || 'v2ray';
-  for (const args of [['version'], ['-version']]) {
+  // V2Ray 4 takes `-version`; given `version` it would start with its default config. V2Ray 5 takes `version`.
+  for (const args of [['-version'], ['version']]) {
     const output = await new Promise<string | null>((resolve) =>
       execFile(path, args, { timeout: VERSION_TIMEOUT_MS }, (err, stdout) => resolve(err ? null : stdout)),
     );

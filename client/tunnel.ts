@@ -167,6 +167,7 @@ export class Tunnel implements SessionSource {
       windowBudget: this.config.windowBudget,
       maxStreamWindow: this.config.maxStreamWindow,
     });
+    let cameUp = false;
     session.on('close', (info) => {
       // largestWindow: how far this tunnel's receive windows grew (the bench reports it).
       this.logger.warn('tunnel down', { relay: relayUrl, reason: info.reason, byPeer: info.byPeer, streams: session.streams.size, largestWindow: session.windowBudget.largestWindow });
@@ -176,12 +177,15 @@ export class Tunnel implements SessionSource {
         this.upSince = null;
       }
       if (wasCurrent) this.hooks.down?.(relayUrl, true);
+      // Closed before its HELLO came (refused, or a relay that speaks something else): a failed attempt.
+      else if (!cameUp) this.hooks.down?.(relayUrl, false);
       if (this.retired) this.stop();
       else this.scheduleReconnect();
     });
     session.ready.then(
       () => {
         if (session.isClosed || this.stopped) return;
+        cameUp = true;
         if (this.session && this.session !== session) this.session.close(GoAwayCode.Normal, 'replaced by a newer tunnel');
         this.session = session;
         this.upSince = Date.now();

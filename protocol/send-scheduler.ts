@@ -17,7 +17,7 @@ export class SendScheduler {
     private readonly highWater: number,
   ) {}
 
-  /** The wire is below its high-water mark (a datagram that finds it above is dropped). */
+  /** The wire is below its high-water mark. */
   get hasRoom(): boolean {
     return this.wire.buffered < this.highWater;
   }

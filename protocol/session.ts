@@ -114,6 +114,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   ) {
     super();
     this.ids = new StreamIds(options.role);
+    // The wire calls back only once a frame is written, by when the scheduler exists.
     this.wire = new WireWriter(ws, options.transport, () => this.scheduler.flush());
     this.scheduler = new SendScheduler(this.wire, options.sendHighWater ?? DEFAULT_SEND_HIGH_WATER);
     this.maxFrameSize = options.maxFrameSize ?? MAX_FRAME_SIZE;

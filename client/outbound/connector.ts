@@ -82,7 +82,7 @@ export class Connector {
     this.rules = deps.rules ?? NO_RULES;
   }
 
-  /** New CONNECTs follow `rules`; connections already open keep their way. */
+  /** New CONNECTs follow `rules`; connections already open keep their way (UDP datagrams are checked one by one). */
   setRules(rules: RoutingTable): void {
     this.rules = rules;
   }

@@ -24,8 +24,14 @@ export const OPEN_HEALTH_SAMPLES = 16;
 export const RELAY_COOLDOWN_MIN_MS = 1_000;
 /** …up to this. */
 export const RELAY_COOLDOWN_MAX_MS = 30_000;
-/** A tunnel dialed to move back to a preferred relay that is not up by then is given up (the relay's handshake timeout is 10 s). */
-export const MOVE_TIMEOUT_MS = 15_000;
+/** …and a relay's failures count as in a row until one of its tunnels has stayed up this long. */
+export const RELAY_PROVEN_UP_MS = 30_000;
+/**
+ * A tunnel dialed to move back to a preferred relay that is not up by then is given up: the
+ * client's handshake timeout (10 s, client/tunnel.ts) runs twice with a proxy or a pinned
+ * certificate (the transport, then the WebSocket), and 5 s to spare.
+ */
+export const MOVE_TIMEOUT_MS = 25_000;
 /** Each tunnel's --tunnel-max-age is cut by up to this share at random, so tunnels don't all rotate at once or on a metronome. */
 export const MAX_AGE_JITTER = 0.1;
 

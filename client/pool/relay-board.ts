@@ -3,6 +3,8 @@
  * down after a failure, ties to the preferred (earlier) relay. A relay that dropped a tunnel
  * or refused a connection cools down, longer for each failure in a row; when every relay is
  * cooling down, the one that is done first is tried (each tunnel keeps its own backoff too).
+ * A tunnel coming up ends the cooldown, but the failures count as in a row until one has
+ * stayed up a while: a relay that accepts tunnels and soon drops them cools down ever longer.
  */
 import { RELAY_COOLDOWN_MAX_MS, RELAY_COOLDOWN_MIN_MS } from './constants.js';
 
@@ -24,9 +26,22 @@ export class RelayBoard {
     return index === -1 ? this.relays.length : index;
   }
 
+  /** A tunnel came up on `relay`. */
   succeeded(relay: string): void {
     const record = this.records.get(relay);
-    if (record) Object.assign(record, { failuresInARow: 0, coolUntil: 0 });
+    if (record) record.coolUntil = 0;
+  }
+
+  /** A tunnel has stayed up on `relay` for RELAY_PROVEN_UP_MS: its failures are behind it. */
+  proven(relay: string): void {
+    const record = this.records.get(relay);
+    if (record) record.failuresInARow = 0;
+  }
+
+  /** Not cooling down after a failure. */
+  isReady(relay: string, now = Date.now()): boolean {
+    const record = this.records.get(relay);
+    return record !== undefined && record.coolUntil <= now;
   }
 
   failed(relay: string, now = Date.now()): void {

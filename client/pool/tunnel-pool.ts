@@ -16,7 +16,16 @@ import type { Session } from '../../protocol/session.js';
 import type { ClientConfig } from '../config.js';
 import { SessionWaiters } from '../session-waiters.js';
 import { Tunnel } from '../tunnel.js';
-import { DrainReason, HEALTH_TICK_MS, MAX_AGE_JITTER, MOVE_TIMEOUT_MS, PROBE_AFTER_SILENCE_MS, TunnelState, UNHEALTHY_SILENCE_MS } from './constants.js';
+import {
+  DrainReason,
+  HEALTH_TICK_MS,
+  MAX_AGE_JITTER,
+  MOVE_TIMEOUT_MS,
+  PROBE_AFTER_SILENCE_MS,
+  RELAY_PROVEN_UP_MS,
+  TunnelState,
+  UNHEALTHY_SILENCE_MS,
+} from './constants.js';
 import { OpenHealth } from './open-health.js';
 import { RelayBoard } from './relay-board.js';
 
@@ -123,8 +132,8 @@ export class TunnelPool {
       up: (session) => this.onUp(member, session),
       down: (relay, wasUp) => {
         if (member.moving && !wasUp) {
-          if (this.members.includes(member)) this.abandonMove(member);
-          return; // a move given up: its tunnel's last events change nothing
+          if (!this.stopped && this.members.includes(member)) this.abandonMove(member);
+          return; // a move given up (or the pool stopped): its tunnel's last events change nothing
         }
         if (member.draining === null) this.board.failed(relay); // a drained tunnel ends by design
         if (wasUp) this.logState(member);
@@ -208,7 +217,8 @@ export class TunnelPool {
     for (const member of this.members) {
       if (member.draining !== null || this.stateOf(member) !== TunnelState.Up) continue;
       const relay = this.board.choose((url) => this.load(url, member), now);
-      if (this.board.rank(relay) >= this.board.rank(member.tunnel.relayUrl)) continue;
+      // choose() falls back to a cooling relay when all are: a move waits for a ready one.
+      if (!this.board.isReady(relay, now) || this.board.rank(relay) >= this.board.rank(member.tunnel.relayUrl)) continue;
       this.logger.info('tunnel moving back to a preferred relay', { slot: member.slot, from: member.tunnel.relayUrl, to: relay });
       this.addMember(member.slot, { from: member, relay, since: now });
       return;
@@ -223,9 +233,11 @@ export class TunnelPool {
     this.logger.info('preferred relay not back yet; tunnels stay where they are', { slot: member.slot, relay });
   }
 
+  /** A mover never came up, so it has no connections to add to pastConnections. */
   private removeMover(member: Member): void {
     member.tunnel.stop();
-    this.members.splice(this.members.indexOf(member), 1);
+    const index = this.members.indexOf(member);
+    if (index !== -1) this.members.splice(index, 1);
   }
 
   private checkMember(member: Member, now: number): void {
@@ -237,6 +249,7 @@ export class TunnelPool {
       this.board.failed(tunnel.relayUrl);
       return this.drain(member, DrainReason.Silent);
     }
+    if (tunnel.upSince !== null && now - tunnel.upSince >= RELAY_PROVEN_UP_MS) this.board.proven(tunnel.relayUrl);
     if (member.maxAgeMs !== null && tunnel.upSince !== null && now - tunnel.upSince >= member.maxAgeMs) return this.drain(member, DrainReason.MaxAge);
     this.logState(member);
   }

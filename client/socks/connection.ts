@@ -223,7 +223,7 @@ export class SocksConnection {
       return;
     }
     // BIND's second reply must reach the application before the peer's first bytes: a callback, not a promise.
-    stream.onBindResult = (bindReply, peer) => this.answerBind(bindReply, peer);
+    stream.onBindResult = (bindReply, peer) => this.answerBind(stream, bindReply, peer);
     this.joinSocket(stream, this.reply(ReplyCode.Succeeded, bound), early);
   }
 
@@ -239,7 +239,15 @@ export class SocksConnection {
     this.socket.resume();
   }
 
-  private answerBind(reply: ReplyCode, peer: Address): void {
+  private answerBind(stream: Stream, reply: ReplyCode, peer: Address): void {
+    // A BIND for any address (0.0.0.0:0) admits whoever connects: the peer itself must not be blocked.
+    const rule = reply === ReplyCode.Succeeded ? this.deps.connector.blockingRule(peer) : null;
+    if (rule !== null) {
+      this.deps.logger.info(`BIND peer ${formatHostPort(peer)} blocked by ${rule}`, { peer: this.peer });
+      if (!this.socket.destroyed) this.socket.end(this.reply(ReplyCode.NotAllowed, UNSPECIFIED_ADDRESS));
+      stream.reset(ResetCode.Aborted, 'BIND peer blocked by the client');
+      return;
+    }
     if (reply === ReplyCode.Succeeded) {
       this.socket.write(this.reply(reply, peer));
       return;

@@ -106,13 +106,14 @@ export class UdpRelay {
       this.counters.droppedFragment += 1;
       return;
     }
-    this.lastActivity = Date.now();
+    // Checked one by one, so a --block reloaded by SIGHUP holds at once; a blocked datagram keeps nothing alive.
     const rule = this.hooks.blockedBy?.(datagram.address) ?? null;
     if (rule !== null) {
       if (this.counters.droppedBlocked === 0) this.hooks.onBlocked?.(datagram.address, rule);
       this.counters.droppedBlocked += 1;
       return;
     }
+    this.lastActivity = Date.now();
     if (!this.session.datagramFits(datagram.address, datagram.payload)) {
       // Sending it would end the whole tunnel; UDP may lose a datagram, so this one is lost.
       if (this.counters.droppedTooLarge === 0) this.hooks.onTooLarge?.(datagram.payload.length, this.session.peerMaxFrameSize);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { SocksClient } from 'socks';
 import { createLogger, type LogLevel } from '../../common/log.js';
 import { startRelay, type Relay } from '../../server/relay.js';
@@ -251,6 +251,21 @@ describe('--block also holds for BIND and UDP ASSOCIATE, which always use the re
       assert.ok((await allowed.bound()).port > 0);
     } finally {
       allowed.close();
+    }
+  });
+
+  test('a BIND for any peer refuses a blocked one that connects: second reply 0x02', async () => {
+    const bind = await socksBind(pair.socksPort, 5, { host: '0.0.0.0', port: 0 });
+    let peer: Socket | null = null;
+    try {
+      const listening = await bind.bound();
+      peer = connect({ host: '127.0.0.1', port: listening.port, localAddress: BLOCKED_PEER });
+      peer.on('error', () => {});
+      await assert.rejects(bind.established(), /NotAllowed/);
+      assert.ok(logLines.some((line) => line.includes(`BIND peer ${BLOCKED_PEER}:`) && line.includes(`blocked by --block ${BLOCKED_PEER}`)), logLines.join(''));
+    } finally {
+      peer?.destroy();
+      bind.close();
     }
   });
 
