@@ -34,6 +34,11 @@ export interface ProcessCpu {
   clientSec: number;
 }
 
+/** The CPU the relay and the client spent between two checkpoints; null when either has no reading. */
+export function cpuBetween(before: ProcessCpu | null, after: ProcessCpu | null): ProcessCpu | null {
+  return before && after ? { relaySec: after.relaySec - before.relaySec, clientSec: after.clientSec - before.clientSec } : null;
+}
+
 /** What a scenario gets from the load generator. */
 export interface ScenarioContext {
   route: Route;

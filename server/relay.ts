@@ -21,13 +21,13 @@ import { listen } from '../common/listen.js';
 import { createPublicSurface, type PublicSurface } from './public-surface.js';
 import { resolveRelayConfig, type RelayConfig } from './config.js';
 import { StatusModel } from './status/status-model.js';
+import type { StatusView } from './status/status-view.js';
 import { acceptTunnel, type TunnelHost } from './tunnel/accept-tunnel.js';
 import { holdTunnelSlot, type RelayCluster } from './cluster/relay-cluster.js';
 import { Accounts } from './tunnel/accounts.js';
 import { admitUpgrade, refuseOverLimit, type UpgradeGate } from './tunnel/admit-upgrade.js';
 import { presentedToken } from './tunnel/auth.js';
 import { OpenTunnels } from './tunnel/open-tunnels.js';
-import type { UsersFile } from './tunnel/users-file.js';
 import { acceptWisp, admitWisp, createWispServer, wispPathTokenAnywhere } from './wisp/wisp-upgrade.js';
 import type { WispSession } from './wisp/wisp-session.js';
 
@@ -86,23 +86,70 @@ interface RelayParts {
   logger: Logger;
 }
 
+/** What the relay's parts share: its settings, who may open tunnels now, and what is open. */
+interface RelayCore {
+  config: RelayConfig;
+  logger: Logger;
+  /** Replaced on SIGHUP (reconfigure) and set on close: the handlers read them at each request. */
+  live: { accounts: Accounts; draining: boolean };
+  tunnels: OpenTunnels;
+  status: StatusModel;
+  /** What the status routes show: this relay's model, or with --workers all of theirs. */
+  view: StatusView;
+  wss: WebSocketServer;
+  wispSessions: Set<WispSession>;
+  cluster: RelayCluster | null;
+}
+
+function accountsFor(config: RelayConfig): Accounts {
+  return new Accounts(config.tokens, config.users, { rules: config.rules, maxTunnels: config.maxTunnelsPerToken, maxStreams: config.maxStreamsPerTunnel });
+}
+
 /** `cluster`: this relay is one worker of several (--workers N); null: it is the whole relay. */
 export async function startRelay(partial: Partial<RelayConfig> & { tokens: string[] }, cluster: RelayCluster | null = null): Promise<Relay> {
   const config = resolveRelayConfig(partial);
-  const logger = config.logger ?? createLogger('relay');
-  const accountsFor = (users: UsersFile | null): Accounts =>
-    new Accounts(config.tokens, users, { rules: config.rules, maxTunnels: config.maxTunnelsPerToken, maxStreams: config.maxStreamsPerTunnel });
-  let accounts = accountsFor(config.users);
-  let draining = false;
-  const isDraining = (): boolean => draining;
-  const tunnels = new OpenTunnels();
   const status = new StatusModel();
-  const wss = createWebSocketServer();
+  const core: RelayCore = {
+    config,
+    logger: config.logger ?? createLogger('relay'),
+    live: { accounts: accountsFor(config), draining: false },
+    tunnels: new OpenTunnels(),
+    status,
+    view: cluster?.statusView(status) ?? status,
+    wss: createWebSocketServer(),
+    wispSessions: new Set<WispSession>(),
+    cluster,
+  };
+  const { server, surface } = createRelayServer(core);
+  const admin = await listenAll(core, server, surface);
+  const urls = relayUrls(server, config);
+  core.logger.info('relay listening', { address: formatHostPort(urls.address), scheme: config.tls === null ? 'http+ws' : 'https+wss (TLS)', url: urls.url });
+  logSurface(config, core.logger, urls.httpUrl, admin);
+  return {
+    ...urls,
+    adminUrl: admin?.url ?? null,
+    sessions: core.tunnels.sessions,
+    status,
+    reconfigure(settings) {
+      const next = resolveRelayConfig({ ...config, ...definedOnly(settings) });
+      for (const key of LIVE_SETTINGS) (config as unknown as Record<string, unknown>)[key] = next[key];
+      core.live.accounts = accountsFor(config);
+    },
+    close(graceMs = 0) {
+      core.live.draining = true;
+      const { wss, tunnels, wispSessions, logger } = core;
+      return closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }, graceMs);
+    },
+  };
+}
+
+/** The public listener (not yet listening): the surface answers requests, upgrades become tunnels or Wisp connections. */
+function createRelayServer(core: RelayCore): { server: Server; surface: PublicSurface } {
+  const { config, logger, live, tunnels, status } = core;
   const tunnelCount = (): number => tunnels.sessions.size;
   const carriesTunnelToken = (req: IncomingMessage): boolean =>
-    accounts.match(presentedToken(req)) !== null || accounts.match(wispPathTokenAnywhere(req.url)) !== null;
-  const view = cluster?.statusView(status) ?? status;
-  const surface = createPublicSurface(config, { logger, status, view, tunnelCount, carriesTunnelToken });
+    live.accounts.match(presentedToken(req)) !== null || live.accounts.match(wispPathTokenAnywhere(req.url)) !== null;
+  const surface = createPublicSurface(config, { logger, status, view: core.view, tunnelCount, carriesTunnelToken });
   const server = createHttpServer(config);
   server.on('request', surface.handleRequest);
   const { handleConnect } = surface;
@@ -112,51 +159,39 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
       handleConnect(req, socket, head);
     });
   }
+  const isDraining = (): boolean => live.draining;
   const gate: UpgradeGate = {
     path: config.path,
-    accounts: () => accounts,
+    accounts: () => live.accounts,
     isDraining,
     tunnelsOf: (name) => tunnels.countFor(name),
     logger,
     countError: (reason) => status.countError(reason),
   };
   // A tunnel's new streams follow the current rules of its account (the ones it opened with if the account is gone).
-  const policyOf: TunnelHost['policyOf'] = (account) => accounts.policyOf(account.name) ?? account.policy;
-  const wispSessions = new Set<WispSession>();
-  const wisp = config.wisp ? { wss: createWispServer(), host: { config, logger, status, tunnels, isDraining, policyOf, sessions: wispSessions } } : null;
-  server.on('upgrade', upgradeHandler(gate, surface, wss, { config, logger, status, tunnels, isDraining, policyOf }, { cluster, wisp }));
+  const policyOf: TunnelHost['policyOf'] = (account) => live.accounts.policyOf(account.name) ?? account.policy;
+  const host: TunnelHost = { config, logger, status, tunnels, isDraining, policyOf };
+  const wisp = config.wisp ? { wss: createWispServer(), host: { ...host, sessions: core.wispSessions } } : null;
+  server.on('upgrade', upgradeHandler(gate, surface, core.wss, host, { cluster: core.cluster, wisp }));
   // Slow-loris: a client that dribbles its request headers is cut off instead of holding a socket.
   server.headersTimeout = config.handshakeTimeoutMs;
-  let admin: AdminListener | null = null;
+  return { server, surface };
+}
+
+/** Listens on --listen, then --admin-listen; a failure undoes what was set up and throws. */
+async function listenAll(core: RelayCore, server: Server, surface: PublicSurface): Promise<AdminListener | null> {
+  const { config } = core;
   try {
     await listen(server, config.listen);
-    if (config.adminListen !== null) {
-      admin = await startAdminListener(config.adminListen, { logger, tunnelCount, status: view, adminToken: config.adminToken }, config.handshakeTimeoutMs);
-    }
+    if (config.adminListen === null) return null;
+    const adminDeps = { logger: core.logger, tunnelCount: () => core.tunnels.sessions.size, status: core.view, adminToken: config.adminToken };
+    return await startAdminListener(config.adminListen, adminDeps, config.handshakeTimeoutMs);
   } catch (err) {
-    status.close();
+    core.status.close();
     surface.close();
     server.close();
     throw err;
   }
-  const urls = relayUrls(server, config);
-  logger.info('relay listening', { address: formatHostPort(urls.address), scheme: config.tls === null ? 'http+ws' : 'https+wss (TLS)', url: urls.url });
-  logSurface(config, logger, urls.httpUrl, admin);
-  return {
-    ...urls,
-    adminUrl: admin?.url ?? null,
-    sessions: tunnels.sessions,
-    status,
-    reconfigure(settings) {
-      const next = resolveRelayConfig({ ...config, ...definedOnly(settings) });
-      for (const key of LIVE_SETTINGS) (config as unknown as Record<string, unknown>)[key] = next[key];
-      accounts = accountsFor(config.users);
-    },
-    close(graceMs = 0) {
-      draining = true;
-      return closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }, graceMs);
-    },
-  };
 }
 
 function definedOnly<T extends object>(settings: T): Partial<T> {

@@ -7,7 +7,7 @@
  * scheduler than about the route (direct loopback moved 512 MiB in 0.15–0.35 s). The size
  * comes from an untimed trial; a timed run that still ends sooner is redone larger.
  */
-import type { ProcessCpu, ScenarioContext } from '../messages.js';
+import { cpuBetween, type ProcessCpu, type ScenarioContext } from '../messages.js';
 import { download, upload, type Transfer } from '../transfer.js';
 import { compact, MIB } from '../stats.js';
 
@@ -38,12 +38,13 @@ class CpuPerByte {
   measured = true;
 
   add(before: ProcessCpu | null, after: ProcessCpu | null, bytes: number): void {
-    if (!before || !after) {
+    const spent = cpuBetween(before, after);
+    if (!spent) {
       this.measured = false;
       return;
     }
-    this.relaySec += after.relaySec - before.relaySec;
-    this.clientSec += after.clientSec - before.clientSec;
+    this.relaySec += spent.relaySec;
+    this.clientSec += spent.clientSec;
     this.bytes += bytes;
   }
 

@@ -5,7 +5,7 @@
  * with two (run.ts), with the downloads spread over two client processes so that there
  * are two tunnels for the relay's workers to share.
  */
-import type { ProcessCpu, ScenarioContext } from '../messages.js';
+import { cpuBetween, type ProcessCpu, type ScenarioContext } from '../messages.js';
 import { rampFigures, sumSeries } from '../ramp.js';
 import { sampledTransfers } from '../sampled-transfer.js';
 import { compact } from '../stats.js';
@@ -41,7 +41,7 @@ export async function runParallel(ctx: ScenarioContext, params: ParallelParams):
   const seconds = (performance.now() - started) / 1000;
   const after = await ctx.checkpoint('after');
   const total = rampFigures(sumSeries(each), windows);
-  const cpu = before && after ? { relaySec: after.relaySec - before.relaySec, clientSec: after.clientSec - before.clientSec } : null;
+  const cpu = cpuBetween(before, after);
   ctx.progress(`${params.streams} downloads: ${compact(total.meanMibps)} MiB/s in total`);
   return {
     streams: params.streams,
