@@ -48,7 +48,8 @@ export function createFallbackProxy(fallback: string, host: FallbackHost): Fallb
 }
 
 function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
-  if (carriesSecret(host, req)) return withholdToken(host, req, res);
+  const secret = carriedSecret(host, req);
+  if (secret !== null) return withholdToken(host, req, res, secret);
   const upstream = origin.request(originRequestOptions(origin, req, false));
   upstream.on('response', (originRes) => relayResponse(originRes, req, res, host));
   upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -91,9 +92,13 @@ export function answerBadGateway(res: ServerResponse, host: FallbackHost, err: N
   res.end();
 }
 
-/** Whether `req` presents a tunnel token or the admin token, which withholdToken keeps from the origin. */
-export function carriesSecret(host: FallbackHost, req: IncomingMessage): boolean {
-  return host.carriesTunnelToken(req) || host.carriesAdminToken(req);
+/** A secret a request may carry, which withholdToken keeps from the origin. */
+export type CarriedSecret = 'tunnel token' | 'admin token';
+
+/** Which secret `req` presents, if any: each token is checked once. */
+export function carriedSecret(host: FallbackHost, req: IncomingMessage): CarriedSecret | null {
+  if (host.carriesTunnelToken(req)) return 'tunnel token';
+  return host.carriesAdminToken(req) ? 'admin token' : null;
 }
 
 /**
@@ -101,9 +106,9 @@ export function carriesSecret(host: FallbackHost, req: IncomingMessage): boolean
  * (whose routes are not on the public port with --fallback), must not hand its token to the
  * origin, which may be someone else's site. Only token holders ever see this 404.
  */
-export function withholdToken(host: FallbackHost, req: IncomingMessage, res: ServerResponse): void {
+export function withholdToken(host: FallbackHost, req: IncomingMessage, res: ServerResponse, secret: CarriedSecret): void {
   const remote = req.socket.remoteAddress;
-  if (host.carriesTunnelToken(req)) {
+  if (secret === 'tunnel token') {
     host.logger.warn('a request with a valid tunnel token that is no tunnel upgrade on --path: not passed to the fallback (check the path in the client\'s --relay)', { remote });
   } else {
     host.logger.warn('a request with the admin token on the public port: not passed to the fallback (the status page is on --admin-listen)', { remote });

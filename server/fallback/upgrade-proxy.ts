@@ -7,11 +7,12 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { responseOnSocket } from '../socket-response.js';
-import { answerBadGateway, carriesSecret, relayResponse, withholdToken, type FallbackProxy } from './fallback-proxy.js';
+import { answerBadGateway, carriedSecret, relayResponse, withholdToken, type FallbackProxy } from './fallback-proxy.js';
 import { originRequestOptions } from './origin.js';
 
 export function proxyUpgrade(proxy: FallbackProxy, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  if (carriesSecret(proxy.host, req)) return withholdToken(proxy.host, req, responseOnSocket(req, socket));
+  const secret = carriedSecret(proxy.host, req);
+  if (secret !== null) return withholdToken(proxy.host, req, responseOnSocket(req, socket), secret);
   // The HTTP server no longer tracks this socket: close() ends it, switched or still sending its body.
   proxy.upgraded.add(socket);
   socket.on('close', () => proxy.upgraded.delete(socket));
