@@ -3,7 +3,8 @@
  * as status-browser.test.ts): a relay with a secret --path, a --fallback website and
  * --admin-listen. The page works on the admin listener (login, the live tunnel, a stream
  * appearing while a transfer runs); on the public port the same browser meets only the
- * fallback website, at / and at every status route.
+ * fallback website, at / and at every status route. A relay with --workers 2 shows which
+ * worker holds each tunnel; a single relay shows no such column.
  *
  * Without Chromium the test is skipped with the command to install it, except under CI
  * (CI=true), where a missing browser fails.
@@ -18,6 +19,8 @@ import type { Target } from '../helpers/targets/targets.js';
 import { socksConnect } from '../helpers/socks/socks-dial.js';
 import { ADMIN_TOKEN, startDripTarget } from '../helpers/status/status-http.js';
 import { startFallbackOrigin, type FallbackOrigin } from '../helpers/targets/fallback-origin.js';
+import { startTunnelClient, startWorkersRelay, waitWorkers, type WorkersRelay } from '../helpers/processes/workers-relay.js';
+import type { Client } from '../../client/client.js';
 
 const WAIT_MS = 15_000;
 const SECRET_PATH = '/7f0c2a9e4b1d4e6a8c3b5d7e9f1a2b3c';
@@ -68,6 +71,7 @@ describe('the status page on --admin-listen, in a real browser', async () => {
     await page.locator('status-app .conn', { hasText: 'live' }).waitFor();
     await page.locator('summary-panel [data-metric="tunnels"] .value', { hasText: /^1$/ }).waitFor();
     await page.locator('tunnels-table td[data-col="token"]', { hasText: 'token-1' }).waitFor();
+    assert.equal(await page.locator('tunnels-table td[data-col="worker"]').count(), 0, 'one process: no worker column');
   });
 
   it('shows a stream while a transfer runs through the tunnel', async () => {
@@ -95,6 +99,50 @@ describe('the status page on --admin-listen, in a real browser', async () => {
       assert.equal(await publicPage.locator('status-app').count(), 0);
     } finally {
       await publicPage.close();
+    }
+  });
+});
+
+describe('the status page of a relay with --workers 2, in a real browser', async () => {
+  const missing = await chromiumMissing();
+  if (missing && process.env.CI === 'true') {
+    it('has Chromium to run the browser test (CI=true)', () => assert.fail(MISSING_UNDER_CI));
+    return;
+  }
+  if (missing) {
+    it('shows the worker of each tunnel in Chromium', (t) => t.skip(INSTALL_HINT));
+    return;
+  }
+  const CLIENTS = 4;
+  let relay: WorkersRelay;
+  const clients: Client[] = [];
+  let browser: Browser;
+
+  before(async () => {
+    relay = await startWorkersRelay(2);
+    for (let i = 0; i < CLIENTS; i++) clients.push(await startTunnelClient(relay.url));
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    for (const client of clients) await client.close();
+    await relay?.proc.stop();
+  });
+
+  it('shows the worker and its pid beside each tunnel, as the API has them', async () => {
+    const status = await waitWorkers(relay, `${CLIENTS} tunnels on both workers`, (s) => s.tunnels.length === CLIENTS && new Set(s.tunnels.map((t) => t.pid)).size === 2);
+    const context = await browser.newContext({ httpCredentials: { username: 'admin', password: ADMIN_TOKEN } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(WAIT_MS);
+      await page.goto(`http://127.0.0.1:${relay.adminPort}/`);
+      const cells = page.locator('tunnels-table td[data-col="worker"]');
+      await cells.nth(CLIENTS - 1).waitFor();
+      const shown = (await cells.allTextContents()).map((text) => text.trim()).sort();
+      const expected = status.tunnels.map((t) => `${t.worker} (pid ${t.pid})`).sort();
+      assert.deepEqual(shown, expected);
+    } finally {
+      await context.close();
     }
   });
 });

@@ -54,7 +54,7 @@ export class TableController<T extends { id: string | number }> implements React
   render(emptyText: string, rowClass?: (row: T) => string): TemplateResult {
     return html`${this.matching === 0
       ? html`<div class="empty">${emptyText}</div>`
-      : renderTable(this.options.columns, this.visible, this.sort, (column) => this.sortBy(column), rowClass)}
+      : renderTable(this.options.columns.filter((column) => column.shown?.() ?? true), this.visible, this.sort, (column) => this.sortBy(column), rowClass)}
     ${renderPager(this.page, this.pageCount, this.matching, (page) => this.showPage(page))}`;
   }
 

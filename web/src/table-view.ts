@@ -18,6 +18,8 @@ export interface Column<T> {
   numeric?: boolean;
   /** Hidden on narrow (phone) screens. */
   secondary?: boolean;
+  /** Shown only while this holds: a column only some relays fill (the worker, with --workers N). */
+  shown?: () => boolean;
 }
 
 export interface SortState {
