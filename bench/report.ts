@@ -121,7 +121,7 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     if (naive) notes.push(`#${id} naive tunnel, one WebSocket per stream (ws + bufferutil + pipe()): upload ${mbps(naive.upload.mbps)}, download ${mbps(naive.download.mbps)}`);
     const v2ray = peerResult<BulkResult>(o, notes);
     if (v2ray) notes.push(`#${id} ${V2RAY}: upload ${mbps(v2ray.upload.mbps)}, download ${mbps(v2ray.download.mbps)}`);
-    const repeats = (o.plan.params as unknown as BulkParams).repeats;
+    const repeats = (o.plan.params as unknown as BulkParams).repeats * (o.plan.rounds ?? 1);
     const tunnelUpload = pick<BulkResult>(o.tunnel, (r) => r.upload.mbps);
     const rows: Metric[] = [
       { figure: `Bulk upload, 1 stream, best of ${repeats} (MB/s)`, ...inBothModes<BulkResult>(o, (r) => r.upload.mbps), format: compact, ratio: true, target: targetOf(o.plan, 'upload') },

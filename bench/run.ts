@@ -25,6 +25,8 @@ import { startNaiveTunnel } from './naive-route.js';
 import { findV2ray, startV2rayMux, V2RAY_MISSING, type V2rayBinary } from './v2ray.js';
 import { linkToRelay, startReferenceAcrossLink } from './wan-routes.js';
 import { renderTable } from './table.js';
+import { runInRounds } from './rounds.js';
+import { mergeBulkResults, type BulkResult } from './scenarios/bulk.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const distDir = join(here, '..');
@@ -83,10 +85,12 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
     const v2ray = plan.withV2ray ? await runV2ray(plan, common, linkToRelay(LINK_EMULATOR, link)) : null;
     return { plan, direct: acrossLink, tunnel, reference: null, v2ray, skipped: null };
   }
-  log(`#${plan.id} ${plan.title}: direct`);
-  const direct = await runScenario({ ...common, route: { mode: 'direct' }, stack: null, progress: (t) => log(`  #${plan.id} direct: ${t}`) });
-  logOutcome(plan, 'direct', direct);
-
+  const runDirect = async (): Promise<RunOutcome> => {
+    log(`#${plan.id} ${plan.title}: direct`);
+    const direct = await runScenario({ ...common, route: { mode: 'direct' }, stack: null, progress: (t) => log(`  #${plan.id} direct: ${t}`) });
+    logOutcome(plan, 'direct', direct);
+    return direct;
+  };
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
   const tunnelWith = (workers: number | null): Promise<RunOutcome> =>
     runThrough(plan, workers === null ? 'tunnel' : `tunnel, relay --workers ${workers}`, common, 'relay + client', async () => {
@@ -101,31 +105,62 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
         throw err;
       }
     });
+  // Figure 14: the tunnel once per --workers count; the first fills the tunnel column.
   const byWorkers: { workers: number; outcome: RunOutcome }[] = [];
-  for (const workers of plan.relayWorkers ?? []) byWorkers.push({ workers, outcome: await tunnelWith(workers) });
-  const tunnel = byWorkers[0]?.outcome ?? (await tunnelWith(null));
+  const runWorkers = async (): Promise<RunOutcome> => {
+    for (const workers of plan.relayWorkers ?? []) byWorkers.push({ workers, outcome: await tunnelWith(workers) });
+    return byWorkers[0]!.outcome;
+  };
+  const routes: { name: ComparedRoute; run: () => Promise<RunOutcome> }[] = [
+    { name: 'direct', run: runDirect },
+    { name: 'tunnel', run: plan.relayWorkers ? runWorkers : () => tunnelWith(null) },
+  ];
   // The same scenario through two plain forwarders: what any two-process Node relay costs at least.
-  const reference = !plan.withReference
-    ? null
-    : await runThrough(plan, 'reference', common, 'the forwarders', async () => {
-        const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
-        return { route: { mode: 'forwarded', entries: chain.entries }, stack: null, stop: () => chain.stop() };
-      });
+  if (plan.withReference) {
+    routes.push({
+      name: 'reference',
+      run: () =>
+        runThrough(plan, 'reference', common, 'the forwarders', async () => {
+          const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
+          return { route: { mode: 'forwarded', entries: chain.entries }, stack: null, stop: () => chain.stop() };
+        }),
+    });
+  }
   // The same through a SOCKS5 front and one forwarder: the floor with the handshake the load generator waits for.
-  const socksReference = !plan.withSocksReference
-    ? null
-    : await runThrough(plan, 'SOCKS reference', common, 'the SOCKS chain', async () => {
-        const chain = await startSocksChain(FORWARDER, SOCKS_FORWARDER, [ports.echo, ports.sink, ports.source]);
-        return { route: { mode: 'tunnel', socks: chain.socks }, stack: null, stop: () => chain.stop() };
-      });
-  const naive = !plan.withNaiveTunnel
-    ? null
-    : await runThrough(plan, 'naive tunnel', common, 'the naive tunnel', async () => {
-        const naiveTunnel = await startNaiveTunnel(NAIVE_TUNNEL);
-        return { route: { mode: 'tunnel', socks: naiveTunnel.socks }, stack: null, stop: () => naiveTunnel.stop() };
-      });
-  const v2ray = plan.withV2ray ? await runV2ray(plan, common) : null;
-  return { plan, direct, tunnel, reference, socksReference, naive, v2ray, byWorkers, skipped: null };
+  if (plan.withSocksReference) {
+    routes.push({
+      name: 'socksReference',
+      run: () =>
+        runThrough(plan, 'SOCKS reference', common, 'the SOCKS chain', async () => {
+          const chain = await startSocksChain(FORWARDER, SOCKS_FORWARDER, [ports.echo, ports.sink, ports.source]);
+          return { route: { mode: 'tunnel', socks: chain.socks }, stack: null, stop: () => chain.stop() };
+        }),
+    });
+  }
+  if (plan.withNaiveTunnel) {
+    routes.push({
+      name: 'naive',
+      run: () =>
+        runThrough(plan, 'naive tunnel', common, 'the naive tunnel', async () => {
+          const naiveTunnel = await startNaiveTunnel(NAIVE_TUNNEL);
+          return { route: { mode: 'tunnel', socks: naiveTunnel.socks }, stack: null, stop: () => naiveTunnel.stop() };
+        }),
+    });
+  }
+  if (plan.withV2ray) routes.push({ name: 'v2ray', run: () => runV2ray(plan, common) });
+  const rounds = plan.rounds ?? 1;
+  const outcome = await runInRounds(rounds, routes, (results) => mergeResultsOf(plan, results));
+  const of = (name: ComparedRoute): RunOutcome | null => outcome.get(name) ?? null;
+  return { plan, direct: of('direct'), tunnel: of('tunnel'), reference: of('reference'), socksReference: of('socksReference'), naive: of('naive'), v2ray: of('v2ray'), byWorkers, skipped: null };
+}
+
+/** The routes a figure may be compared across, by their PlanOutcome names. */
+type ComparedRoute = 'direct' | 'tunnel' | 'reference' | 'socksReference' | 'naive' | 'v2ray';
+
+/** Only bulk transfers (figures 1 and 1s) run in rounds; a plan giving other scenarios rounds is a mistake. */
+function mergeResultsOf(plan: ScenarioPlan, results: unknown[]): unknown {
+  if (plan.scenario !== 'bulk') throw new Error(`plan #${plan.id}: the ${plan.scenario} scenario cannot run in rounds`);
+  return mergeBulkResults(results as BulkResult[]);
 }
 
 let v2rayBinary: Promise<V2rayBinary | null> | null = null;

@@ -1,6 +1,6 @@
 /**
  * Figure 1: single-stream bulk throughput, uploads to the sink and downloads from the
- * source. Each direction runs `repeats` times and the best run counts: on a shared
+ * source. Each direction runs `repeats` times (in each of the plan's rounds) and the best run counts: on a shared
  * machine the best run is the one least disturbed by others, for direct and tunnel alike.
  * Every timed run lasts at least `minMs`: a route fast enough to move `bytes` sooner gets a
  * larger size, since a transfer of a few hundred milliseconds says more about the
@@ -124,6 +124,25 @@ function isShort(transfer: Transfer, params: BulkParams): boolean {
 function scaledSize(bytes: number, ms: number, params: BulkParams): number {
   const scaled = (bytes * params.minMs * CALIBRATION_MARGIN) / Math.max(ms, 1);
   return Math.min(MAX_CALIBRATED_BYTES, Math.ceil(scaled / MIB) * MIB);
+}
+
+/**
+ * One result for the interleaved rounds of a route (rounds.ts): every run counts, the best
+ * counts most, and CPU per GiB is over all the rounds' timed bytes.
+ */
+export function mergeBulkResults(results: readonly BulkResult[]): BulkResult {
+  const uploads = results.flatMap((r) => r.uploads);
+  const downloads = results.flatMap((r) => r.downloads);
+  const withCpu = results.filter((r) => r.cpuPerGiB !== undefined);
+  const merged: BulkResult = { uploads, downloads, upload: best(uploads), download: best(downloads) };
+  if (withCpu.length < results.length) return merged;
+  const weighted = (direction: 'upload' | 'download', runs: (r: BulkResult) => readonly Transfer[]): ProcessCpu => {
+    const bytes = withCpu.map((r) => runs(r).reduce((total, t) => total + t.bytes, 0));
+    const all = Math.max(bytes.reduce((a, b) => a + b, 0), 1);
+    const share = (f: (c: ProcessCpu) => number): number => withCpu.reduce((total, r, i) => total + f(r.cpuPerGiB![direction]) * bytes[i]!, 0) / all;
+    return { relaySec: share((c) => c.relaySec), clientSec: share((c) => c.clientSec) };
+  };
+  return { ...merged, cpuPerGiB: { upload: weighted('upload', (r) => r.uploads), download: weighted('download', (r) => r.downloads) } };
 }
 
 function best(transfers: readonly Transfer[]): Transfer {
