@@ -66,6 +66,21 @@ describe('relay board', () => {
     assert.equal(board.choose(() => 0, 0), a, 'a success ends the cooldown');
   });
 
+  it('a tunnel coming up ends the cooldown, but failures stay in a row until one has proven itself', () => {
+    const board = new RelayBoard([a, b]);
+    board.failed(a, 0);
+    board.failed(a, 0);
+    board.succeeded(a);
+    assert.equal(board.isReady(a, 0), true, 'no cooldown once a tunnel came up');
+    board.failed(a, 0); // dropped again soon: the third in a row
+    assert.equal(board.isReady(a, 2 * RELAY_COOLDOWN_MIN_MS), false, 'four times the first cooldown, not one');
+    assert.equal(board.isReady(a, 4 * RELAY_COOLDOWN_MIN_MS), true);
+    board.proven(a);
+    board.failed(a, 0);
+    assert.equal(board.isReady(a, RELAY_COOLDOWN_MIN_MS), true, 'after a tunnel stayed up, the count starts again');
+    assert.equal(board.isReady('ws://unknown/tunnel', 0), false);
+  });
+
   it('with every relay cooling down, tries the one done first; a lone relay is always the one', () => {
     const board = new RelayBoard([a, b]);
     board.failed(a, 0);
