@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissing, INSTALL_HINT, launchChromium, MISSING_UNDER_CI } from '../helpers/browser/chromium.js';
+import { launchChromium, withoutChromium } from '../helpers/browser/chromium.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
 import type { Target } from '../helpers/targets/targets.js';
 import { socksConnect } from '../helpers/socks/socks-dial.js';
@@ -26,15 +26,7 @@ const WAIT_MS = 15_000;
 const SECRET_PATH = '/7f0c2a9e4b1d4e6a8c3b5d7e9f1a2b3c';
 
 describe('the status page on --admin-listen, in a real browser', async () => {
-  const missing = await chromiumMissing();
-  if (missing && process.env.CI === 'true') {
-    it('has Chromium to run the browser test (CI=true)', () => assert.fail(MISSING_UNDER_CI));
-    return;
-  }
-  if (missing) {
-    it('runs the status page on --admin-listen in Chromium', (t) => t.skip(INSTALL_HINT));
-    return;
-  }
+  if (await withoutChromium('runs the status page on --admin-listen in Chromium')) return;
 
   let origin: FallbackOrigin;
   let pair: TunnelPair;
@@ -104,15 +96,7 @@ describe('the status page on --admin-listen, in a real browser', async () => {
 });
 
 describe('the status page of a relay with --workers 2, in a real browser', async () => {
-  const missing = await chromiumMissing();
-  if (missing && process.env.CI === 'true') {
-    it('has Chromium to run the browser test (CI=true)', () => assert.fail(MISSING_UNDER_CI));
-    return;
-  }
-  if (missing) {
-    it('shows the worker of each tunnel in Chromium', (t) => t.skip(INSTALL_HINT));
-    return;
-  }
+  if (await withoutChromium('shows the worker of each tunnel in Chromium')) return;
   const CLIENTS = 4;
   let relay: WorkersRelay;
   const clients: Client[] = [];

@@ -3,7 +3,9 @@
  * Without it a test skips with INSTALL_HINT, except under CI (CI=true), where a missing
  * browser fails, so no browser check can silently vanish.
  */
+import assert from 'node:assert/strict';
 import { access, constants } from 'node:fs/promises';
+import { it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,6 +30,17 @@ export async function chromiumMissing(): Promise<boolean> {
   } catch {
     return true;
   }
+}
+
+/**
+ * For a describe() body: without Chromium, registers the one test that says so (a failure
+ * under CI, a skip with INSTALL_HINT otherwise) and returns true, and the body returns.
+ */
+export async function withoutChromium(skippedTest: string): Promise<boolean> {
+  if (!(await chromiumMissing())) return false;
+  if (process.env.CI === 'true') it('has Chromium to run the browser test (CI=true)', () => assert.fail(MISSING_UNDER_CI));
+  else it(skippedTest, (t) => t.skip(INSTALL_HINT));
+  return true;
 }
 
 /** A headless browser with the tests' usual flags, plus `extraArgs` (e.g. a proxy). */
