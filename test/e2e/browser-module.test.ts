@@ -12,9 +12,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, constants, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, withoutChromium } from '../helpers/browser/chromium.js';
 import { createLogger } from '../../common/log.js';
 import { INITIAL_STREAM_WINDOW, ReplyCode, ResetCode } from '../../protocol/frame.js';
 import type { Stream } from '../../protocol/stream.js';
@@ -28,9 +29,6 @@ import { closedPort, startTarget, type Target } from '../helpers/targets/targets
 import { TEST_TOKEN } from '../helpers/tunnel/tunnel-pair.js';
 
 const README = new URL('../../../README.md', import.meta.url);
-const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const INSTALL_HINT = `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" (as .ci/run does) to run the browser test`;
 const WAIT_MS = 30_000;
 /** A page.evaluate that never settles (a FIN never sent, say) must still end the run. */
 const SUITE_TIMEOUT_MS = 180_000;
@@ -41,15 +39,6 @@ const STALL_STILL_MS = 700;
 const RESUME_READ_BYTES = 4 * INITIAL_STREAM_WINDOW;
 /** Written to a target that does not read: far more than credit, the WebSocket and the kernel's buffers take. */
 const UPLOAD_BYTES = 48 * 1024 * 1024;
-
-async function chromiumMissing(): Promise<boolean> {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 interface EchoTarget extends Target {
   /** SHA-256 and length of what each connection received, once it ended. */
@@ -102,19 +91,7 @@ function onlyRelayStream(relay: Relay): Stream {
 }
 
 describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, async () => {
-  const missing = await chromiumMissing();
-  if (missing && process.env.CI === 'true') {
-    it('has Chromium to run the browser test (CI=true)', () => {
-      assert.fail(`${INSTALL_HINT}. Under CI a missing browser is a failure.`);
-    });
-    return;
-  }
-  if (missing) {
-    it('runs the browser module in Chromium', (t) => {
-      t.skip(INSTALL_HINT);
-    });
-    return;
-  }
+  if (await withoutChromium('runs the browser module in Chromium')) return;
 
   let relay: Relay;
   let refusedPort: number;
@@ -137,7 +114,7 @@ describe('the browser module in a real browser', { timeout: SUITE_TIMEOUT_MS }, 
       logger: createLogger('relay', 'silent'),
     });
     site = await startModulePage();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.setDefaultTimeout(WAIT_MS);
     const errors: string[] = [];

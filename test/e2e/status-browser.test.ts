@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, INSTALL_HINT, launchChromium, MISSING_UNDER_CI } from '../helpers/browser/chromium.js';
+import { launchChromium, withoutChromium } from '../helpers/browser/chromium.js';
 import { createLogger } from '../../common/log.js';
 import { Command } from '../../protocol/frame.js';
 import { startRelay, type Relay } from '../../server/relay.js';
@@ -61,19 +61,7 @@ class FakeStream implements StreamCounters {
 }
 
 describe('status page in a real browser', async () => {
-  const missing = await chromiumMissing();
-  if (missing && process.env.CI === 'true') {
-    it('has Chromium to run the browser test (CI=true)', () => {
-      assert.fail(MISSING_UNDER_CI);
-    });
-    return;
-  }
-  if (missing) {
-    it('runs the status page in Chromium', (t) => {
-      t.skip(INSTALL_HINT);
-    });
-    return;
-  }
+  if (await withoutChromium('runs the status page in Chromium')) return;
 
   let pair: TunnelPair;
   let target: Target;
