@@ -134,10 +134,11 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
   latency(o, notes) {
     const id = o.plan.id;
     forEachResult<LatencyResult>(o, (mode, r) => {
-      if (r.failures > 0) notes.push(`#${id} ${mode}: ${r.failures} of ${o.plan.params.count} connects failed (${r.errors || 'ran out of time'})`);
+      if (r.failures > 0) notes.push(`#${id} ${mode}: ${r.failures} of ${o.plan.params.count * (o.plan.rounds ?? 1)} connects failed (${r.errors || 'ran out of time'})`);
       notes.push(`#${id} ${mode}: p90 ${compact(r.p90Ms)} ms, max ${compact(r.maxMs)} ms`);
     });
-    const cpu = tunnelCpuPer<LatencyResult>(o, (r) => r.attempted + o.plan.params.warmup, 0);
+    const rounds = o.plan.rounds ?? 1;
+    const cpu = tunnelCpuPer<LatencyResult>(o, (r) => r.attempted + o.plan.params.warmup * rounds, 0);
     if (cpu) notes.push(`#${id} tunnel: CPU per connect (incl. warm-up): ${cpu}`);
     const reference = referenceVsDirect<LatencyResult>(o, (r) => r.p50Ms, (v) => `${compact(v)} ms`);
     if (reference) notes.push(`#${id} ${REFERENCE}: p50 ${reference}`);
@@ -146,7 +147,7 @@ const METRICS: Record<ScenarioPlan['scenario'], (o: PlanOutcome, notes: string[]
     const rows: Metric[] = [
       { figure: 'Connect + 1 B echo, p50 (ms)', ...inBothModes<LatencyResult>(o, (r) => r.p50Ms), format: compact, ratio: true, target: targetOf(o.plan, 'p50') },
       { figure: 'Connect + 1 B echo, p99 (ms)', ...inBothModes<LatencyResult>(o, (r) => r.p99Ms), format: compact, ratio: true },
-      { figure: `Connect failures (of ${o.plan.params.count})`, ...inBothModes<LatencyResult>(o, (r) => r.failures), format: int },
+      { figure: `Connect failures (of ${o.plan.params.count * (o.plan.rounds ?? 1)})`, ...inBothModes<LatencyResult>(o, (r) => r.failures), format: int },
     ];
     const v2ray = peerResult<LatencyResult>(o, notes);
     if (v2ray) {

@@ -1,26 +1,14 @@
 /**
  * Interleaved rounds. A figure compared across routes (figure 1: direct, the tunnel, the
- * forwarders, the naive tunnel, V2Ray) runs every route once per round, in turn, instead of
- * each route's repeats back to back: this machine speeds up and slows down by ±20 % over
- * tens of seconds, and in turn that weighs on every route alike rather than on whichever
- * ran in a slow stretch. A route's rounds then merge into one outcome.
+ * forwarders, the naive tunnel, V2Ray) runs every route once per round, in turn, with all
+ * their processes up from the first round to the last (run.ts), instead of each route's
+ * repeats back to back: this machine speeds up and slows down by ±20 % over tens of
+ * seconds, and in turn that weighs on every route alike rather than on whichever ran in a
+ * slow stretch. A route's rounds then merge into one outcome, here.
  */
 import type { RssPoint, RunOutcome } from './runner.js';
 
 type Ok = Extract<RunOutcome, { ok: true }>;
-
-/** Runs `routes` (by name) once each per round, in their order; `rounds` 1 runs each once. */
-export async function runInRounds<K extends string>(
-  rounds: number,
-  routes: ReadonlyArray<{ name: K; run: () => Promise<RunOutcome> }>,
-  mergeResults: (results: unknown[]) => unknown,
-): Promise<Map<K, RunOutcome>> {
-  const byRoute = new Map<K, RunOutcome[]>(routes.map((route) => [route.name, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const route of routes) byRoute.get(route.name)!.push(await route.run());
-  }
-  return new Map([...byRoute].map(([name, outcomes]) => [name, mergeRounds(outcomes, mergeResults)]));
-}
 
 /** One outcome for a route's rounds: the first failure if any failed, else the results merged, CPU and time summed. */
 export function mergeRounds(outcomes: readonly RunOutcome[], mergeResults: (results: unknown[]) => unknown): RunOutcome {

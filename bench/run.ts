@@ -25,8 +25,9 @@ import { startNaiveTunnel } from './naive-route.js';
 import { findV2ray, startV2rayMux, V2RAY_MISSING, type V2rayBinary } from './v2ray.js';
 import { linkToRelay, startReferenceAcrossLink } from './wan-routes.js';
 import { renderTable } from './table.js';
-import { runInRounds } from './rounds.js';
+import { mergeRounds } from './rounds.js';
 import { mergeBulkResults, type BulkResult } from './scenarios/bulk.js';
+import { mergeLatencyResults, type LatencyResult } from './scenarios/latency.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const distDir = join(here, '..');
@@ -85,82 +86,142 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
     const v2ray = plan.withV2ray ? await runV2ray(plan, common, linkToRelay(LINK_EMULATOR, link)) : null;
     return { plan, direct: acrossLink, tunnel, reference: null, v2ray, skipped: null };
   }
-  const runDirect = async (): Promise<RunOutcome> => {
-    log(`#${plan.id} ${plan.title}: direct`);
-    const direct = await runScenario({ ...common, route: { mode: 'direct' }, stack: null, progress: (t) => log(`  #${plan.id} direct: ${t}`) });
-    logOutcome(plan, 'direct', direct);
-    return direct;
-  };
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
-  const tunnelWith = (workers: number | null): Promise<RunOutcome> =>
-    runThrough(plan, workers === null ? 'tunnel' : `tunnel, relay --workers ${workers}`, common, 'relay + client', async () => {
-      const tls = plan.tls ? await makeBenchCert() : undefined;
-      // --workers 1 is the default: the relay as one process, no primary.
-      const relayArgs = workers !== null && workers > 1 ? ['--workers', String(workers)] : [];
-      try {
-        const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}-w${workers ?? 1}`, clientArgs: plan.clientArgs, tls, relayArgs, clients: plan.clients, spareRelay: plan.spareRelay });
-        return { route: { mode: 'tunnel', socks: stack.socks, socksAlso: stack.moreSocks }, stack, stop: () => stack.stop().finally(() => tls?.remove()) };
-      } catch (err) {
-        await tls?.remove();
-        throw err;
-      }
-    });
-  // Figure 14: the tunnel once per --workers count; the first fills the tunnel column.
-  const byWorkers: { workers: number; outcome: RunOutcome }[] = [];
-  const runWorkers = async (): Promise<RunOutcome> => {
-    for (const workers of plan.relayWorkers ?? []) byWorkers.push({ workers, outcome: await tunnelWith(workers) });
-    return byWorkers[0]!.outcome;
+  const startTunnel = async (workers: number | null): Promise<StartedRoute> => {
+    const tls = plan.tls ? await makeBenchCert() : undefined;
+    // --workers 1 is the default: the relay as one process, no primary.
+    const relayArgs = workers !== null && workers > 1 ? ['--workers', String(workers)] : [];
+    try {
+      const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir, label: `${plan.id}-${plan.scenario}-w${workers ?? 1}`, clientArgs: plan.clientArgs, tls, relayArgs, clients: plan.clients, spareRelay: plan.spareRelay });
+      return { route: { mode: 'tunnel', socks: stack.socks, socksAlso: stack.moreSocks }, stack, stop: () => stack.stop().finally(() => tls?.remove()) };
+    } catch (err) {
+      await tls?.remove();
+      throw err;
+    }
   };
-  const routes: { name: ComparedRoute; run: () => Promise<RunOutcome> }[] = [
-    { name: 'direct', run: runDirect },
-    { name: 'tunnel', run: plan.relayWorkers ? runWorkers : () => tunnelWith(null) },
-  ];
+  const direct: RouteStarter = { name: 'direct', label: 'direct', whatStarts: 'nothing', start: async () => ({ route: { mode: 'direct' }, stack: null, stop: async () => {} }) };
+  if (plan.relayWorkers) {
+    // Figure 14: the tunnel once per --workers count; the first fills the tunnel column.
+    const directOutcome = (await runRoutes(plan, common, [direct], 1)).get('direct') ?? null;
+    const byWorkers: { workers: number; outcome: RunOutcome }[] = [];
+    for (const workers of plan.relayWorkers) {
+      byWorkers.push({ workers, outcome: await runThrough(plan, `tunnel, relay --workers ${workers}`, common, 'relay + client', () => startTunnel(workers)) });
+    }
+    return { plan, direct: directOutcome, tunnel: byWorkers[0]?.outcome ?? null, reference: null, byWorkers, skipped: null };
+  }
+  const starters: RouteStarter[] = [direct, { name: 'tunnel', label: 'tunnel', whatStarts: 'relay + client', start: () => startTunnel(null) }];
   // The same scenario through two plain forwarders: what any two-process Node relay costs at least.
   if (plan.withReference) {
-    routes.push({
+    starters.push({
       name: 'reference',
-      run: () =>
-        runThrough(plan, 'reference', common, 'the forwarders', async () => {
-          const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
-          return { route: { mode: 'forwarded', entries: chain.entries }, stack: null, stop: () => chain.stop() };
-        }),
+      label: 'reference',
+      whatStarts: 'the forwarders',
+      start: async () => {
+        const chain = await startForwarderChain(FORWARDER, [ports.echo, ports.sink, ports.source]);
+        return { route: { mode: 'forwarded', entries: chain.entries }, stack: null, stop: () => chain.stop() };
+      },
     });
   }
   // The same through a SOCKS5 front and one forwarder: the floor with the handshake the load generator waits for.
   if (plan.withSocksReference) {
-    routes.push({
+    starters.push({
       name: 'socksReference',
-      run: () =>
-        runThrough(plan, 'SOCKS reference', common, 'the SOCKS chain', async () => {
-          const chain = await startSocksChain(FORWARDER, SOCKS_FORWARDER, [ports.echo, ports.sink, ports.source]);
-          return { route: { mode: 'tunnel', socks: chain.socks }, stack: null, stop: () => chain.stop() };
-        }),
+      label: 'SOCKS reference',
+      whatStarts: 'the SOCKS chain',
+      start: async () => {
+        const chain = await startSocksChain(FORWARDER, SOCKS_FORWARDER, [ports.echo, ports.sink, ports.source]);
+        return { route: { mode: 'tunnel', socks: chain.socks }, stack: null, stop: () => chain.stop() };
+      },
     });
   }
   if (plan.withNaiveTunnel) {
-    routes.push({
+    starters.push({
       name: 'naive',
-      run: () =>
-        runThrough(plan, 'naive tunnel', common, 'the naive tunnel', async () => {
-          const naiveTunnel = await startNaiveTunnel(NAIVE_TUNNEL);
-          return { route: { mode: 'tunnel', socks: naiveTunnel.socks }, stack: null, stop: () => naiveTunnel.stop() };
-        }),
+      label: 'naive tunnel',
+      whatStarts: 'the naive tunnel',
+      start: async () => {
+        const naiveTunnel = await startNaiveTunnel(NAIVE_TUNNEL);
+        return { route: { mode: 'tunnel', socks: naiveTunnel.socks }, stack: null, stop: () => naiveTunnel.stop() };
+      },
     });
   }
-  if (plan.withV2ray) routes.push({ name: 'v2ray', run: () => runV2ray(plan, common) });
-  const rounds = plan.rounds ?? 1;
-  const outcome = await runInRounds(rounds, routes, (results) => mergeResultsOf(plan, results));
+  if (plan.withV2ray) {
+    starters.push({
+      name: 'v2ray',
+      label: 'v2ray mux',
+      whatStarts: 'v2ray',
+      start: async () => {
+        const binary = await (v2rayBinary ??= findV2ray());
+        if (!binary) throw new Error(V2RAY_MISSING);
+        const v2ray = await startV2rayMux(binary);
+        return { route: { mode: 'tunnel', socks: v2ray.socks }, stack: null, stop: () => v2ray.stop() };
+      },
+    });
+  }
+  const outcome = await runRoutes(plan, common, starters, plan.rounds ?? 1);
   const of = (name: ComparedRoute): RunOutcome | null => outcome.get(name) ?? null;
-  return { plan, direct: of('direct'), tunnel: of('tunnel'), reference: of('reference'), socksReference: of('socksReference'), naive: of('naive'), v2ray: of('v2ray'), byWorkers, skipped: null };
+  return { plan, direct: of('direct'), tunnel: of('tunnel'), reference: of('reference'), socksReference: of('socksReference'), naive: of('naive'), v2ray: of('v2ray'), skipped: null };
+}
+
+/** A route of a compared figure: how to start its processes (direct starts none). */
+interface RouteStarter {
+  name: ComparedRoute;
+  label: string;
+  whatStarts: string;
+  start(): Promise<StartedRoute>;
+}
+
+/**
+ * Starts every route's processes, runs the scenario through each in turn, `rounds` times
+ * (rounds.ts: the machine's slow stretches then fall on every route alike, and every
+ * process stays warm), stops them all, and merges each route's rounds.
+ */
+async function runRoutes(plan: ScenarioPlan, common: Omit<RunOptions, 'route' | 'stack' | 'progress'>, starters: readonly RouteStarter[], rounds: number): Promise<Map<ComparedRoute, RunOutcome>> {
+  const started: Array<StartedRoute | string> = [];
+  const outcomes: RunOutcome[][] = starters.map(() => []);
+  try {
+    for (const starter of starters) {
+      started.push(await starter.start().catch((err: Error) => `could not start ${starter.whatStarts}: ${err.message}`));
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (let i = 0; i < starters.length; i++) {
+        const label = rounds > 1 ? `${starters[i]!.label}, round ${round} of ${rounds}` : starters[i]!.label;
+        outcomes[i]!.push(await runOn(plan, common, label, started[i]!));
+      }
+    }
+  } finally {
+    for (const route of started) if (typeof route !== 'string') await route.stop();
+  }
+  return new Map(
+    starters.map((starter, i): [ComparedRoute, RunOutcome] => {
+      const route = started[i];
+      const outcome = mergeRounds(outcomes[i]!, (results) => mergeResultsOf(plan, results));
+      // The stack's closing log lines, read once it has stopped, say how far its windows grew.
+      const stack = typeof route === 'string' ? null : (route?.stack ?? null);
+      return [starter.name, outcome.ok && stack ? { ...outcome, windows: windowsReached(stack) } : outcome];
+    }),
+  );
+}
+
+/** One run of the scenario through a started route; a route that did not start is a failed run. */
+async function runOn(plan: ScenarioPlan, common: Omit<RunOptions, 'route' | 'stack' | 'progress'>, label: string, route: StartedRoute | string): Promise<RunOutcome> {
+  log(`#${plan.id} ${plan.title}: ${label}`);
+  const outcome: RunOutcome =
+    typeof route === 'string'
+      ? { ok: false, reason: route, seconds: 0 }
+      : await runScenario({ ...common, route: route.route, stack: route.stack, progress: (t) => log(`  #${plan.id} ${label}: ${t}`) });
+  logOutcome(plan, label, outcome);
+  return outcome;
 }
 
 /** The routes a figure may be compared across, by their PlanOutcome names. */
 type ComparedRoute = 'direct' | 'tunnel' | 'reference' | 'socksReference' | 'naive' | 'v2ray';
 
-/** Only bulk transfers (figures 1 and 1s) run in rounds; a plan giving other scenarios rounds is a mistake. */
+/** Bulk transfers (figures 1, 1s) and connect latency (figure 2) run in rounds; a plan giving another scenario rounds is a mistake. */
 function mergeResultsOf(plan: ScenarioPlan, results: unknown[]): unknown {
-  if (plan.scenario !== 'bulk') throw new Error(`plan #${plan.id}: the ${plan.scenario} scenario cannot run in rounds`);
-  return mergeBulkResults(results as BulkResult[]);
+  if (plan.scenario === 'bulk') return mergeBulkResults(results as BulkResult[]);
+  if (plan.scenario === 'latency') return mergeLatencyResults(results as LatencyResult[]);
+  throw new Error(`plan #${plan.id}: the ${plan.scenario} scenario cannot run in rounds`);
 }
 
 let v2rayBinary: Promise<V2rayBinary | null> | null = null;

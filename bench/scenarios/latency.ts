@@ -1,7 +1,7 @@
 /**
  * Figure 2: connect latency. Sequential connections, each timed from connect() until a
  * 1-byte echo came back: direct is TCP connect + echo; tunnel adds the SOCKS5 handshake
- * and the relay's dial of the target.
+ * and the relay's dial of the target. Run in rounds, every route's connects merge.
  */
 import { performance } from 'node:perf_hooks';
 import type { ScenarioContext } from '../messages.js';
@@ -27,6 +27,8 @@ export interface LatencyResult {
   p99Ms: number;
   maxMs: number;
   errors: string;
+  /** Every measured connect's time, so that rounds (rounds.ts) merge into percentiles of them all. */
+  samplesMs: number[];
 }
 
 const ONE_BYTE = Buffer.from([0x42]);
@@ -42,6 +44,21 @@ export async function runLatency(ctx: ScenarioContext, params: LatencyParams): P
     failures: errors.count + (params.count - attempted),
     ...percentiles(samples),
     errors: errors.summary(),
+    samplesMs: samples,
+  };
+}
+
+/** One result for a route's rounds: the percentiles of every round's connects together. */
+export function mergeLatencyResults(results: readonly LatencyResult[]): LatencyResult {
+  const samplesMs = results.flatMap((r) => r.samplesMs);
+  const total = (f: (r: LatencyResult) => number): number => results.reduce((sum, r) => sum + f(r), 0);
+  return {
+    attempted: total((r) => r.attempted),
+    completed: total((r) => r.completed),
+    failures: total((r) => r.failures),
+    ...percentiles(samplesMs),
+    errors: results.map((r) => r.errors).filter((text) => text !== '').join('; '),
+    samplesMs,
   };
 }
 

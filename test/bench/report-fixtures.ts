@@ -55,7 +55,7 @@ const bulk = (up: number, down: number, capped = false) => ({
   upload: transfer(up, capped),
   download: transfer(down),
 });
-const latency = (p50Ms: number, failures = 0) => ({ attempted: 1000, completed: 1000 - failures, failures, p50Ms, p90Ms: p50Ms * 1.5, p99Ms: p50Ms * 3, maxMs: p50Ms * 9, errors: failures ? 'ECONNRESET ×3' : '' });
+const latency = (p50Ms: number, failures = 0) => ({ attempted: 1000, completed: 1000 - failures, failures, p50Ms, p90Ms: p50Ms * 1.5, p99Ms: p50Ms * 3, maxMs: p50Ms * 9, errors: failures ? 'ECONNRESET ×3' : '', samplesMs: [] });
 const roundtrips = (perSecond: number, streamsFailed = 0) => ({ roundTrips: perSecond * 3, perSecond, meanRttUs: 8e6 / perSecond, streamsFailed });
 const concurrent = (wallMs: number, failures = 0) => ({ count: 1000, opened: 1000 - failures, failures, wallMs, p50Ms: wallMs / 2, p99Ms: wallMs * 0.95, errors: failures ? 'timeout ×2' : '' });
 const idle = (openMs: number, failures = 0, unserved = 0) => ({ count: 10_000, opened: 10_000 - failures, failures, openMs, servedWhileHeld: 10_000 - failures - unserved, recheckMs: openMs / 3, errors: failures ? 'EMFILE' : '' });

@@ -44,7 +44,7 @@ const HEALTHY_TABLE = `
 ──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
 2 │ Connect + 1 B echo, p50 (ms)                      │  0.210 │  0.450 │         2.14× │ ≤ 2.5× direct     │ PASS
   │ Connect + 1 B echo, p99 (ms)                      │  0.630 │   1.35 │         2.14× │                   │
-  │ Connect failures (of 1000)                        │      0 │      0 │               │                   │
+  │ Connect failures (of 1002)                        │      0 │      0 │               │                   │
   │ Connect + 1 B echo, p50, v2ray mux in Direct (ms) │  0.500 │  0.450 │        0.900× │ < v2ray mux       │ PASS
 ──┼───────────────────────────────────────────────────┼────────┼────────┼───────────────┼───────────────────┼────────
 3 │ 64 B round trips/s, 8 streams                     │  90000 │  40000 │        0.444× │ ≥ 0.30× direct    │ PASS
@@ -129,7 +129,7 @@ const TROUBLED_TABLE = `
 ──┼─────────────────────────────────────────────┼─────────┼─────────┼───────────────┼───────────────────┼───────────
 2 │ Connect + 1 B echo, p50 (ms)                │   0.200 │   0.600 │         3.00× │ ≤ 2.5× direct     │ FALL SHORT
   │ Connect + 1 B echo, p99 (ms)                │   0.600 │    1.80 │         3.00× │                   │
-  │ Connect failures (of 1000)                  │       4 │       2 │               │                   │
+  │ Connect failures (of 1002)                  │       4 │       2 │               │                   │
 ──┼─────────────────────────────────────────────┼─────────┼─────────┼───────────────┼───────────────────┼───────────
 3 │ 64 B round trips/s, 8 streams               │  FAILED │   40000 │               │ ≥ 0.30× direct    │ FAILED
 ──┼─────────────────────────────────────────────┼─────────┼─────────┼───────────────┼───────────────────┼───────────
@@ -165,9 +165,9 @@ const TROUBLED_NOTES = [
   "#1 tunnel: uploads 400 / 360 / 380 MB/s, downloads 1100 / 990 / 880 MB/s (the best counts; 512 / 512 MiB per run)",
   "#1 tunnel: a transfer hit the time cap after 512 MiB; its rate is of what arrived",
   "#1 naive tunnel, one WebSocket per stream (ws + bufferutil + pipe()): upload 600 MB/s, download 700 MB/s",
-  "#2 direct: 4 of 1000 connects failed (ECONNRESET ×3)",
+  "#2 direct: 4 of 1002 connects failed (ECONNRESET ×3)",
   "#2 direct: p90 0.300 ms, max 1.80 ms",
-  "#2 tunnel: 2 of 1000 connects failed (ECONNRESET ×3)",
+  "#2 tunnel: 2 of 1002 connects failed (ECONNRESET ×3)",
   "#2 tunnel: p90 0.900 ms, max 5.40 ms",
   "#2 v2ray mux: not run: v2ray is not installed (Debian: apt-get install v2ray, or BENCH_V2RAY=/path/to/v2ray)",
   "#3 direct: FAILED: timed out after 20000 ms",

@@ -1,13 +1,15 @@
 /**
- * Interleaved rounds (bench/rounds.ts): every route runs once per round, in turn, and each
- * route's rounds merge into one outcome: the first failure wins, bulk results keep every run
- * with the best counting, and CPU per GiB is weighted by the bytes of each round.
+ * Interleaved rounds (bench/rounds.ts): each route's rounds merge into one outcome: the first
+ * failure wins, CPU and time add up, bulk results keep every run with the best counting and
+ * CPU per GiB weighted by the bytes of each round, and latency is the percentiles of every
+ * round's connects together.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeRounds, runInRounds } from '../../bench/rounds.js';
+import { mergeRounds } from '../../bench/rounds.js';
 import type { RunOutcome } from '../../bench/runner.js';
 import { mergeBulkResults, type BulkResult } from '../../bench/scenarios/bulk.js';
+import { mergeLatencyResults, type LatencyResult } from '../../bench/scenarios/latency.js';
 import type { Transfer } from '../../bench/transfer.js';
 
 const MIB = 2 ** 20;
@@ -26,17 +28,12 @@ function ok(result: unknown, cpuSec = 1): RunOutcome {
 }
 
 describe('bench rounds', () => {
-  test('every route runs once per round, in the order given', async () => {
-    const order: string[] = [];
-    const route = (name: string) => ({ name, run: async () => (order.push(name), ok(bulk(100, 200))) });
-    const merged = await runInRounds(3, [route('direct'), route('tunnel'), route('naive')], (results) => mergeBulkResults(results as BulkResult[]));
-    assert.deepEqual(order, ['direct', 'tunnel', 'naive', 'direct', 'tunnel', 'naive', 'direct', 'tunnel', 'naive']);
-    assert.deepEqual([...merged.keys()], ['direct', 'tunnel', 'naive']);
-    const tunnel = merged.get('tunnel')!;
-    assert.ok(tunnel.ok);
-    assert.equal((tunnel.result as BulkResult).uploads.length, 3);
-    assert.equal(tunnel.seconds, 9);
-    assert.deepEqual(tunnel.cpu, { relaySec: 3, clientSec: 3, wallSec: 6 });
+  test('CPU and time add up over the rounds', () => {
+    const merged = mergeRounds([ok(bulk(100, 200)), ok(bulk(110, 190)), ok(bulk(90, 210))], (results) => mergeBulkResults(results as BulkResult[]));
+    assert.ok(merged.ok);
+    assert.equal((merged.result as BulkResult).uploads.length, 3);
+    assert.equal(merged.seconds, 9);
+    assert.deepEqual(merged.cpu, { relaySec: 3, clientSec: 3, wallSec: 6 });
   });
 
   test('a failed round makes the route failed, with its reason', () => {
@@ -62,5 +59,26 @@ describe('bench rounds', () => {
   test('bulk: without a CPU reading in every round there is no CPU per GiB', () => {
     const result = mergeBulkResults([bulk(1, 1, { up: 1, down: 1 }), bulk(1, 1)]);
     assert.equal(result.cpuPerGiB, undefined);
+  });
+
+  test("latency: the percentiles of every round's connects together, counts summed", () => {
+    const round = (samplesMs: number[], failures = 0, errors = ''): LatencyResult => ({
+      attempted: samplesMs.length + failures,
+      completed: samplesMs.length,
+      failures,
+      p50Ms: NaN,
+      p90Ms: NaN,
+      p99Ms: NaN,
+      maxMs: NaN,
+      errors,
+      samplesMs,
+    });
+    const merged = mergeLatencyResults([round([1, 2, 3]), round([10, 11], 1, 'ECONNRESET ×1'), round([4, 5, 6, 7])]);
+    assert.equal(merged.attempted, 10);
+    assert.equal(merged.failures, 1);
+    assert.equal(merged.samplesMs.length, 9);
+    assert.equal(merged.p50Ms, 5);
+    assert.equal(merged.maxMs, 11);
+    assert.equal(merged.errors, 'ECONNRESET ×1');
   });
 });
