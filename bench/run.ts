@@ -83,7 +83,7 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
       const stack = await startStack({ cli: cliPath(distDir), cpuProfileDir: null, label: `${plan.id}-${plan.scenario}`, between: linkToRelay(LINK_EMULATOR, link), clientArgs: plan.clientArgs });
       return { route: { mode: 'tunnel', socks: stack.socks }, stack, stop: () => stack.stop() };
     });
-    const v2ray = plan.withV2ray ? await runV2ray(plan, common, linkToRelay(LINK_EMULATOR, link)) : null;
+    const v2ray = plan.withV2ray ? await runThrough(plan, 'v2ray mux', common, 'v2ray', () => startV2rayRoute(linkToRelay(LINK_EMULATOR, link))) : null;
     return { plan, direct: acrossLink, tunnel, reference: null, v2ray, skipped: null };
   }
   const cpuProfileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
@@ -150,12 +150,7 @@ async function runPlan(plan: ScenarioPlan, ports: TargetPorts): Promise<PlanOutc
       name: 'v2ray',
       label: 'v2ray mux',
       whatStarts: 'v2ray',
-      start: async () => {
-        const binary = await (v2rayBinary ??= findV2ray());
-        if (!binary) throw new Error(V2RAY_MISSING);
-        const v2ray = await startV2rayMux(binary);
-        return { route: { mode: 'tunnel', socks: v2ray.socks }, stack: null, stop: () => v2ray.stop() };
-      },
+      start: () => startV2rayRoute(),
     });
   }
   const outcome = await runRoutes(plan, common, starters, plan.rounds ?? 1);
@@ -176,7 +171,7 @@ interface RouteStarter {
  * (rounds.ts: the machine's slow stretches then fall on every route alike, and every
  * process stays warm), stops them all, and merges each route's rounds.
  */
-async function runRoutes(plan: ScenarioPlan, common: Omit<RunOptions, 'route' | 'stack' | 'progress'>, starters: readonly RouteStarter[], rounds: number): Promise<Map<ComparedRoute, RunOutcome>> {
+async function runRoutes(plan: ScenarioPlan, common: CommonRun, starters: readonly RouteStarter[], rounds: number): Promise<Map<ComparedRoute, RunOutcome>> {
   const started: Array<StartedRoute | string> = [];
   const outcomes: RunOutcome[][] = starters.map(() => []);
   try {
@@ -204,7 +199,7 @@ async function runRoutes(plan: ScenarioPlan, common: Omit<RunOptions, 'route' | 
 }
 
 /** One run of the scenario through a started route; a route that did not start is a failed run. */
-async function runOn(plan: ScenarioPlan, common: Omit<RunOptions, 'route' | 'stack' | 'progress'>, label: string, route: StartedRoute | string): Promise<RunOutcome> {
+async function runOn(plan: ScenarioPlan, common: CommonRun, label: string, route: StartedRoute | string): Promise<RunOutcome> {
   log(`#${plan.id} ${plan.title}: ${label}`);
   const outcome: RunOutcome =
     typeof route === 'string'
@@ -226,18 +221,16 @@ function mergeResultsOf(plan: ScenarioPlan, results: unknown[]): unknown {
 
 let v2rayBinary: Promise<V2rayBinary | null> | null = null;
 
-/** The scenario through V2Ray with mux.cool (`between`: across the link); without a v2ray binary, a failed outcome saying what to install. */
-async function runV2ray(plan: ScenarioPlan, common: Omit<RunOptions, 'route' | 'stack' | 'progress'>, between?: (port: number) => Promise<StackMiddle>): Promise<RunOutcome> {
+/** V2Ray with mux.cool (`between`: across the link); without a v2ray binary, the error says what to install. */
+async function startV2rayRoute(between?: (port: number) => Promise<StackMiddle>): Promise<StartedRoute> {
   const binary = await (v2rayBinary ??= findV2ray());
-  if (!binary) {
-    log(`#${plan.id} ${plan.title}: v2ray mux left out: ${V2RAY_MISSING}`);
-    return { ok: false, reason: V2RAY_MISSING, seconds: 0 };
-  }
-  return runThrough(plan, `v2ray ${binary.version} mux`, common, 'v2ray', async () => {
-    const v2ray = await startV2rayMux(binary, between);
-    return { route: { mode: 'tunnel', socks: v2ray.socks }, stack: null, stop: () => v2ray.stop() };
-  });
+  if (!binary) throw new Error(V2RAY_MISSING);
+  const v2ray = await startV2rayMux(binary, between);
+  return { route: { mode: 'tunnel', socks: v2ray.socks }, stack: null, stop: () => v2ray.stop() };
 }
+
+/** What every run of one plan shares, whichever route it goes through. */
+type CommonRun = Omit<RunOptions, 'route' | 'stack' | 'progress'>;
 
 /** A route that needs processes of its own: the route, the relay + client under test (or null), and how to stop them. */
 interface StartedRoute {
@@ -246,29 +239,16 @@ interface StartedRoute {
   stop(): Promise<void>;
 }
 
-/** Starts a route's processes, runs the scenario through them and stops them; a failed start is a failed run. */
+/** Starts a route's processes, runs the scenario through them once and stops them; a failed start is a failed run. */
 async function runThrough(
   plan: ScenarioPlan,
-  mode: string,
-  common: Omit<RunOptions, 'route' | 'stack' | 'progress'>,
+  label: string,
+  common: CommonRun,
   whatStarts: string,
   start: () => Promise<StartedRoute>,
 ): Promise<RunOutcome> {
-  log(`#${plan.id} ${plan.title}: ${mode}`);
-  let outcome: RunOutcome;
-  try {
-    const started = await start();
-    try {
-      outcome = await runScenario({ ...common, route: started.route, stack: started.stack, progress: (t) => log(`  #${plan.id} ${mode}: ${t}`) });
-    } finally {
-      await started.stop();
-    }
-    if (outcome.ok && started.stack) outcome = { ...outcome, windows: windowsReached(started.stack) };
-  } catch (err) {
-    outcome = { ok: false, reason: `could not start ${whatStarts}: ${(err as Error).message}`, seconds: 0 };
-  }
-  logOutcome(plan, mode, outcome);
-  return outcome;
+  const outcomes = await runRoutes(plan, common, [{ name: 'tunnel', label, whatStarts, start }], 1);
+  return outcomes.get('tunnel')!;
 }
 
 /** The relay's 'tunnel closed' and the client's 'tunnel down' lines say how far the tunnel's windows grew. */

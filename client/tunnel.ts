@@ -22,7 +22,6 @@ const REFUSAL_HINTS: Readonly<Record<number, string>> = {
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const BACKOFF_FACTOR = 2;
 
-
 /** Where a new stream gets its session: one Tunnel, or the pool of them (client/pool/tunnel-pool.ts). */
 export interface SessionSource {
   /** A ready session, waiting up to --tunnel-wait for one; null when none came. */

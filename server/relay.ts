@@ -74,18 +74,6 @@ export const LIVE_SETTINGS = [
 
 export type LiveRelaySettings = Partial<Pick<RelayConfig, (typeof LIVE_SETTINGS)[number]>>;
 
-/** What closeRelay takes down. */
-interface RelayParts {
-  server: Server;
-  admin: AdminListener | null;
-  surface: PublicSurface;
-  wss: WebSocketServer;
-  tunnels: OpenTunnels;
-  wispSessions: Set<WispSession>;
-  status: StatusModel;
-  logger: Logger;
-}
-
 /** What the relay's parts share: its settings, who may open tunnels now, and what is open. */
 interface RelayCore {
   config: RelayConfig;
@@ -99,6 +87,11 @@ interface RelayCore {
   wss: WebSocketServer;
   wispSessions: Set<WispSession>;
   cluster: RelayCluster | null;
+}
+
+/** The tunnels open now, as /healthz and the surface report them. */
+function tunnelCountOf(core: RelayCore): number {
+  return core.tunnels.sessions.size;
 }
 
 function accountsFor(config: RelayConfig): Accounts {
@@ -137,8 +130,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
     },
     close(graceMs = 0) {
       core.live.draining = true;
-      const { wss, tunnels, wispSessions, logger } = core;
-      return closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }, graceMs);
+      return closeRelay(core, { server, admin, surface }, graceMs);
     },
   };
 }
@@ -146,7 +138,7 @@ export async function startRelay(partial: Partial<RelayConfig> & { tokens: strin
 /** The public listener (not yet listening): the surface answers requests, upgrades become tunnels or Wisp connections. */
 function createRelayServer(core: RelayCore): { server: Server; surface: PublicSurface } {
   const { config, logger, live, tunnels, status } = core;
-  const tunnelCount = (): number => tunnels.sessions.size;
+  const tunnelCount = (): number => tunnelCountOf(core);
   const carriesTunnelToken = (req: IncomingMessage): boolean =>
     live.accounts.match(presentedToken(req)) !== null || live.accounts.match(wispPathTokenAnywhere(req.url)) !== null;
   const surface = createPublicSurface(config, { logger, status, view: core.view, tunnelCount, carriesTunnelToken });
@@ -184,7 +176,7 @@ async function listenAll(core: RelayCore, server: Server, surface: PublicSurface
   try {
     await listen(server, config.listen);
     if (config.adminListen === null) return null;
-    const adminDeps = { logger: core.logger, tunnelCount: () => core.tunnels.sessions.size, status: core.view, adminToken: config.adminToken };
+    const adminDeps = { logger: core.logger, tunnelCount: () => tunnelCountOf(core), status: core.view, adminToken: config.adminToken };
     return await startAdminListener(config.adminListen, adminDeps, config.handshakeTimeoutMs);
   } catch (err) {
     core.status.close();
@@ -266,7 +258,9 @@ function relayUrls(server: Server, config: RelayConfig): { address: Address; url
 }
 
 /** With the relay already draining (no new tunnels or streams): let open streams finish, then say go-away. */
-async function closeRelay({ server, admin, surface, wss, tunnels, wispSessions, status, logger }: RelayParts, graceMs: number): Promise<void> {
+async function closeRelay(core: RelayCore, listeners: { server: Server; admin: AdminListener | null; surface: PublicSurface }, graceMs: number): Promise<void> {
+  const { wss, tunnels, wispSessions, status, logger } = core;
+  const { server, admin, surface } = listeners;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const adminClosed = new Promise<void>((resolve) => (admin === null ? resolve() : admin.server.close(() => resolve())));
   // A Wisp connection has no go-away: one whose streams are done closes now, the others when their last one ends.

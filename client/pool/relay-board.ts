@@ -54,7 +54,7 @@ export class RelayBoard {
 
   /** `load(relay)`: how many other tunnels are on that relay now. */
   choose(load: (relay: string) => number, now = Date.now()): string {
-    const ready = this.relays.filter((url) => this.records.get(url)!.coolUntil <= now);
+    const ready = this.relays.filter((url) => this.isReady(url, now));
     if (ready.length === 0) return [...this.relays].sort((a, b) => this.records.get(a)!.coolUntil - this.records.get(b)!.coolUntil)[0]!;
     // relays is in preference order and the sort is stable: ties keep the preferred first.
     return [...ready].sort((a, b) => load(a) - load(b))[0]!;

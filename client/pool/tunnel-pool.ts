@@ -61,7 +61,6 @@ interface Move {
   since: number;
 }
 
-
 export class TunnelPool {
   private readonly members: Member[] = [];
   private readonly board: RelayBoard;
