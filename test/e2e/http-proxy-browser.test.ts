@@ -6,7 +6,7 @@
  * the relay's stream count shows the requests went through the tunnel.
  *
  * Without Chromium the tests are skipped with the command to install it, except under CI
- * (CI=true), where a missing browser fails, as in status-browser.test.ts.
+ * (CI=true), where a missing browser fails (withoutChromium).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Browser } from 'playwright-core';
-import { chromiumMissing, INSTALL_HINT, launchChromium, MISSING_UNDER_CI } from '../helpers/browser/chromium.js';
+import { launchChromium, withoutChromium } from '../helpers/browser/chromium.js';
 import { parseTargetRule } from '../../server/policy/target-rule.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { startPair, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
@@ -61,14 +61,10 @@ async function startPageServer(host: string): Promise<PageServer> {
 }
 
 describe('Chromium through the one port', async () => {
-  const missing = await chromiumMissing();
+  if (await withoutChromium('loads pages through the PAC file and the HTTP proxy')) return;
   const address = externalIPv4();
-  if (missing && process.env.CI === 'true') {
-    it('has Chromium to run the browser test (CI=true)', () => assert.fail(MISSING_UNDER_CI));
-    return;
-  }
-  if (missing || address === null) {
-    it('loads pages through the PAC file and the HTTP proxy', (t) => t.skip(missing ? INSTALL_HINT : 'this machine has no non-loopback IPv4 address'));
+  if (address === null) {
+    it('loads pages through the PAC file and the HTTP proxy', (t) => t.skip('this machine has no non-loopback IPv4 address'));
     return;
   }
 

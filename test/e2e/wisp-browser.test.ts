@@ -5,25 +5,24 @@
  * echo streams with 10 MB of uploads. Both libraries are development dependencies only,
  * served to the test page from node_modules by the test's own HTTP server.
  *
- * Without Chromium the test is skipped with the command to install it, except under CI.
+ * Without Chromium the test is skipped with the command to install it, except under CI
+ * (CI=true), where a missing browser fails (withoutChromium).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, constants, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createLogger } from '../../common/log.js';
 import { startRelay, type Relay } from '../../server/relay.js';
 import { ErrorReason } from '../../server/status/error-reasons.js';
+import { launchChromium, withoutChromium } from '../helpers/browser/chromium.js';
 import { loopbackRules } from '../helpers/fixtures/loopback-rules.js';
 import { startEchoTarget, type Target } from '../helpers/targets/targets.js';
 
-const CHROMIUM = process.env.SOCKBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const INSTALL_HINT = `Chromium not found at ${CHROMIUM}; install it with "apt-get update && apt-get install -y chromium" to run the browser test`;
 const NODE_MODULES = fileURLToPath(new URL('../../../node_modules/', import.meta.url));
 /** The files the page loads, by the path it asks for. */
 const SCRIPTS: Readonly<Record<string, string>> = {
@@ -65,9 +64,8 @@ function startPageServer(): Server {
   });
 }
 
-const missing = await access(CHROMIUM, constants.X_OK).then(() => false, () => true);
-
-describe('relay --wisp in a browser', { skip: missing && process.env.CI !== 'true' ? INSTALL_HINT : false }, () => {
+describe('relay --wisp in a browser', async () => {
+  if (await withoutChromium('drives relay --wisp from libcurl.js and wisp-js')) return;
   let relay: Relay;
   let pages: Server;
   let origin: Server;
@@ -86,7 +84,7 @@ describe('relay --wisp in a browser', { skip: missing && process.env.CI !== 'tru
     const pagePort = await listenHttp(pages);
     relay = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TOKEN], rules: loopbackRules(), wisp: true, logger: createLogger('relay', 'silent') });
     wispUrl = `ws://127.0.0.1:${relay.address.port}/wisp/${encodeURIComponent(TOKEN)}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${pagePort}/`);
     // Plain scripts: both globals exist once the page has loaded.
