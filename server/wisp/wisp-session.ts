@@ -31,6 +31,7 @@ export class WispSession implements WispStreamOpener {
   /** What all open streams hold for their target sockets (the sum of their pendingBytes). */
   private pendingBytes = 0;
   readonly rttMs = null;
+  /** Streams whose sockets wait for the page to catch up (the WebSocket or their own share too full). */
   private readonly paused = new Set<WispStream>();
   private readonly idle: IdleSweep<WispStream> | null;
   private closed = false;
@@ -81,6 +82,10 @@ export class WispSession implements WispStreamOpener {
     const flowing = stream.inflightBytes < WISP_STREAM_BUFFER_BYTES && this.ws.bufferedAmount < WISP_CONNECTION_BUFFER_BYTES;
     if (!flowing) this.paused.add(stream);
     return flowing;
+  }
+
+  isPaused(stream: WispStream): boolean {
+    return this.paused.has(stream);
   }
 
   grantCredit(stream: WispStream, packets: number): void {

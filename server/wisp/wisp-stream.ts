@@ -22,8 +22,10 @@ export type WispStreamState = (typeof WispStreamState)[keyof typeof WispStreamSt
 
 /** What a stream needs from its session. */
 export interface WispStreamHost {
-  /** Sends DATA for the stream; false asks the stream to pause its socket. */
+  /** Sends DATA for the stream; false: the stream is paused (its socket stops reading) until the session resumes it. */
   sendData(stream: WispStream, bytes: Uint8Array): boolean;
+  /** The stream is paused because the page is not reading fast enough. */
+  isPaused(stream: WispStream): boolean;
   /** The client may send `packets` more DATA on the stream. */
   grantCredit(stream: WispStream, packets: number): void;
   /** Tells the client the stream ended, with `reason`, and forgets it. */
@@ -44,8 +46,6 @@ export class WispStream implements StreamCounters {
   pendingBytes = 0;
   /** Bytes of this stream's DATA handed to the WebSocket and not yet written to its socket. */
   inflightBytes = 0;
-  /** The target socket is paused because the page is not reading fast enough. */
-  paused = false;
   private socket: Socket | null = null;
   /** A UDP stream's datagram sender, and where its datagrams go (the name resolved once). */
   private udp: { send(payload: Buffer): void; close(): void } | null = null;
@@ -82,9 +82,7 @@ export class WispStream implements StreamCounters {
     reads.attach(socket, (view) => {
       if (this.isClosed) return false;
       this.bytesSent += view.length;
-      const flowing = this.host.sendData(this, view);
-      if (!flowing) this.paused = true;
-      return flowing;
+      return this.host.sendData(this, view);
     });
   }
 
@@ -101,9 +99,9 @@ export class WispStream implements StreamCounters {
 
   /** A datagram from the destination; false when it was dropped for a full buffer. */
   reply(payload: Buffer): boolean {
-    if (this.isClosed || this.paused) return false;
+    if (this.isClosed || this.host.isPaused(this)) return false;
     this.bytesSent += payload.length;
-    if (!this.host.sendData(this, payload)) this.paused = true;
+    this.host.sendData(this, payload);
     return true;
   }
 
@@ -121,10 +119,9 @@ export class WispStream implements StreamCounters {
     return true;
   }
 
-  /** The page caught up: the target socket reads again. */
+  /** The page caught up (the session no longer counts the stream as paused): the target socket reads again. */
   resume(): void {
-    if (!this.paused || this.isClosed) return;
-    this.paused = false;
+    if (this.isClosed) return;
     this.socket?.resume();
   }
 
