@@ -106,6 +106,13 @@ describe('HTTP proxy on the SOCKS port', () => {
     assert.deepEqual(header(seen, 'x-end-to-end'), ['kept']);
     for (const name of ['proxy-connection', 'proxy-authorization', 'x-hop-secret', 'keep-alive']) assert.deepEqual(header(seen, name), [], name);
     assert.deepEqual(header(seen, 'connection'), ['close'], 'one outbound per request, closed after it');
+    assert.deepEqual(header(seen, 'via'), [], 'the proxy announces itself to nobody');
+  });
+
+  test('a Via the application sent reaches the origin unchanged, with none added', async () => {
+    const result = await curl(['-x', proxy, '-H', 'Via: 1.1 upstream-cache', `${origin.base}/with-via`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(header(seenBy(result.stdout), 'via'), ['1.1 upstream-cache']);
   });
 
   test('POST bodies arrive whole: with Content-Length and chunked', async () => {
