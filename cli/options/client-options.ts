@@ -27,7 +27,7 @@ export const CLIENT_OPTIONS: OptionTable = {
     { name: 'token', kind: 'string', arg: 'TOKEN', help: 'the tunnel token (visible to ps: prefer --token-file)', env: 'SOCKBRIDGE_TOKEN' },
     { name: 'token-file', kind: 'string', arg: 'FILE', help: 'the tunnel token from the first line of FILE, instead of --token' },
     { name: 'socks', kind: 'host-port', arg: 'HOST:PORT', help: 'the SOCKS and HTTP proxy port', default: formatHostPort(D.socks) },
-    { name: 'socks-user', kind: 'string', arg: 'USER:PASS', help: 'require RFC 1929 username/password from SOCKS5 clients and the same as Basic Proxy-Authorization from HTTP clients (else 407)' },
+    { name: 'socks-user', kind: 'string', arg: 'USER:PASS', help: 'require RFC 1929 username/password from SOCKS5 clients and the same as Basic Proxy-Authorization from HTTP clients (else 407); SOCKS4, which has no password, is then refused' },
     { name: 'handshake-timeout', kind: 'seconds', arg: 'SECONDS', help: 'close a SOCKS handshake, or an HTTP request line and headers, slower than this (HTTP gets 408)', default: secondsText(D.handshakeTimeoutMs) },
     { name: 'tunnel-wait', kind: 'seconds', arg: 'SECONDS', help: 'how long a request waits for a dropped tunnel to return', default: secondsText(D.tunnelWaitMs) },
     { name: 'grace', kind: 'seconds', arg: 'SECONDS', help: 'on SIGTERM/SIGINT, how long open connections may finish (a second signal stops at once)', default: secondsText(DEFAULT_GRACE_MS) },

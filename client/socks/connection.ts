@@ -157,8 +157,13 @@ export class SocksConnection {
 
   private request(command: number, target: Address): void {
     clearTimeout(this.handshakeTimer);
+    if (this.version === SOCKS_VERSION_4 && this.deps.socksUser !== null) {
+      // SOCKS4 carries a user id but no password, so it cannot prove who it is (Dante refuses it too).
+      this.fail('SOCKS4 has no password: with --socks-user only SOCKS5 clients with the credentials are served', ReplyCode.NotAllowed);
+      return;
+    }
     if (!this.supports(command)) {
-      this.fail(`command 0x${command.toString(16)} not supported`, ReplyCode.CommandNotSupported);
+      this.fail(`command ${hexByte(command)} not supported`, ReplyCode.CommandNotSupported);
       return;
     }
     this.state = ConnectionState.Connecting;

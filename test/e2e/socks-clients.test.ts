@@ -21,6 +21,7 @@ import {
   METHOD_USER_PASS,
   methodSelection,
   SOCKS4_GRANTED,
+  SOCKS4_REJECTED,
   socks4Request,
   socks5Request,
   userPass,
@@ -299,6 +300,20 @@ describe('SOCKS5 username/password (RFC 1929) when the client is configured with
       assert.deepEqual(await peer.read(2), methodSelection(METHOD_NO_ACCEPTABLE));
       await peer.waitEnd();
       assert.equal(peer.peek().length, 0);
+    } finally {
+      peer.destroy();
+    }
+  });
+
+  test('a SOCKS4 request, which has no password, is rejected (91) and the target never dialed', async () => {
+    const peer = await RawPeer.connect(pair.socksPort);
+    const acceptedBefore = accepted;
+    try {
+      peer.write(Buffer.concat([socks4Request(CMD_CONNECT, '127.0.0.1', echo.port, USER), Buffer.from('early bytes')]));
+      const reply = await peer.read(8);
+      assert.deepEqual([reply[0], reply[1]], [0, SOCKS4_REJECTED]);
+      await peer.waitEnd();
+      assert.equal(accepted, acceptedBefore, 'the target was never dialed');
     } finally {
       peer.destroy();
     }
