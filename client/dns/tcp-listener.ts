@@ -49,7 +49,9 @@ function serveConnection(socket: Socket, forwarder: DnsForwarder): void {
     if (clientEnded && outstanding === 0 && !socket.writableEnded) socket.end();
   };
   socket.setTimeout(DNS_TCP_IDLE_MS, () => {
-    if (outstanding === 0) socket.end();
+    // Half-open sockets: our FIN alone would leave a client that never answers it here for good.
+    if (socket.writableEnded) socket.destroy();
+    else if (outstanding === 0) socket.end();
   });
   socket.on('error', () => {}); // 'close' follows; a client's reset is nothing to log
   socket.on('drain', () => socket.resume());

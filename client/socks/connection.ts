@@ -135,8 +135,7 @@ export class SocksConnection {
     const wantsUserPass = this.deps.socksUser !== null || !methods.includes(AuthMethod.NoAuth);
     const method = wantsUserPass ? AuthMethod.UsernamePassword : AuthMethod.NoAuth;
     if (!methods.includes(method)) {
-      this.socket.write(encodeMethodSelection(AuthMethod.NoAcceptable));
-      this.fail(`no acceptable auth method (offered ${methods.join(',')})`, null);
+      this.refuse(`no acceptable auth method (offered ${methods.join(',')})`, encodeMethodSelection(AuthMethod.NoAcceptable));
       return;
     }
     this.socket.write(encodeMethodSelection(method));
@@ -147,8 +146,7 @@ export class SocksConnection {
   private checkCredentials(creds: SocksCredentials): void {
     const expected = this.deps.socksUser;
     if (expected && !credentialsEqual(creds, expected)) {
-      this.socket.write(encodeUserPassStatus(UserPassStatus.Failure));
-      this.fail('wrong SOCKS username or password', null);
+      this.refuse('wrong SOCKS username or password', encodeUserPassStatus(UserPassStatus.Failure));
       return;
     }
     this.socket.write(encodeUserPassStatus(UserPassStatus.Success));
@@ -172,8 +170,9 @@ export class SocksConnection {
     this.socket.pause();
     const early = this.buffer;
     this.buffer = Buffer.alloc(0);
-    if (command === Command.Connect) void this.connect(target, early);
-    else void this.execute(command as Command, target, early);
+    const served = command === Command.Connect ? this.connect(target, early) : this.execute(command as Command, target, early);
+    // E.g. a session that closed or ran out of stream ids as the stream was opened: this connection fails alone.
+    served.catch((err: Error) => this.fail(`internal error: ${err.message}`, ReplyCode.GeneralFailure));
   }
 
   /** CONNECT and BIND in both versions; UDP ASSOCIATE exists only in SOCKS5. */
@@ -236,11 +235,9 @@ export class SocksConnection {
   private joinSocket(stream: Stream, reply: Buffer, early: Buffer): void {
     this.state = ConnectionState.Relaying;
     this.socket.write(reply);
-    bridgeSocket(stream, this.socket);
+    // Before the bridge: it ends the stream at once if the application's FIN came already.
     if (early.length > 0) stream.write(early);
-    // A FIN that arrived with nothing left to read already fired 'end' while we were paused
-    // (Node emits it even on a paused socket), so the bridge would never hear of it.
-    if (this.socket.readableEnded) stream.end();
+    bridgeSocket(stream, this.socket);
     this.socket.resume();
   }
 
@@ -313,11 +310,15 @@ export class SocksConnection {
 
   /** Answers with `reply` when the protocol has a place for it, logs why, and closes. */
   private fail(why: string, reply: ReplyCode | null): void {
+    this.refuse(why, this.failureReply(reply));
+  }
+
+  /** Logs why, sends `answer` (if any) ahead of the FIN, and closes. */
+  private refuse(why: string, answer: Buffer | null): void {
     if (this.state === ConnectionState.Closed) return;
-    const answer = this.failureReply(reply);
     this.deps.logger.info(`SOCKS request refused: ${why}`, { peer: this.peer });
     this.close();
-    if (answer) this.socket.end(answer, () => this.socket.destroy());
+    if (answer && !this.socket.destroyed) this.socket.end(answer, () => this.socket.destroy());
     else this.socket.destroy();
   }
 

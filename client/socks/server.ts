@@ -56,8 +56,7 @@ type Protocol = 'socks' | 'http' | 'unknown';
 /** SOCKS: the version byte (RFC 1928 §3, SOCKS4's VN); HTTP: a method, which is a token of letters in practice (RFC 9110 §9.1). */
 function protocolOf(firstByte: number): Protocol {
   if (firstByte === SOCKS_VERSION_5 || firstByte === SOCKS_VERSION_4) return 'socks';
-  const isLetter = (firstByte >= 0x41 && firstByte <= 0x5a) || (firstByte >= 0x61 && firstByte <= 0x7a);
-  return isLetter ? 'http' : 'unknown';
+  return /[A-Za-z]/.test(String.fromCharCode(firstByte)) ? 'http' : 'unknown';
 }
 
 /**
@@ -77,6 +76,7 @@ function awaitFirstByte(socket: Socket, deps: ConnectionDeps, http: HttpAcceptor
     refuse('closed before sending anything');
   };
   socket.on('error', () => {}); // 'close' follows; each protocol reports its own errors
+  socket.once('close', () => clearTimeout(timer)); // a reset before any byte, or close() destroying it
   socket.once('end', onEnd);
   socket.once('data', (chunk: Buffer) => {
     clearTimeout(timer);
