@@ -22,7 +22,7 @@ export class Keepalive {
   /** The least of the recent samples, in ms; null until one came back. */
   pathRttMs: number | null = null;
   private readonly samples: number[] = [];
-  private lastReceivedAt = Date.now();
+  private lastReceivedAt = performance.now();
   private lastPingAt = -Infinity;
   private nextGapMs = gap();
   private opaque = 0;
@@ -37,7 +37,7 @@ export class Keepalive {
 
   /** Any frame arrived. */
   received(): void {
-    this.lastReceivedAt = Date.now();
+    this.lastReceivedAt = performance.now();
   }
 
   /** DATA moved in either direction since the last tick. */
@@ -59,7 +59,7 @@ export class Keepalive {
   }
 
   private tick(): void {
-    if (Date.now() - this.lastReceivedAt >= TIMEOUT_MS) {
+    if (performance.now() - this.lastReceivedAt >= TIMEOUT_MS) {
       this.stop();
       this.hooks.onTimeout();
       return;

@@ -114,7 +114,7 @@ export const ResetCode = {
   Aborted: 0x01,
   /** The target reset the connection. */
   PeerReset: 0x02,
-  /** The peer broke the stream's rules (data beyond the window, data after FIN). */
+  /** Reserved: this implementation ends the whole session (GO_AWAY) when a peer breaks a stream's rules, so never sends it. */
   ProtocolError: 0x03,
   /** A limit was reached. */
   Limit: 0x04,

@@ -55,7 +55,7 @@ export class Keepalive {
    */
   pathRttMs: number | null = null;
   private readonly recentSamples: number[] = [];
-  private lastReceivedAt = Date.now();
+  private lastReceivedAt = performance.now();
   private lastPingSentAt = -Infinity;
   /** When the next idle ping is due after the last one; drawn afresh for every ping. */
   private nextGapMs: number;
@@ -73,7 +73,7 @@ export class Keepalive {
 
   /** Something arrived from the peer. */
   received(): void {
-    this.lastReceivedAt = Date.now();
+    this.lastReceivedAt = performance.now();
   }
 
   /** Measures the round trip now, a few times over (the session has just started, so windows have a figure soon). */
@@ -101,9 +101,9 @@ export class Keepalive {
     clearInterval(this.timer);
   }
 
-  /** How long since the peer last sent anything. */
+  /** How long since the peer last sent anything, in whole ms (the monotonic clock: a wall-clock step cannot fake silence). */
   silentForMs(): number {
-    return Date.now() - this.lastReceivedAt;
+    return Math.round(performance.now() - this.lastReceivedAt);
   }
 
   /** Pings now unless a ping is already in flight, so a quiet link shows soon whether it still answers. */

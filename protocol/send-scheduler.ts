@@ -39,6 +39,7 @@ export class SendScheduler {
     while (!this.stopped && this.ready.size > 0 && this.hasRoom) {
       const stream: Stream = this.ready.values().next().value!;
       this.ready.delete(stream);
+      if (!stream.hasSendable) continue; // e.g. a FIN queued behind bytes that wait for credit
       stream.sendNext();
       if (stream.hasSendable) this.ready.add(stream);
     }

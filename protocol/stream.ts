@@ -80,6 +80,8 @@ export class Stream {
   openResult: { reply: ReplyCode; bound: Address } | null = null;
 
   private sink: StreamSink | null = null;
+  /** How the stream closed (null: in order), for a sink attached after that. */
+  private closeInfo: StreamCloseInfo | null = null;
   /** Inbound bytes that arrived before a sink was attached (bounded by the receive window). */
   private earlyInbound: Buffer[] = [];
 
@@ -141,6 +143,11 @@ export class Stream {
   /** Connects the local side; anything that arrived before is delivered now. */
   attach(sink: StreamSink): void {
     this.sink = sink;
+    if (this.isClosed) {
+      // E.g. OPEN_RESULT and a RESET in one WebSocket read: closed before the opener got to attach.
+      sink.onClose(this.closeInfo);
+      return;
+    }
     for (const chunk of this.earlyInbound) sink.onData(chunk);
     this.earlyInbound = [];
     if (this.remoteEnded) sink.onEnd();
@@ -303,6 +310,7 @@ export class Stream {
   }
 
   private cleanUp(info: StreamCloseInfo | null): void {
+    this.closeInfo = info;
     this.owner.pendingChanged?.(-this.receiveWindow.buffered); // state is Closed: pendingBytes already reads 0
     this.receiveWindow.release();
     this.sendQueue.clear();

@@ -87,6 +87,18 @@ describe('Session over a real WebSocket', () => {
     assert.equal(client.isClosed, false, 'a refused open does not harm the session');
   });
 
+  it('a stream reset in the same read as its success reply: a sink attached afterwards hears the reset at once', async () => {
+    const opened = once(relay, 'open', { signal: AbortSignal.timeout(5_000) });
+    const { stream, result } = client.openStream(Command.Connect, TARGET);
+    const [relayStream] = (await opened) as [Stream];
+    relay.answerOpen(relayStream, ReplyCode.Succeeded);
+    relayStream.reset(ResetCode.PeerReset, 'gone at once');
+    assert.equal((await withTimeout(result, { what: 'OPEN_RESULT' })).reply, ReplyCode.Succeeded);
+    await waitFor(() => stream.isClosed, { what: 'the reset to arrive' });
+    const sink = new Recorder(stream, { autoConsume: true });
+    assert.deepEqual(sink.closeInfo, { code: ResetCode.PeerReset, reason: 'gone at once', byPeer: true });
+  });
+
   it('a sender never exceeds the window: without consumed() exactly INITIAL_STREAM_WINDOW arrives', async () => {
     const { clientStream, relayStream } = await openPair(client, relay);
     const sink = new Recorder(relayStream, { autoConsume: false });
@@ -337,6 +349,30 @@ describe('Session protocol violations from a raw peer', () => {
     { name: 'a text message', hello: true, code: 'ERR_TEXT_MESSAGE', send: ({ ws }) => ws.send('hello') },
     { name: 'a frame shorter than its header', hello: true, code: 'ERR_SHORT_FRAME', send: ({ ws }) => ws.send(Buffer.from([FrameType.Ping, 0])) },
   ];
+
+  it('FIN queued behind data that has no credit: no empty DATA goes out, and the FIN follows the data once credit comes', async () => {
+    const peer = await helloPeer();
+    const EXTRA = 100;
+    let relayStream: Stream | null = null;
+    peer.relay.once('open', (stream: Stream) => {
+      relayStream = stream;
+      peer.relay.answerOpen(stream, ReplyCode.Succeeded);
+      stream.write(Buffer.alloc(INITIAL_STREAM_WINDOW + EXTRA, 7));
+    });
+    peer.ws.send(encodeOpen(1, Command.Connect, TARGET));
+    const dataBytes = (): number => peer.frames.reduce((sum, frame) => sum + (frame.type === FrameType.Data ? frame.payload.length : 0), 0);
+    await waitFor(() => dataBytes() === INITIAL_STREAM_WINDOW, { what: 'the first window' });
+    relayStream!.end(); // with the credit spent and bytes still queued
+    await sleep(SETTLE_MS);
+    const empty = peer.frames.filter((frame) => frame.type === FrameType.Data && frame.payload.length === 0);
+    assert.equal(empty.length, 0, 'no DATA frame without payload');
+    assert.equal(peer.frames.some((frame) => frame.type === FrameType.Fin), false, 'the FIN waits behind the data');
+    peer.ws.send(encodeWindowUpdate(1, EXTRA));
+    await waitFor(() => peer.frames.some((frame) => frame.type === FrameType.Fin), { what: 'the FIN' });
+    assert.equal(dataBytes(), INITIAL_STREAM_WINDOW + EXTRA);
+    peer.ws.close();
+    await withTimeout(peer.closed, { what: 'the close' });
+  });
 
   it('HELLO: the relay answers with the highest version both speak', async () => {
     const peer = await server.connectRaw();
