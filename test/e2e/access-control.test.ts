@@ -191,6 +191,11 @@ describe('access control: no rules, the safe default refuses loopback', () => {
     assert.equal(echoConnections(), 0, 'DNS did not slip past the policy');
   });
 
+  test('an IPv6 address carrying a private IPv4 one (NAT64 64:ff9b::a00:1, as behind DNS64) is refused before any dial; the log names the form', async () => {
+    await expectNotAllowed(pair.socksPort, '64:ff9b::a00:1', echo.port);
+    await logs.waitForRefusal('default: private (via NAT64 64:ff9b::/96)');
+  });
+
   test('other addresses reaching this host are refused too: ::ffff:127.0.0.1 (ATYP IPv6), 0.0.0.0, the name "0", ::1', async () => {
     for (const host of ['::ffff:127.0.0.1', '0.0.0.0', '0', '::1']) {
       await expectNotAllowed(pair.socksPort, host, echo.port);

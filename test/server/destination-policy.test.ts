@@ -1,7 +1,8 @@
 /**
  * DestinationPolicy as pure decisions, no network: the safe default (every internal range
- * refused and named, the rest public), IPv4-mapped IPv6 judged as IPv4, and the operator's
- * rules ahead of it, first match wins, by address, by name and by port.
+ * refused and named, the rest public), IPv6 forms carrying an IPv4 address (mapped, NAT64,
+ * IPv4-translated, 6to4) judged as that IPv4 address, and the operator's rules ahead of it,
+ * first match wins, by address, by name and by port.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +29,10 @@ const DENIED_BY_DEFAULT: Array<[string, RegExp, string[]]> = [
   ['multicast', /^default: multicast$/i, ['224.0.0.1', '239.255.255.250', 'ff02::1', 'ff0e::1']],
   ['broadcast', /^default: broadcast$/i, ['255.255.255.255']],
   ['carrier-grade NAT', /^default: carrier.?grade.?nat$/i, ['100.64.0.1', '100.127.255.254']],
+  ['Teredo (its IPv4 addresses obfuscated)', /^default: teredo$/, ['2001:0::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '2001:0:ffff:ffff:ffff:ffff:ffff:ffff']],
+  ['NAT64 local-use (IPv4 at no fixed place)', /^default: rfc6052$/, ['64:ff9b:1::a00:1', '64:ff9b:1:ffff:ffff:ffff:ffff:ffff']],
+  ['deprecated site-local', /^default: deprecatedSiteLocal$/, ['fec0::1', 'feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff']],
+  ['discard-only', /^default: discard$/, ['100::1', '100::ffff:ffff:ffff:ffff']],
 ];
 
 /** Public addresses, some right next to a denied range. */
@@ -49,6 +54,9 @@ const PUBLIC_ADDRESSES = [
   '100.63.255.255',
   '100.128.0.1',
   '223.255.255.255',
+  '64:ff9a:ffff:ffff:ffff:ffff:ffff:ffff',
+  '64:ff9b::1:0:a00:1',
+  '2003::1',
 ];
 
 describe('DestinationPolicy: the safe default', () => {
@@ -87,6 +95,35 @@ describe('DestinationPolicy: the safe default', () => {
     assert.deepEqual(empty.decide(byIp('::ffff:8.8.8.8')), { allowed: true, rule: PUBLIC });
   });
 
+  /** [address, the reason it is refused for, or null when public]. */
+  const EMBEDDED: Array<[string, string | null]> = [
+    ['64:ff9b::a00:1', 'default: private (via NAT64 64:ff9b::/96)'],
+    ['64:ff9b::10.0.0.1', 'default: private (via NAT64 64:ff9b::/96)'],
+    ['64:ff9b::c0a8:101', 'default: private (via NAT64 64:ff9b::/96)'],
+    ['64:ff9b::7f00:1', 'default: loopback (via NAT64 64:ff9b::/96)'],
+    ['64:ff9b::a9fe:a9fe', 'default: linkLocal (via NAT64 64:ff9b::/96)'],
+    ['64:ff9b::6440:1', 'default: carrierGradeNat (via NAT64 64:ff9b::/96)'],
+    ['64:ff9b::', 'default: unspecified (via NAT64 64:ff9b::/96)'],
+    ['64:ff9b::8.8.8.8', null],
+    ['64:ff9b::808:808', null],
+    ['::ffff:0:a00:1', 'default: private (via IPv4-translated ::ffff:0:0:0/96)'],
+    ['::ffff:0:127.0.0.1', 'default: loopback (via IPv4-translated ::ffff:0:0:0/96)'],
+    ['::ffff:0:808:808', null],
+    ['2002:0a00:0001::', 'default: private (via 6to4 2002::/16)'],
+    ['2002:a00:1:1::1', 'default: private (via 6to4 2002::/16)'],
+    ['2002:7f00:1::1', 'default: loopback (via 6to4 2002::/16)'],
+    ['2002:a9fe:a9fe::', 'default: linkLocal (via 6to4 2002::/16)'],
+    ['2002:0808:0808::', null],
+    ['2002:0808:0808:1:2:3:4:5', null],
+  ];
+
+  test('IPv6 that carries an IPv4 address (NAT64 /96, IPv4-translated, 6to4) is judged as that address and the refusal names the form', () => {
+    for (const [address, refusedAs] of EMBEDDED) {
+      const expected = refusedAs === null ? { allowed: true, rule: PUBLIC } : { allowed: false, rule: refusedAs };
+      assert.deepEqual(empty.decide(byIp(address)), expected, address);
+    }
+  });
+
   test('decisions are stable: the same question, the same answer', () => {
     for (let i = 0; i < 3; i++) assert.deepEqual(empty.decide(byIp('10.0.0.1')), { allowed: false, rule: 'default: private' });
   });
@@ -111,6 +148,31 @@ describe('DestinationPolicy: the operator rules ahead of the default', () => {
 
   test('allow 10.0.0.0/8 also allows ::ffff:10.0.0.1', () => {
     assert.deepEqual(policy(['allow', '10.0.0.0/8']).decide(byIp('::ffff:10.0.0.1')), { allowed: true, rule: '--allow 10.0.0.0/8' });
+  });
+
+  test('an IPv6 rule still opens what the default refuses: Teredo, site-local, discard, NAT64, 6to4', () => {
+    const p = policy(['allow', '2001::/32'], ['allow', 'fec0::/10'], ['allow', '[100::/64]:80'], ['allow', '64:ff9b::/96'], ['allow', '2002:a00:1::/48']);
+    assert.deepEqual(p.decide(byIp('2001:0::1')), { allowed: true, rule: '--allow 2001::/32' });
+    assert.deepEqual(p.decide(byIp('fec0::1')), { allowed: true, rule: '--allow fec0::/10' });
+    assert.deepEqual(p.decide(byIp('100::1', 80)), { allowed: true, rule: '--allow [100::/64]:80' });
+    assert.deepEqual(p.decide(byIp('100::1', 81)), { allowed: false, rule: 'default: discard' });
+    assert.deepEqual(p.decide(byIp('64:ff9b::a00:1')), { allowed: true, rule: '--allow 64:ff9b::/96' });
+    assert.deepEqual(p.decide(byIp('2002:a00:1::1')), { allowed: true, rule: '--allow 2002:a00:1::/48' });
+    assert.deepEqual(p.decide(byIp('2002:a00:2::1')), { allowed: false, rule: 'default: private (via 6to4 2002::/16)' });
+  });
+
+  test('an IPv4 rule covers the IPv6 forms that reach that address, as it covers IPv4-mapped', () => {
+    const allow = policy(['allow', '10.0.0.0/8']);
+    for (const address of ['64:ff9b::a00:1', '::ffff:0:a00:1', '2002:a00:1::1']) {
+      assert.deepEqual(allow.decide(byIp(address)), { allowed: true, rule: '--allow 10.0.0.0/8' }, address);
+    }
+    assert.deepEqual(allow.decide(byIp('64:ff9b::c0a8:101')), { allowed: false, rule: 'default: private (via NAT64 64:ff9b::/96)' });
+    const deny = policy(['deny', '8.8.8.8:53']);
+    for (const address of ['64:ff9b::808:808', '::ffff:0:808:808', '2002:808:808::1']) {
+      assert.deepEqual(deny.decide(byIp(address, 53)), { allowed: false, rule: '--deny 8.8.8.8:53' }, `${address} cannot slip past`);
+      assert.deepEqual(deny.decide(byIp(address, 443)), { allowed: true, rule: PUBLIC }, `${address} port 443`);
+    }
+    assert.deepEqual(allow.decide(byIp('64:ff9b:1::a00:1')), { allowed: false, rule: 'default: rfc6052' }, 'no fixed place, no IPv4 to match');
   });
 
   test('first match wins between an allow and a later deny, and the other way round', () => {
