@@ -4,26 +4,48 @@
  * --max-tunnels-per-token (and a user's maxTunnels) hold across workers.
  */
 import type { Duplex } from 'node:stream';
+import { HttpStatus } from '../http-status.js';
 import type { StatusModel } from '../status/status-model.js';
 import type { StatusView } from '../status/status-view.js';
+
+/** How the primary answered a request for a tunnel slot. */
+export const SlotAnswer = {
+  /** The slot is this tunnel's until releaseTunnel. */
+  Held: 'held',
+  /** The token holds all its slots across the relay. */
+  Full: 'full',
+  /** The primary did not answer in time (or is gone): the limit was not decided, so the upgrade cannot go on. */
+  Unanswered: 'unanswered',
+} as const;
+export type SlotAnswer = (typeof SlotAnswer)[keyof typeof SlotAnswer];
 
 export interface RelayCluster {
   /** The view the status routes serve: every worker's tunnels, streams and counters. */
   statusView(local: StatusModel): StatusView;
-  /** Takes one of the token's `limit` slots across the relay; false when all are held (or the primary is gone). */
-  reserveTunnel(tokenName: string, limit: number): Promise<boolean>;
+  /**
+   * Asks for one of the token's `limit` slots across the relay. An Unanswered request has
+   * been logged and counted by the cluster already; if the primary grants it later, the slot
+   * is given back at once.
+   */
+  reserveTunnel(tokenName: string, limit: number): Promise<SlotAnswer>;
   releaseTunnel(tokenName: string): void;
 }
 
 /**
  * An admitted upgrade asks the primary for a slot before it becomes a tunnel; the slot is
  * given back when its socket closes (the tunnel's end, or a client that left meanwhile).
- * Resolves true when the upgrade may go on; false when `refuse` has answered it or the socket is gone.
+ * Resolves true when the upgrade may go on; false when it was refused or the socket is gone:
+ * `refuse` answers a token over its limit (429); a primary that did not answer gets 503 here,
+ * since nothing is known about the limit and the client may simply try again.
  */
 export async function holdTunnelSlot(cluster: RelayCluster, socket: Duplex, tokenName: string, limit: number, refuse: () => void): Promise<boolean> {
-  const held = await cluster.reserveTunnel(tokenName, limit);
-  if (!held) {
+  const answer = await cluster.reserveTunnel(tokenName, limit);
+  if (answer === SlotAnswer.Full) {
     refuse();
+    return false;
+  }
+  if (answer === SlotAnswer.Unanswered) {
+    refuseUnavailable(socket);
     return false;
   }
   if (socket.destroyed) {
@@ -32,4 +54,10 @@ export async function holdTunnelSlot(cluster: RelayCluster, socket: Duplex, toke
   }
   socket.once('close', () => cluster.releaseTunnel(tokenName));
   return true;
+}
+
+/** RFC 9110 §15.6.4: a temporary condition on the server's side, not the client's doing. */
+function refuseUnavailable(socket: Duplex): void {
+  if (socket.destroyed) return;
+  socket.end(`HTTP/1.1 ${HttpStatus.ServiceUnavailable} Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
 }

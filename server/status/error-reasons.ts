@@ -12,6 +12,8 @@ export const ErrorReason = {
   UnauthorizedTunnel: 'unauthorized-tunnel',
   /** The token already holds --max-tunnels-per-token tunnels (HTTP 429). */
   TunnelsPerToken: 'limit-tunnels-per-token',
+  /** With --workers, the primary did not answer a worker's request for a tunnel slot in time (HTTP 503). */
+  ClusterPrimaryUnanswered: 'cluster-primary-unanswered',
 
   // ---- the --fallback origin ----
   /** The origin could not be reached, failed before answering (the prober got 502) or went silent for 60 s (504). */
