@@ -37,7 +37,14 @@ export async function openUdp(session: WispStreamOpener, stream: WispStream, tar
     options.policy,
     'contacted',
   );
-  await association.start();
+  try {
+    await association.start();
+  } catch (err) {
+    // The socket could not bind (EMFILE…): refuse the stream, as a failed lookup is.
+    association.close();
+    const code = (err as NodeJS.ErrnoException).code ?? ErrorReason.UnknownDialError;
+    return { reply: replyForErrno(code), reason: code };
+  }
   if (stream.isClosed) {
     association.close();
     return null;
