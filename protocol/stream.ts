@@ -80,6 +80,8 @@ export class Stream {
   openResult: { reply: ReplyCode; bound: Address } | null = null;
 
   private sink: StreamSink | null = null;
+  /** OPEN_RESULT success was sent (relay) or received (client). A FIN can come first: it moves the state, not this. */
+  private answered = false;
   /** How the stream closed (null: in order), for a sink attached after that. */
   private closeInfo: StreamCloseInfo | null = null;
   /** Inbound bytes that arrived before a sink was attached (bounded by the receive window). */
@@ -113,6 +115,11 @@ export class Stream {
 
   get isClosed(): boolean {
     return this.state === StreamState.Closed;
+  }
+
+  /** Waiting for its OPEN_RESULT (relay: still dialing), even if a FIN already came with the OPEN. */
+  get isOpening(): boolean {
+    return !this.answered && !this.isClosed;
   }
 
   /** Our side asked for FIN (it may still be queued behind data). */
@@ -232,6 +239,7 @@ export class Stream {
   // ---- called by the session for inbound frames ----
 
   openSucceeded(): void {
+    this.answered = true;
     this.transition('opened');
   }
 

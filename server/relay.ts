@@ -27,7 +27,7 @@ import { holdTunnelSlot, type RelayCluster } from './cluster/relay-cluster.js';
 import { Accounts } from './tunnel/accounts.js';
 import { admitUpgrade, refuseOverLimit, type UpgradeGate } from './tunnel/admit-upgrade.js';
 import { presentedToken } from './tunnel/auth.js';
-import { OpenTunnels } from './tunnel/open-tunnels.js';
+import { OpenTunnels, streamsIn } from './tunnel/open-tunnels.js';
 import { acceptWisp, admitWisp, createWispServer, wispPathTokenAnywhere } from './wisp/wisp-upgrade.js';
 import type { WispSession } from './wisp/wisp-session.js';
 
@@ -89,9 +89,9 @@ interface RelayCore {
   cluster: RelayCluster | null;
 }
 
-/** The tunnels open now, as /healthz and the surface report them. */
+/** The tunnels open now, Wisp connections included (as in the status totals), as /healthz and the surface report them. */
 function tunnelCountOf(core: RelayCore): number {
-  return core.tunnels.sessions.size;
+  return core.tunnels.sessions.size + core.wispSessions.size;
 }
 
 function accountsFor(config: RelayConfig): Accounts {
@@ -265,7 +265,7 @@ async function closeRelay(core: RelayCore, listeners: { server: Server; admin: A
   const adminClosed = new Promise<void>((resolve) => (admin === null ? resolve() : admin.server.close(() => resolve())));
   // A Wisp connection has no go-away: one whose streams are done closes now, the others when their last one ends.
   for (const session of [...wispSessions]) session.closeWhenIdle();
-  const streamCount = (): number => tunnels.streamCount() + wispStreamCount(wispSessions);
+  const streamCount = (): number => tunnels.streamCount() + streamsIn(wispSessions);
   if (graceMs > 0 && streamCount() > 0) {
     logger.info('draining', { streams: streamCount(), graceMs });
     const drained = await drain(() => streamCount() === 0, graceMs);
@@ -281,8 +281,3 @@ async function closeRelay(core: RelayCore, listeners: { server: Server; admin: A
   await Promise.all([closed, adminClosed]);
 }
 
-function wispStreamCount(sessions: ReadonlySet<WispSession>): number {
-  let sum = 0;
-  for (const session of sessions) sum += session.streams.size;
-  return sum;
-}

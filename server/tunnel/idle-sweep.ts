@@ -3,12 +3,11 @@
  * for the timeout. Activity is read from the streams' byte counters at each sweep, so the
  * data path does no bookkeeping for it; a stream's idle time is known to within one sweep.
  */
-import { StreamState } from '../../protocol/stream.js';
-
 /** What the sweep reads from a stream: a tunnel's Stream, or a Wisp stream. */
 export interface SweptStream {
   readonly isClosed: boolean;
-  readonly state: string;
+  /** Still dialing: the dial timeout governs it, not the idle timeout. */
+  readonly isOpening: boolean;
   readonly bytesSent: number;
   readonly bytesReceived: number;
   readonly openedAt: number;
@@ -60,7 +59,7 @@ export class IdleSweep<Stream extends SweptStream = SweptStream> {
   private sweep(): void {
     const now = Date.now();
     for (const stream of [...this.streams.values()]) {
-      if (stream.isClosed || stream.state === StreamState.Opening || this.exempted.has(stream)) continue;
+      if (stream.isClosed || stream.isOpening || this.exempted.has(stream)) continue;
       const idleMs = now - this.lastActiveAt(stream, now);
       if (idleMs >= this.idleTimeoutMs) this.onIdle(stream, idleMs);
     }

@@ -32,8 +32,13 @@ export class OpenTunnels {
 
   /** Streams open over every tunnel. */
   streamCount(): number {
-    let sum = 0;
-    for (const session of this.sessions) sum += session.streams.size;
-    return sum;
+    return streamsIn(this.sessions);
   }
+}
+
+/** Streams open over `connections`: tunnels' sessions or Wisp connections. */
+export function streamsIn(connections: Iterable<{ streams: ReadonlyMap<number, unknown> }>): number {
+  let sum = 0;
+  for (const connection of connections) sum += connection.streams.size;
+  return sum;
 }

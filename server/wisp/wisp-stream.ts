@@ -66,6 +66,10 @@ export class WispStream implements StreamCounters {
     return this.state === WispStreamState.Closed;
   }
 
+  get isOpening(): boolean {
+    return this.state === WispStreamState.Opening;
+  }
+
   whenClosed(listener: () => void): void {
     if (this.isClosed) listener();
     else this.closeListeners.push(listener);
@@ -143,7 +147,8 @@ export class WispStream implements StreamCounters {
     const socket = this.socket;
     if (socket !== null && !socket.destroyed) {
       socket.end(() => socket.destroy());
-      setTimeout(() => socket.destroy(), FLUSH_ON_CLOSE_MS).unref();
+      const giveUp = setTimeout(() => socket.destroy(), FLUSH_ON_CLOSE_MS).unref();
+      socket.once('close', () => clearTimeout(giveUp)); // else each closed stream holds its socket for the full wait
     }
     for (const listener of this.closeListeners.splice(0)) listener();
   }

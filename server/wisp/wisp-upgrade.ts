@@ -40,11 +40,6 @@ export interface WispHost {
   sessions: Set<WispSession>;
 }
 
-/** The token in a /wisp/TOKEN/ path, or null when the path is not one. */
-export function wispPathToken(url: string | undefined): string | null {
-  return tokenIn(requestPath(url) ?? '', WISP_PATH_PATTERN);
-}
-
 /**
  * The token in any path under /wisp/TOKEN, upgrade or not: such a request is never passed to
  * --fallback when the token is valid (the origin may be someone else's site).

@@ -87,6 +87,21 @@ describe('Session over a real WebSocket', () => {
     assert.equal(client.isClosed, false, 'a refused open does not harm the session');
   });
 
+  it('a FIN that comes with the OPEN leaves the relay stream opening (dial-timeout territory) until it answers', async () => {
+    const opened = once(relay, 'open', { signal: AbortSignal.timeout(5_000) });
+    const { stream, result } = client.openStream(Command.Connect, TARGET);
+    stream.end();
+    const [relayStream] = (await opened) as [Stream];
+    await waitFor(() => relayStream.remoteEnded, { what: 'the FIN' });
+    assert.equal(relayStream.isOpening, true);
+    relay.answerOpen(relayStream, ReplyCode.Succeeded);
+    assert.equal(relayStream.isOpening, false);
+    await withTimeout(result, { what: 'OPEN_RESULT' });
+    assert.equal(stream.isOpening, false);
+    relayStream.end();
+    await waitFor(() => relayStream.isClosed && stream.isClosed, { what: 'both ends to close' });
+  });
+
   it('a stream reset in the same read as its success reply: a sink attached afterwards hears the reset at once', async () => {
     const opened = once(relay, 'open', { signal: AbortSignal.timeout(5_000) });
     const { stream, result } = client.openStream(Command.Connect, TARGET);
