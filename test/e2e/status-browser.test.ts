@@ -156,6 +156,22 @@ describe('status page in a real browser', async () => {
     await page.locator('streams-table td[data-col="destination"]', { hasText: HOSTILE_NAME }).waitFor({ state: 'detached' });
   });
 
+  it('shows a tunnel\'s RTT rounded, and flashes a stream that appears after a snapshot with none', async () => {
+    await page.locator('input[type="search"]').fill('');
+    await page.locator('streams-table .empty', { hasText: 'No open streams' }).waitFor();
+    const tunnel = pair.relay.status.addTunnel({ remote: '127.0.0.1:4', tokenName: 'token-1', counters: { bytesSent: 0, bytesReceived: 0, rttMs: 0.384124999 } });
+    const fake = new FakeStream(1);
+    fakes.push(fake);
+    tunnel.addStream(fake, Command.Connect, { host: 'after-empty.example', port: 443 });
+    const row = page.locator('streams-table tbody tr', { hasText: 'after-empty.example:443' });
+    await row.waitFor();
+    assert.match((await row.getAttribute('class')) ?? '', /\bfresh\b/, 'a new row flashes even after an empty snapshot');
+    await page.locator('tunnels-table td[data-col="rtt"]', { hasText: '0.4 ms' }).waitFor();
+    fake.close();
+    tunnel.close();
+    await row.waitFor({ state: 'detached' });
+  });
+
   it("marks a Wisp connection's streams as wisp, and finds them by that word", async () => {
     const tunnel = pair.relay.status.addTunnel({ remote: '127.0.0.1:3', tokenName: 'token-1', counters: { bytesSent: 0, bytesReceived: 0, rttMs: null }, kind: 'wisp' });
     const fake = new FakeStream(1);

@@ -32,8 +32,10 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(ms / DAY)}d ${Math.floor((ms % DAY) / HOUR)}h`;
 }
 
+/** 0.4 ms, 12 ms: a tenth of a millisecond below 10 ms, whole milliseconds above. */
 export function formatRtt(ms: number | null): string {
-  return ms === null ? '–' : `${ms} ms`;
+  if (ms === null) return '–';
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
 
 function pad(n: number): string {

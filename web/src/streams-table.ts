@@ -23,6 +23,9 @@ function renderKind(stream: StreamStatus) {
   return stream.tunnelKind === 'wisp' ? html`${stream.kind} <span class="muted">wisp</span>` : stream.kind;
 }
 
+/** What the table shows before the first snapshot: not a snapshot itself, so it does not count as one. */
+const BEFORE_FIRST_SNAPSHOT: StreamStatus[] = [];
+
 export class StreamsTable extends LitElement {
   static override properties: PropertyDeclarations = {
     streams: { attribute: false },
@@ -44,12 +47,13 @@ export class StreamsTable extends LitElement {
     filter: () => this.filter,
     matching: () => this.streams.filter((s) => streamMatches(this.filter, s, this.tokenNames.get(s.tunnel) ?? null)),
   });
-  private seen = new Set<string>();
+  /** The ids of the last snapshot; null until the first one came. */
+  private seen: Set<string> | null = null;
   private fresh = new Set<string>();
 
   constructor() {
     super();
-    this.streams = [];
+    this.streams = BEFORE_FIRST_SNAPSHOT;
     this.filter = '';
     this.tokenNames = new Map();
   }
@@ -60,8 +64,10 @@ export class StreamsTable extends LitElement {
 
   /** Rows new since the last snapshot flash once; the very first snapshot does not. */
   private trackFresh(): void {
+    if (this.streams === BEFORE_FIRST_SNAPSHOT) return;
     const ids = new Set(this.streams.map((s) => s.id));
-    this.fresh = this.seen.size === 0 ? new Set() : new Set([...ids].filter((id) => !this.seen.has(id)));
+    const seen = this.seen;
+    this.fresh = seen === null ? new Set() : new Set([...ids].filter((id) => !seen.has(id)));
     this.seen = ids;
   }
 

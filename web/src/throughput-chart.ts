@@ -137,7 +137,7 @@ export class ThroughputChart extends LitElement {
   }
 }
 
-/** 1, 2 or 5 times a power of two-ish step above `value`, so the scale label reads cleanly. */
+/** The least of 1, 1.25, 1.5 or 2 times a power of two that is at least `value`, so the scale label reads cleanly. */
 function niceCeiling(value: number): number {
   const magnitude = 2 ** Math.floor(Math.log2(value));
   for (const step of [1, 1.25, 1.5, 2]) if (magnitude * step >= value) return magnitude * step;
