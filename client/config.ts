@@ -123,7 +123,7 @@ export function resolveClientConfig(partial: ClientSettings): ClientConfig {
   checkDns(config);
   if (!FAST_OPEN_MODES.includes(config.fastOpen)) throw new ConfigError('--fast-open', `expected ${FAST_OPEN_MODES.join(', ')}, got "${String(config.fastOpen)}"`);
   if (config.reconnectMinMs <= 0 || config.reconnectMaxMs < config.reconnectMinMs) {
-    throw new ConfigError('--reconnect', 'need 0 < minimum ≤ maximum reconnect delay');
+    throw new ConfigError('reconnectMinMs', 'need 0 < reconnectMinMs ≤ reconnectMaxMs');
   }
   return config;
 }
@@ -150,7 +150,6 @@ function checkPool(config: ClientConfig): void {
   }
 }
 
-/** --ca, --fingerprint and --http-proxy; the fingerprint is stored normalized (lowercase hex, no colons). */
 /** What only a wss:// relay can use, checked against each relay. */
 function checkWssOnly(config: ClientConfig, relay: URL): void {
   if (relay.protocol === 'wss:') return;
@@ -159,6 +158,7 @@ function checkWssOnly(config: ClientConfig, relay: URL): void {
   if (config.sni !== null) throw new ConfigError('--sni', 'only applies to a wss:// relay');
 }
 
+/** --fingerprint and --http-proxy; the fingerprint is stored normalized (lowercase hex, no colons). */
 function checkRelayTransport(config: ClientConfig): void {
   if (config.fingerprint !== null) {
     const normalized = normalizeFingerprint(config.fingerprint);

@@ -3,17 +3,23 @@
  *
  * Adding an option is one entry here: name, kind, arg, help, and default/env/reloadable as
  * they apply. The parser, --help, the config-file keys and the README table follow; then read
- * the value in cli/client-command.ts (`values.get('NAME')`) and run `npm run readme:options`.
+ * the value in cli/client-settings.ts (`values.get('NAME')`) and run `npm run readme:options`.
  */
 import { CLIENT_DEFAULTS } from '../../client/config.js';
 import { FAST_OPEN_MODES } from '../../client/fast-open.js';
+import { MAX_AGE_JITTER, MAX_TUNNELS } from '../../client/pool/constants.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { LOG_LEVELS } from '../../common/log.js';
-import { TUNNEL_PATH } from '../../protocol/frame.js';
+import { INITIAL_STREAM_WINDOW, TUNNEL_PATH } from '../../protocol/frame.js';
 import { DEFAULT_GRACE_MS } from '../args.js';
 import { secondsText, type OptionTable } from './option-table.js';
 
 const D = CLIENT_DEFAULTS;
+const MIB = 1024 * 1024;
+
+function mebibytes(bytes: number): string {
+  return `${bytes / MIB} MiB`;
+}
 
 export const CLIENT_OPTIONS: OptionTable = {
   command: 'client',
@@ -21,8 +27,8 @@ export const CLIENT_OPTIONS: OptionTable = {
     { name: 'link', kind: 'string', arg: 'LINK', help: 'a sockbridge:// share link ("sockbridge link"): the relays (in its order), token, fingerprint, host and sni it carries are defaults the other options override' },
     { name: 'link-file', kind: 'string', arg: 'FILE', help: 'the same, read from FILE (keeps the secret link out of ps)' },
     { name: 'relay', kind: 'list', arg: 'URL', help: `the relay's tunnel endpoint, ws://HOST:PORT${TUNNEL_PATH} or wss://; repeatable: several relays, the most preferred first` },
-    { name: 'tunnels', kind: 'count', arg: 'N', help: 'how many WebSockets to hold, spread over the healthy relays (at most 16); each new connection takes the healthy one with the fewest open streams', default: String(D.tunnels) },
-    { name: 'tunnel-max-age', kind: 'seconds', arg: 'SECONDS', help: "drain a tunnel this old (no new streams; open ones finish) and replace it (unset: never; each tunnel's age is cut by up to 10 %)" },
+    { name: 'tunnels', kind: 'count', arg: 'N', help: `how many WebSockets to hold, spread over the healthy relays (at most ${MAX_TUNNELS}); each new connection takes the healthy one with the fewest open streams`, default: String(D.tunnels) },
+    { name: 'tunnel-max-age', kind: 'seconds', arg: 'SECONDS', help: `drain a tunnel this old (no new streams; open ones finish) and replace it (unset: never; each tunnel's age is cut by up to ${MAX_AGE_JITTER * 100} %)` },
     { name: 'status-listen', kind: 'host-port', arg: 'HOST:PORT', help: "answer GET with the tunnels' state as JSON (loopback only)" },
     { name: 'token', kind: 'string', arg: 'TOKEN', help: 'the tunnel token (visible to ps: prefer --token-file)', env: 'SOCKBRIDGE_TOKEN' },
     { name: 'token-file', kind: 'string', arg: 'FILE', help: 'the tunnel token from the first line of FILE, instead of --token' },
@@ -47,8 +53,8 @@ export const CLIENT_OPTIONS: OptionTable = {
     { name: 'dns-listen', kind: 'host-port', arg: 'HOST:PORT', help: 'also answer DNS (UDP and TCP) here, every query sent through the tunnel to --dns-upstream (unset: off; e.g. 127.0.0.1:5353)' },
     { name: 'dns-upstream', kind: 'host-port', arg: 'HOST:PORT', help: 'the DNS server the relay asks, over TCP (a name is resolved by the relay)', default: formatHostPort(D.dnsUpstream) },
     { name: 'dns-timeout', kind: 'seconds', arg: 'SECONDS', help: 'answer SERVFAIL to a query with no answer by then', default: secondsText(D.dnsTimeoutMs) },
-    { name: 'window-budget', kind: 'count', arg: 'BYTES', help: "how far the tunnel's stream windows may grow, together, beyond their initial 1 MiB each", default: String(D.windowBudget), defaultText: `${D.windowBudget} = 64 MiB` },
-    { name: 'max-stream-window', kind: 'count', arg: 'BYTES', help: 'the largest window one stream may grow to', default: String(D.maxStreamWindow), defaultText: `${D.maxStreamWindow} = 32 MiB` },
+    { name: 'window-budget', kind: 'count', arg: 'BYTES', help: `how far the tunnel's stream windows may grow, together, beyond their initial ${mebibytes(INITIAL_STREAM_WINDOW)} each`, default: String(D.windowBudget), defaultText: `${D.windowBudget} = ${mebibytes(D.windowBudget)}` },
+    { name: 'max-stream-window', kind: 'count', arg: 'BYTES', help: 'the largest window one stream may grow to', default: String(D.maxStreamWindow), defaultText: `${D.maxStreamWindow} = ${mebibytes(D.maxStreamWindow)}` },
     { name: 'log-level', kind: 'enum', arg: 'LEVEL', choices: LOG_LEVELS, help: 'debug, info, warn, error or silent', default: 'info', env: 'SOCKBRIDGE_LOG_LEVEL' },
   ],
 };

@@ -3,7 +3,7 @@
  *
  * Adding an option is one entry here: name, kind, arg, help, and default/env/reloadable as
  * they apply. The parser, --help, the config-file keys and the README table follow; then read
- * the value in cli/relay-command.ts (`values.get('NAME')`) and run `npm run readme:options`.
+ * the value in cli/relay-settings.ts (`values.get('NAME')`) and run `npm run readme:options`.
  */
 import { formatHostPort } from '../../common/host-port.js';
 import { LOG_LEVELS } from '../../common/log.js';

@@ -13,6 +13,7 @@ export const HttpStatus = {
   NotFound: 404,
   ProxyAuthenticationRequired: 407,
   RequestTimeout: 408,
+  MethodNotAllowed: 405,
   RequestHeaderFieldsTooLarge: 431,
   BadGateway: 502,
   GatewayTimeout: 504,

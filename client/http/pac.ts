@@ -12,6 +12,7 @@
 import { formatHostPort } from '../../common/host-port.js';
 import { parseTarget, type Target } from '../../common/target-syntax.js';
 import type { Address } from '../../protocol/frame.js';
+import { MAX_PORT } from '../../common/port-range.js';
 
 export const PAC_PATH = '/proxy.pac';
 /** The MIME type browsers expect for PAC files (Netscape's original name, still the only one). */
@@ -36,7 +37,7 @@ interface PacTables {
 
 /** Keys carry a prefix so that no name (`__proto__`, `constructor`) can be an object's own machinery. */
 const KEY_PREFIX = 'k:';
-const ALL_PORTS = [1, 65535];
+const ALL_PORTS = [1, MAX_PORT];
 
 /** The PAC file for a listener reached at `proxy`, with `rules` (in their order) after the loopback ones. */
 export function buildPac(proxy: Address, rules: readonly PacRule[] = []): string {

@@ -8,9 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Address } from '../../protocol/frame.js';
 import type { TunnelStatus } from './tunnel-pool.js';
 import { listen as listenOn } from '../../common/listen.js';
-
-const HTTP_OK = 200;
-const HTTP_METHOD_NOT_ALLOWED = 405;
+import { HttpStatus } from '../http/http-replies.js';
 
 export interface StatusServer {
   address: Address;
@@ -20,11 +18,11 @@ export interface StatusServer {
 export async function startStatusServer(listen: Address, tunnels: () => TunnelStatus[]): Promise<StatusServer> {
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(HTTP_METHOD_NOT_ALLOWED, { allow: 'GET, HEAD' }).end();
+      res.writeHead(HttpStatus.MethodNotAllowed, { allow: 'GET, HEAD' }).end();
       return;
     }
     const body = JSON.stringify({ tunnels: tunnels() });
-    res.writeHead(HTTP_OK, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(HttpStatus.Ok, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
   await listenOn(server, listen);
