@@ -10,7 +10,7 @@ import { checkWindowConfig, WINDOW_DEFAULTS, type WindowConfig } from '../common
 import { FAST_OPEN_MODES, type FastOpenMode } from './fast-open.js';
 import { DIRECT_DIAL_TIMEOUT_MS } from './outbound/direct-dial.js';
 import type { RoutingRule } from './outbound/rules.js';
-import { normalizeFingerprint } from './relay-transport.js';
+import { normalizeFingerprint } from '../common/relay-identity.js';
 import { checkHeaders, checkHostFlag, checkSniFlag } from './upgrade-headers.js';
 import { isLoopbackHost, MAX_TUNNELS } from './pool/constants.js';
 

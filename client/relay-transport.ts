@@ -7,6 +7,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { HTTP_DEFAULT_PORT, HTTPS_DEFAULT_PORT } from '../common/host-port.js';
+import { normalizeFingerprint } from '../common/relay-identity.js';
 
 /** A failure to reach the relay, its message naming the flag to check. */
 export class RelayTransportError extends Error {
@@ -59,11 +60,6 @@ export function needsOwnTransport(options: RelayTransportOptions): boolean {
 }
 
 /** 64 hex digits, lowercase, from "AB:CD:…" or "abcd…"; null when it is not a SHA-256 fingerprint. */
-export function normalizeFingerprint(value: string): string | null {
-  const hex = value.trim().replace(/:/g, '').toLowerCase();
-  return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
-}
-
 /** A hint naming --ca/--fingerprint when `err` is a certificate verification failure. */
 export function certificateHint(err: Error & { code?: string }): string {
   const code = err.code ?? '';

@@ -6,13 +6,13 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../common/config-error.js';
 import { isDnsName } from '../common/dns-name.js';
+import { isHostHeaderValue } from '../common/relay-identity.js';
 
 /** A field name is a token (RFC 9110 §5.1, §5.6.2). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A field value: visible characters, spaces, tabs and obs-text, no CR, LF or NUL (RFC 9110 §5.5). */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** A URI authority's host and optional port (RFC 3986 §3.2.2): a reg-name or IPv4, or an IP literal. */
-const HOST_VALUE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** A value echoed in an error, quoted and escaped: a CR or LF in it must not break the one-line message. */
 const quote = (text: string): string => JSON.stringify(text);
@@ -73,7 +73,7 @@ function checkHeader(name: string, value: string): void {
 
 /** --host: a host name or IP, with an optional port, as a Host header carries it. */
 export function checkHostFlag(host: string): void {
-  if (!HOST_VALUE.test(host)) throw new ConfigError('--host', `expected a host name with an optional :PORT (as a Host header carries it), got ${quote(host)}`);
+  if (!isHostHeaderValue(host)) throw new ConfigError('--host', `expected a host name with an optional :PORT (as a Host header carries it), got ${quote(host)}`);
 }
 
 /** --sni: a DNS name. SNI cannot carry an IP address (RFC 6066 §3). */

@@ -9,6 +9,8 @@ import { isIP } from 'node:net';
 import { ConfigError } from './config-error.js';
 import { TUNNEL_PATH } from '../protocol/frame.js';
 import { isDnsName } from './dns-name.js';
+import { MAX_PORT } from './port-range.js';
+import { isHostHeaderValue, normalizeFingerprint } from './relay-identity.js';
 
 export const SHARE_LINK_SCHEME = 'sockbridge';
 const LINK_FLAG = '--link';
@@ -44,7 +46,6 @@ const MAX_RELAYS = 16;
 const TLS_ON = '1';
 const TLS_OFF = '0';
 const MAX_LABEL = 200;
-const MAX_PORT = 65535;
 
 /** RFC 3986 appendix B, with the authority made mandatory: scheme, authority, path, query, fragment. */
 const URI = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s;
@@ -58,9 +59,6 @@ const USERINFO_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/;
 const PATH_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 const QUERY_VALUE_CHARS = /^(?:[A-Za-z0-9\-._~!$'()*+,;:@/?]|%[0-9A-Fa-f]{2})*$/;
 const FRAGMENT_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
-/** A Host header: a name or IPv4 with an optional port, or a bracketed IPv6 literal with one. */
-const HOST_HEADER = /^(?:[A-Za-z0-9\-._~]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-const FINGERPRINT = /^[0-9a-f]{64}$/;
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 const quote = (text: string): string => JSON.stringify(text);
@@ -92,11 +90,6 @@ function percentDecode(text: string, what: string): string {
   }
 }
 
-function normalizeFingerprint(value: string): string | null {
-  const hex = value.replace(/:/g, '').toLowerCase();
-  return FINGERPRINT.test(hex) ? hex : null;
-}
-
 /** Why `label` cannot be a link's label, or null when it can. */
 function labelProblem(label: string): string | null {
   if (label.length === 0) return 'is empty';
@@ -118,13 +111,13 @@ export function encodeShareLink(link: ShareLink): string {
   const tlsOnly = also.length === 0 ? 'only applies to a wss:// relay' : 'only applies to wss:// relays, and applies to every --relay of the link';
   const params: string[] = [`${Param.Tls}=${tls ? TLS_ON : TLS_OFF}`];
   if (link.fingerprint !== null) {
-    const fingerprint = normalizeFingerprint(link.fingerprint.trim());
+    const fingerprint = normalizeFingerprint(link.fingerprint);
     if (fingerprint === null) throw new ConfigError('--fingerprint', `expected a SHA-256 fingerprint (64 hex digits, colons allowed), got ${quote(link.fingerprint)}`);
     if (!allTls) throw new ConfigError('--fingerprint', tlsOnly);
     params.push(`${Param.Fingerprint}=${fingerprint}`);
   }
   if (link.host !== null) {
-    if (!HOST_HEADER.test(link.host)) throw new ConfigError('--host', `expected a host name with an optional :PORT, got ${quote(link.host)}`);
+    if (!isHostHeaderValue(link.host)) throw new ConfigError('--host', `expected a host name with an optional :PORT, got ${quote(link.host)}`);
     params.push(`${Param.Host}=${percentEncode(link.host, ':')}`);
   }
   if (link.sni !== null) {
@@ -295,7 +288,7 @@ function checkParam(key: string, value: string): string {
       return fingerprint;
     }
     case Param.Host:
-      if (!HOST_HEADER.test(value)) throw linkError(`host= must be a host name with an optional :PORT, got ${quote(value)}`);
+      if (!isHostHeaderValue(value)) throw linkError(`host= must be a host name with an optional :PORT, got ${quote(value)}`);
       return value;
     default:
       if (isIP(value) !== 0 || !isDnsName(value)) throw linkError(`sni= must be a DNS host name, got ${quote(value)}`);

@@ -90,7 +90,7 @@ describe('decodeShareLink', () => {
     const label = text.filter((s) => !/[\x00-\x1f\x7f]/.test(s));
     const relayUrl = fc.constantFrom('wss://relay.example/tunnel', 'ws://127.0.0.1:8080/x', 'wss://[::1]:8443/a%20b', 'wss://r.example:444/');
     fc.assert(
-      fc.property(relayUrl, text, fc.option(label), fc.option(fc.constant(FP)), fc.option(fc.constantFrom('h.example', 'h.example:8443', '[::1]:1')), (url, token, name, fp, host) => {
+      fc.property(relayUrl, text, fc.option(label), fc.option(fc.constant(FP)), fc.option(fc.constantFrom('h.example', 'h.example:8443', '[::1]:1', "front!$'x.example")), (url, token, name, fp, host) => {
         const tls = url.startsWith('wss:');
         const original = link({ relayUrl: url, token, label: name, fingerprint: tls ? fp : null, host, sni: tls ? 'sni.example' : null });
         assert.deepEqual(decodeShareLink(encodeShareLink(original)), original);
