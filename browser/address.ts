@@ -3,9 +3,8 @@
  * answers: an IP literal goes as ATYP 0x01 or 0x04, anything else as a name of 1 to 255
  * Latin-1 bytes (protocol/README.md, *Address layout*).
  */
-import { AddressType, type Address } from '../protocol/frame.js';
+import { AddressType, ProtocolError, type Address } from '../protocol/frame.js';
 import { ProtocolErrorCode } from '../protocol/error-codes.js';
-import { WireError } from './errors.js';
 
 const IPV4_BYTES = 4;
 const IPV6_BYTES = 16;
@@ -81,11 +80,11 @@ export function decodeAddress(bytes: Uint8Array): { address: Address; length: nu
     host = formatIPv6(need(bytes, hostLength).subarray(1, hostLength));
   } else if (atyp === AddressType.Domain) {
     if (bytes.length < 2) throw truncated();
-    if (bytes[1] === 0) throw new WireError(ProtocolErrorCode.Address, 'a zero-length name');
+    if (bytes[1] === 0) throw new ProtocolError(ProtocolErrorCode.Address, 'a zero-length name');
     hostLength = 2 + bytes[1];
     host = String.fromCharCode(...need(bytes, hostLength).subarray(2, hostLength));
   } else {
-    throw new WireError(ProtocolErrorCode.Address, `ATYP 0x${atyp.toString(16)}`);
+    throw new ProtocolError(ProtocolErrorCode.Address, `ATYP 0x${atyp.toString(16)}`);
   }
   const length = hostLength + PORT_BYTES;
   const port = new DataView(need(bytes, length).buffer, bytes.byteOffset + hostLength, PORT_BYTES).getUint16(0);
@@ -97,8 +96,8 @@ function need(bytes: Uint8Array, length: number): Uint8Array {
   return bytes;
 }
 
-function truncated(): WireError {
-  return new WireError(ProtocolErrorCode.FrameLength, 'an address cut short');
+function truncated(): ProtocolError {
+  return new ProtocolError(ProtocolErrorCode.FrameLength, 'an address cut short');
 }
 
 /** RFC 5952 text: lower case, the longest run of two or more zero groups as "::". */

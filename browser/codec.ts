@@ -4,6 +4,7 @@
  * *Frame header*); only the frames a client sends are encoded, only those it may receive decoded.
  */
 import {
+  ProtocolError,
   FRAME_HEADER_SIZE,
   FrameType,
   MAX_DATA_PAYLOAD,
@@ -15,12 +16,16 @@ import {
   type Command,
 } from '../protocol/frame.js';
 import { ProtocolErrorCode } from '../protocol/error-codes.js';
+import { hexByte } from '../common/hex-byte.js';
 import { decodeAddress, encodeAddress } from './address.js';
-import { WireError } from './errors.js';
 
-const HELLO_SHORT_BODY = 2;
-const HELLO_LONG_BODY = 6;
+const U8 = 1;
 const U32_BODY = 4;
+/** HELLO bodies: minVersion and maxVersion, optionally followed by maxFrameSize (u32). */
+const HELLO_SHORT_BODY = 2 * U8;
+const HELLO_LONG_BODY = HELLO_SHORT_BODY + U32_BODY;
+/** Where a frame's body starts. */
+const BODY = FRAME_HEADER_SIZE;
 
 /** A frame the browser client may receive; payloads are views into the message. */
 export type InboundFrame =
@@ -49,24 +54,24 @@ function frame(type: number, streamId: number, bodyLength: number, flags = 0): {
 
 export function encodeHello(minVersion: number, maxVersion: number, maxFrameSize: number): Uint8Array {
   const { bytes, view } = frame(FrameType.Hello, SESSION_STREAM_ID, HELLO_LONG_BODY);
-  bytes[6] = minVersion;
-  bytes[7] = maxVersion;
-  view.setUint32(8, maxFrameSize);
+  bytes[BODY] = minVersion;
+  bytes[BODY + U8] = maxVersion;
+  view.setUint32(BODY + HELLO_SHORT_BODY, maxFrameSize);
   return bytes;
 }
 
 export function encodeOpen(streamId: number, command: Command, address: Address): Uint8Array {
   const encoded = encodeAddress(address);
-  const { bytes } = frame(FrameType.Open, streamId, 1 + encoded.length);
-  bytes[6] = command;
-  bytes.set(encoded, 7);
+  const { bytes } = frame(FrameType.Open, streamId, U8 + encoded.length);
+  bytes[BODY] = command;
+  bytes.set(encoded, BODY + U8);
   return bytes;
 }
 
 /** Copies `payload` (at most MAX_DATA_PAYLOAD bytes) into a DATA frame. */
 export function encodeData(streamId: number, payload: Uint8Array): Uint8Array {
   const { bytes } = frame(FrameType.Data, streamId, payload.length);
-  bytes.set(payload, FRAME_HEADER_SIZE);
+  bytes.set(payload, BODY);
   return bytes;
 }
 
@@ -76,13 +81,13 @@ export function encodeFin(streamId: number): Uint8Array {
 
 export function encodeWindowUpdate(streamId: number, increment: number): Uint8Array {
   const { bytes, view } = frame(FrameType.WindowUpdate, streamId, U32_BODY);
-  view.setUint32(6, increment);
+  view.setUint32(BODY, increment);
   return bytes;
 }
 
 export function encodePing(ack: boolean, opaque: number): Uint8Array {
   const { bytes, view } = frame(FrameType.Ping, SESSION_STREAM_ID, U32_BODY, ack ? PING_FLAG_ACK : 0);
-  view.setUint32(6, opaque);
+  view.setUint32(BODY, opaque);
   return bytes;
 }
 
@@ -96,9 +101,9 @@ export function encodeGoAway(code: number, reason: string): Uint8Array {
 
 function encodeCodeAndReason(type: number, streamId: number, code: number, reason: string): Uint8Array {
   const text = truncateUtf8(utf8Encoder.encode(reason), MAX_REASON_LENGTH);
-  const { bytes } = frame(type, streamId, 1 + text.length);
-  bytes[6] = code;
-  bytes.set(text, 7);
+  const { bytes } = frame(type, streamId, U8 + text.length);
+  bytes[BODY] = code;
+  bytes.set(text, BODY + U8);
   return bytes;
 }
 
@@ -110,21 +115,21 @@ function truncateUtf8(bytes: Uint8Array, limit: number): Uint8Array {
   return bytes.subarray(0, end);
 }
 
-/** Decodes one message; throws WireError with the protocol error code for anything the spec forbids. */
+/** Decodes one message; throws ProtocolError with the protocol error code for anything the spec forbids. */
 export function decodeFrame(message: Uint8Array): InboundFrame {
-  if (message.length < FRAME_HEADER_SIZE) throw new WireError(ProtocolErrorCode.ShortFrame, `message of ${message.length} bytes`);
+  if (message.length < FRAME_HEADER_SIZE) throw new ProtocolError(ProtocolErrorCode.ShortFrame, `message of ${message.length} bytes`);
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   const type = message[0];
   const streamId = view.getUint32(2);
-  const body = message.subarray(FRAME_HEADER_SIZE);
-  if (type > FrameType.Datagram) throw new WireError(ProtocolErrorCode.UnknownFrameType, `frame type 0x${type.toString(16)}`);
-  if (SESSION_TYPES.has(type) !== (streamId === SESSION_STREAM_ID)) throw new WireError(ProtocolErrorCode.StreamId, `frame type ${type} on stream ${streamId}`);
+  const body = message.subarray(BODY);
+  if (type > FrameType.Datagram) throw new ProtocolError(ProtocolErrorCode.UnknownFrameType, `frame type ${hexByte(type)}`);
+  if (SESSION_TYPES.has(type) !== (streamId === SESSION_STREAM_ID)) throw new ProtocolError(ProtocolErrorCode.StreamId, `frame type ${type} on stream ${streamId}`);
   switch (type) {
     case FrameType.Hello: return decodeHello(body);
-    case FrameType.OpenResult: return { type, streamId, reply: requireByte(body, 'OPEN_RESULT'), bound: wholeAddress(body.subarray(1)) };
+    case FrameType.OpenResult: return { type, streamId, reply: requireByte(body, 'OPEN_RESULT'), bound: wholeAddress(body.subarray(U8)) };
     case FrameType.Data: return decodeData(streamId, body);
     case FrameType.Fin:
-      if (body.length !== 0) throw new WireError(ProtocolErrorCode.FrameLength, `FIN with ${body.length} body bytes`);
+      if (body.length !== 0) throw new ProtocolError(ProtocolErrorCode.FrameLength, `FIN with ${body.length} body bytes`);
       return { type, streamId };
     case FrameType.Reset: return { type, streamId, ...decodeCodeAndReason(body, 'RESET') };
     case FrameType.WindowUpdate: return { type, streamId, increment: u32Body(body, 'WINDOW_UPDATE') };
@@ -135,37 +140,37 @@ export function decodeFrame(message: Uint8Array): InboundFrame {
 }
 
 function decodeHello(body: Uint8Array): InboundFrame {
-  if (body.length !== HELLO_SHORT_BODY && body.length !== HELLO_LONG_BODY) throw new WireError(ProtocolErrorCode.FrameLength, `HELLO of ${body.length} body bytes`);
+  if (body.length !== HELLO_SHORT_BODY && body.length !== HELLO_LONG_BODY) throw new ProtocolError(ProtocolErrorCode.FrameLength, `HELLO of ${body.length} body bytes`);
   let maxFrameSize: number | null = null;
   if (body.length === HELLO_LONG_BODY) {
-    maxFrameSize = new DataView(body.buffer, body.byteOffset + 2, 4).getUint32(0);
-    if (maxFrameSize < MIN_FRAME_SIZE_LIMIT) throw new WireError(ProtocolErrorCode.HelloFrameSize, `HELLO frame-size limit ${maxFrameSize} below ${MIN_FRAME_SIZE_LIMIT}`);
+    maxFrameSize = new DataView(body.buffer, body.byteOffset + HELLO_SHORT_BODY, U32_BODY).getUint32(0);
+    if (maxFrameSize < MIN_FRAME_SIZE_LIMIT) throw new ProtocolError(ProtocolErrorCode.HelloFrameSize, `HELLO frame-size limit ${maxFrameSize} below ${MIN_FRAME_SIZE_LIMIT}`);
   }
   return { type: FrameType.Hello, minVersion: body[0], maxVersion: body[1], maxFrameSize };
 }
 
 function decodeData(streamId: number, body: Uint8Array): InboundFrame {
-  if (body.length > MAX_DATA_PAYLOAD) throw new WireError(ProtocolErrorCode.FrameTooLarge, `DATA payload of ${body.length} bytes, over ${MAX_DATA_PAYLOAD}`);
+  if (body.length > MAX_DATA_PAYLOAD) throw new ProtocolError(ProtocolErrorCode.FrameTooLarge, `DATA payload of ${body.length} bytes, over ${MAX_DATA_PAYLOAD}`);
   return { type: FrameType.Data, streamId, payload: body };
 }
 
 function requireByte(body: Uint8Array, name: string): number {
-  if (body.length === 0) throw new WireError(ProtocolErrorCode.FrameLength, `${name} with an empty body`);
+  if (body.length === 0) throw new ProtocolError(ProtocolErrorCode.FrameLength, `${name} with an empty body`);
   return body[0];
 }
 
 function wholeAddress(bytes: Uint8Array): Address {
   const { address, length } = decodeAddress(bytes);
-  if (length !== bytes.length) throw new WireError(ProtocolErrorCode.FrameLength, `${bytes.length - length} bytes after the address`);
+  if (length !== bytes.length) throw new ProtocolError(ProtocolErrorCode.FrameLength, `${bytes.length - length} bytes after the address`);
   return address;
 }
 
 function u32Body(body: Uint8Array, name: string): number {
-  if (body.length !== U32_BODY) throw new WireError(ProtocolErrorCode.FrameLength, `${name} with ${body.length} body bytes`);
+  if (body.length !== U32_BODY) throw new ProtocolError(ProtocolErrorCode.FrameLength, `${name} with ${body.length} body bytes`);
   return new DataView(body.buffer, body.byteOffset, U32_BODY).getUint32(0);
 }
 
 function decodeCodeAndReason(body: Uint8Array, name: string): { code: number; reason: string } {
-  if (body.length === 0 || body.length > 1 + MAX_REASON_LENGTH) throw new WireError(ProtocolErrorCode.FrameLength, `${name} with ${body.length} body bytes`);
-  return { code: body[0], reason: utf8Decoder.decode(body.subarray(1)) };
+  if (body.length === 0 || body.length > U8 + MAX_REASON_LENGTH) throw new ProtocolError(ProtocolErrorCode.FrameLength, `${name} with ${body.length} body bytes`);
+  return { code: body[0], reason: utf8Decoder.decode(body.subarray(U8)) };
 }

@@ -1,20 +1,8 @@
 /**
- * The errors the browser module raises: WireError for a frame the spec forbids (it ends the
- * session with GO_AWAY ProtocolError), SockbridgeError for what a page sees.
+ * The errors a page sees (SockbridgeError). A frame the spec forbids raises protocol/'s own
+ * ProtocolError, as in the Node session: it ends the session with GO_AWAY ProtocolError.
  */
 import { ReplyCode, ResetCode } from '../protocol/frame.js';
-import type { ProtocolErrorCode } from '../protocol/error-codes.js';
-
-/** A peer broke the wire format; `code` is the stable ERR_… code the GO_AWAY names. */
-export class WireError extends Error {
-  constructor(
-    readonly code: ProtocolErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WireError';
-  }
-}
 
 /** Stable codes of the errors a page sees: compare `error.code` against these. */
 export const BrowserErrorCode = {

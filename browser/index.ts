@@ -4,6 +4,7 @@
  * No Node APIs: scripts/build-browser.mjs bundles this into dist/browser/sockbridge.js.
  */
 import {
+  ProtocolError,
   FrameType,
   GoAwayCode,
   MAX_FRAME_SIZE,
@@ -15,15 +16,15 @@ import {
 } from '../protocol/frame.js';
 import { ProtocolErrorCode } from '../protocol/error-codes.js';
 import { decodeFrame, encodeGoAway, encodeHello } from './codec.js';
-import { BrowserErrorCode, SockbridgeError, WireError } from './errors.js';
+import { BrowserErrorCode, SockbridgeError } from './errors.js';
 import { BrowserSession } from './session.js';
 import type { ConnectOptions, Session } from './sockbridge.js';
+import { WS_CLOSE_NORMAL } from '../protocol/ws-close-codes.js';
 
 export { ReplyCode } from '../protocol/frame.js';
 export { BrowserErrorCode, SockbridgeError } from './errors.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-const WS_CLOSE_NORMAL = 1000;
 
 /** The token's UTF-8 bytes in base64url without padding (RFC 4648 §5), as the relay expects. */
 function tokenSubprotocol(token: string): string {
@@ -76,12 +77,12 @@ export function connect(url: string, options: ConnectOptions): Promise<Session> 
 function startSession(ws: WebSocket, data: unknown): BrowserSession {
   let frame;
   try {
-    if (!(data instanceof ArrayBuffer)) throw new WireError(ProtocolErrorCode.TextMessage, 'a text message');
+    if (!(data instanceof ArrayBuffer)) throw new ProtocolError(ProtocolErrorCode.TextMessage, 'a text message');
     frame = decodeFrame(new Uint8Array(data));
     if (frame.type === FrameType.GoAway) throw connectFailed(`the relay ended the session: ${frame.reason}`);
-    if (frame.type !== FrameType.Hello) throw new WireError(ProtocolErrorCode.NoHello, `frame type ${frame.type} before HELLO`);
+    if (frame.type !== FrameType.Hello) throw new ProtocolError(ProtocolErrorCode.NoHello, `frame type ${frame.type} before HELLO`);
   } catch (err) {
-    if (!(err instanceof WireError)) throw err;
+    if (!(err instanceof ProtocolError)) throw err;
     ws.send(encodeGoAway(GoAwayCode.ProtocolError, `${err.code}: ${err.message}`));
     throw connectFailed(`the relay broke the protocol: ${err.code}: ${err.message}`);
   }

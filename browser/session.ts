@@ -4,6 +4,7 @@
  * client's part: it opens CONNECT streams; BIND and UDP ASSOCIATE are for the Node client.
  */
 import {
+  ProtocolError,
   Command,
   FRAME_HEADER_SIZE,
   FrameType,
@@ -18,17 +19,16 @@ import {
 import { ProtocolErrorCode } from '../protocol/error-codes.js';
 import { DEFAULT_SEND_HIGH_WATER } from '../protocol/session-defaults.js';
 import { decodeFrame, encodeData, encodeFin, encodeGoAway, encodeOpen, encodePing, encodeReset, encodeWindowUpdate, type InboundFrame } from './codec.js';
-import { SockbridgeError, WireError, openFailed, sessionClosed } from './errors.js';
+import { StreamIds } from '../protocol/stream-ids.js';
+import { SockbridgeError, openFailed, sessionClosed } from './errors.js';
 import { Keepalive } from './keepalive.js';
 import { TcpStream, type StreamOwner } from './tcp-stream.js';
 import type { Session, SessionEnd } from './sockbridge.js';
+import { WS_CLOSE_NORMAL } from '../protocol/ws-close-codes.js';
 
-const FIRST_STREAM_ID = 1;
-const LAST_STREAM_ID = 0xffff_ffff;
 /** How often a write waiting for the WebSocket to drain looks again: the browser has no drain event. */
 const WIRE_POLL_MS = 5;
 /** Normal closure (RFC 6455 §7.4.1). */
-const WS_CLOSE_NORMAL = 1000;
 
 type StreamFrame = Extract<InboundFrame, { streamId: number }>;
 
@@ -38,7 +38,7 @@ export class BrowserSession implements Session, StreamOwner {
   private resolveClosed!: (end: SessionEnd) => void;
   private readonly streams = new Map<number, TcpStream>();
   private readonly opening = new Map<number, { host: string; port: number; settle: (error: SockbridgeError | null) => void }>();
-  private nextStreamId = FIRST_STREAM_ID;
+  private readonly ids = new StreamIds('client');
   private ended: SessionEnd | null = null;
   private wireWaiters: Array<() => void> = [];
   private wireTimer: ReturnType<typeof setTimeout> | null = null;
@@ -69,15 +69,14 @@ export class BrowserSession implements Session, StreamOwner {
   openTcp(host: string, port: number): Promise<TcpStream> {
     if (this.ended) return Promise.reject(sessionClosed(this.ended.reason));
     if (!Number.isInteger(port) || port < 1 || port > 0xffff) return Promise.reject(new RangeError(`port must be 1 to 65535, not ${port}`));
-    if (this.nextStreamId > LAST_STREAM_ID) return Promise.reject(sessionClosed('this session has used every stream id'));
-    const id = this.nextStreamId;
+    if (this.ids.exhausted) return Promise.reject(sessionClosed('this session has used every stream id'));
+    const id = this.ids.take(); // one that a bad host name leaves unused is just skipped: ids need only grow
     let frame: Uint8Array;
     try {
       frame = encodeOpen(id, Command.Connect, { host, port });
     } catch (err) {
       return Promise.reject(err);
     }
-    this.nextStreamId += 2;
     const stream = new TcpStream(id, this);
     this.streams.set(id, stream);
     this.send(frame);
@@ -147,12 +146,12 @@ export class BrowserSession implements Session, StreamOwner {
     if (this.ended) return;
     this.keepalive.received();
     try {
-      if (!(data instanceof ArrayBuffer)) throw new WireError(ProtocolErrorCode.TextMessage, 'a text message');
-      if (data.byteLength > MAX_FRAME_SIZE) throw new WireError(ProtocolErrorCode.FrameTooLarge, `a message of ${data.byteLength} bytes, over the limit ${MAX_FRAME_SIZE}`);
+      if (!(data instanceof ArrayBuffer)) throw new ProtocolError(ProtocolErrorCode.TextMessage, 'a text message');
+      if (data.byteLength > MAX_FRAME_SIZE) throw new ProtocolError(ProtocolErrorCode.FrameTooLarge, `a message of ${data.byteLength} bytes, over the limit ${MAX_FRAME_SIZE}`);
       this.dispatch(decodeFrame(new Uint8Array(data)));
     } catch (err) {
       // A broken rule ends the session naming its code; a failure of our own is a bug, said as one.
-      const [code, reason] = err instanceof WireError ? [GoAwayCode.ProtocolError, `${err.code}: ${err.message}`] : [GoAwayCode.InternalError, `internal error: ${String(err)}`];
+      const [code, reason] = err instanceof ProtocolError ? [GoAwayCode.ProtocolError, `${err.code}: ${err.message}`] : [GoAwayCode.InternalError, `internal error: ${String(err)}`];
       this.send(encodeGoAway(code, reason));
       this.end({ code, reason });
     }
@@ -160,10 +159,10 @@ export class BrowserSession implements Session, StreamOwner {
 
   private dispatch(frame: InboundFrame): void {
     switch (frame.type) {
-      case FrameType.Hello: throw new WireError(ProtocolErrorCode.SecondHello, 'a second HELLO');
+      case FrameType.Hello: throw new ProtocolError(ProtocolErrorCode.SecondHello, 'a second HELLO');
       case FrameType.Ping: return this.onPing(frame.ack, frame.opaque);
       case FrameType.GoAway: return this.end({ code: frame.code, reason: frame.reason });
-      case FrameType.Open: throw new WireError(ProtocolErrorCode.UnexpectedOpen, 'an OPEN from the relay');
+      case FrameType.Open: throw new ProtocolError(ProtocolErrorCode.UnexpectedOpen, 'an OPEN from the relay');
       default: return this.onStreamFrame(frame);
     }
   }
@@ -177,7 +176,7 @@ export class BrowserSession implements Session, StreamOwner {
     const stream = this.streams.get(frame.streamId);
     if (!stream) {
       // Frames for a closed stream may have crossed our RESET; an id never opened is an error.
-      if (frame.streamId >= this.nextStreamId) throw new WireError(ProtocolErrorCode.StreamId, `a frame for stream ${frame.streamId}, never opened`);
+      this.ids.checkWasOpened(frame.streamId);
       return;
     }
     switch (frame.type) {
@@ -188,7 +187,7 @@ export class BrowserSession implements Session, StreamOwner {
       case FrameType.Fin: return stream.receiveFin();
       case FrameType.Reset: return stream.receiveReset(frame.code, frame.reason);
       case FrameType.WindowUpdate: return stream.receiveWindowUpdate(frame.increment);
-      default: throw new WireError(ProtocolErrorCode.UnexpectedFrame, `frame type ${frame.type} on CONNECT stream ${frame.streamId}`);
+      default: throw new ProtocolError(ProtocolErrorCode.UnexpectedFrame, `frame type ${frame.type} on CONNECT stream ${frame.streamId}`);
     }
   }
 

@@ -4,9 +4,9 @@
  * and a WritableStream whose writes wait for the relay's credit and a draining WebSocket.
  * The lifecycle follows protocol/README.md, *Streams*: FIN each way, or RESET for both.
  */
-import { INITIAL_STREAM_WINDOW, ResetCode, type Address } from '../protocol/frame.js';
+import { INITIAL_STREAM_WINDOW, ProtocolError, ResetCode, type Address } from '../protocol/frame.js';
 import { ProtocolErrorCode } from '../protocol/error-codes.js';
-import { SockbridgeError, WireError, streamReset } from './errors.js';
+import { SockbridgeError, streamReset } from './errors.js';
 import { ReceiveCredit } from './receive-credit.js';
 import type { TcpConnection } from './sockbridge.js';
 
@@ -155,9 +155,9 @@ export class TcpStream implements TcpConnection {
 
   receiveData(payload: Uint8Array): void {
     if (this.failure) return;
-    if (this.finReceived) throw new WireError(ProtocolErrorCode.DataAfterFin, `DATA after FIN on stream ${this.id}`);
+    if (this.finReceived) throw new ProtocolError(ProtocolErrorCode.DataAfterFin, `DATA after FIN on stream ${this.id}`);
     const credit = this.receiveCredit.credit;
-    if (!this.receiveCredit.accept(payload.length)) throw new WireError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${credit} of credit`);
+    if (!this.receiveCredit.accept(payload.length)) throw new ProtocolError(ProtocolErrorCode.WindowExceeded, `stream ${this.id} sent ${payload.length} bytes with ${credit} of credit`);
     // The message's buffer belongs to this frame alone, so the view can be handed on as it is.
     const reader = this.reader;
     this.reader = null;
@@ -177,7 +177,7 @@ export class TcpStream implements TcpConnection {
 
   receiveWindowUpdate(increment: number): void {
     this.sendCredit += increment;
-    if (this.sendCredit > this.owner.maxCredit) throw new WireError(ProtocolErrorCode.WindowOverflow, `stream ${this.id} window grew to ${this.sendCredit}, over ${this.owner.maxCredit}`);
+    if (this.sendCredit > this.owner.maxCredit) throw new ProtocolError(ProtocolErrorCode.WindowOverflow, `stream ${this.id} window grew to ${this.sendCredit}, over ${this.owner.maxCredit}`);
     this.wakeWriter();
   }
 

@@ -75,6 +75,9 @@ export const MAX_STREAM_WINDOW = 16 * 1024 * 1024;
 export const MAX_STREAM_WINDOW_V2 = 1024 * 1024 * 1024;
 /** Stream 0 is the session itself (HELLO, PING, GO_AWAY). */
 export const SESSION_STREAM_ID = 0;
+
+/** The two ends of a session: the client opens streams, the relay runs them. */
+export type SessionRole = 'client' | 'relay';
 /** Longest reason text carried by RESET and GO_AWAY. */
 export const MAX_REASON_LENGTH = 512;
 

@@ -3,12 +3,12 @@
  * an OPEN, how a session ended, and its events. Kept apart from session.ts, which is the
  * multiplexer itself.
  */
-import type { Command, GoAwayCode, ReplyCode, Address } from './frame.js';
+import type { Command, GoAwayCode, ReplyCode, Address, SessionRole } from './frame.js';
 import type { Corkable } from './turn-cork.js';
 import type { ProtocolErrorCode } from './error-codes.js';
 import type { Stream } from './stream.js';
 
-export type SessionRole = 'client' | 'relay';
+export type { SessionRole };
 
 export interface SessionOptions {
   role: SessionRole;

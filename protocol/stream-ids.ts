@@ -3,9 +3,8 @@
  * with odd ids that only ever grow, so the relay can tell a frame for a stream that has closed
  * (dropped: it crossed a RESET) from one for a stream that never existed (a protocol error).
  */
-import { ProtocolError } from './frame.js';
+import { ProtocolError, type SessionRole } from './frame.js';
 import { ProtocolErrorCode } from './error-codes.js';
-import type { SessionRole } from './session-options.js';
 
 const FIRST_CLIENT_STREAM_ID = 1;
 const STREAM_ID_STEP = 2;
@@ -18,6 +17,11 @@ export class StreamIds {
   private highestOpened = 0;
 
   constructor(private readonly role: SessionRole) {}
+
+  /** Client side: every id has been used, so no stream can open any more. */
+  get exhausted(): boolean {
+    return this.next > MAX_STREAM_ID;
+  }
 
   /** Client side: the id for a new stream. */
   take(): number {

@@ -8,10 +8,10 @@ import type { WebSocket } from 'ws';
 import { encodeData, encodeDataInto } from './codec.js';
 import { POOLED_MIN_BYTES, returnFrameBuffer, takeFrameBuffer } from './frame-pool.js';
 import { TurnCork, type Corkable } from './turn-cork.js';
+import { WS_CLOSE_NORMAL } from './ws-close-codes.js';
 
 /** A dead link never completes the closing handshake; after this the socket is cut. */
 const CLOSE_GRACE_MS = 1_000;
-const WS_CLOSE_NORMAL = 1000;
 
 export class WireWriter {
   /** Bytes handed to `ws` that it has not written yet. */

@@ -15,6 +15,7 @@ import {
 import { openWispStream } from './open-stream.js';
 import type { WispSessionOptions, WispStreamOpener } from './stream-opener.js';
 import { WispStream } from './wisp-stream.js';
+import { WS_CLOSE_GOING_AWAY } from '../../protocol/ws-close-codes.js';
 
 /** Streams' DATA the WebSocket may hold unsent before the stream sending more is paused. */
 export const WISP_CONNECTION_BUFFER_BYTES = 1024 * 1024;
@@ -58,7 +59,7 @@ export class WispSession implements WispStreamOpener {
   }
 
   /** Ends the connection: every stream's socket is closed. Idempotent. */
-  close(code = WS_GOING_AWAY): void {
+  close(code = WS_CLOSE_GOING_AWAY): void {
     if (this.closed) return;
     this.ws.close(code);
     this.teardown();
@@ -241,6 +242,3 @@ export class WispSession implements WispStreamOpener {
     this.options.observer.close();
   }
 }
-
-/** RFC 6455 §7.4.1: 1001, the server is going away. */
-const WS_GOING_AWAY = 1001;
