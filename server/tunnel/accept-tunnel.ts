@@ -15,6 +15,7 @@ import type { StatusModel } from '../status/status-model.js';
 import { trackSession } from '../status/track-session.js';
 import type { DestinationPolicy } from '../policy/destination-policy.js';
 import type { Account } from './accounts.js';
+import { connectionLimits } from './limits.js';
 import type { OpenTunnels } from './open-tunnels.js';
 import { serveSession } from './serve-session.js';
 
@@ -24,8 +25,8 @@ export interface TunnelHost {
   status: StatusModel;
   tunnels: OpenTunnels;
   isDraining: () => boolean;
-  /** The rules a new stream of this account's tunnel is decided by (they may change on SIGHUP); absent: the account's own. */
-  policyOf?: (account: Account) => DestinationPolicy;
+  /** The rules a new stream of this account's connection is decided by: they may change on SIGHUP. */
+  policyOf: (account: Account) => DestinationPolicy;
 }
 
 export function acceptTunnel(ws: WebSocket, req: IncomingMessage, account: Account, host: TunnelHost): void {
@@ -48,10 +49,10 @@ export function acceptTunnel(ws: WebSocket, req: IncomingMessage, account: Accou
     dialTimeoutMs: config.dialTimeoutMs,
     // A getter: each OPEN reads the rules in force when it arrives.
     get policy() {
-      return host.policyOf?.(account) ?? account.policy;
+      return host.policyOf(account);
     },
     isDraining: host.isDraining,
-    limits: { maxStreams: account.maxStreams, maxBinds: config.maxBindsPerTunnel, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs, maxPendingBytes: config.maxPendingBytes },
+    limits: connectionLimits(config, account),
     bind: { publicAddress: config.publicAddress, ports: config.bindPorts, acceptTimeoutMs: config.bindTimeoutMs },
     udpReplies: config.udpReplies,
     localAddress: req.socket.localAddress ?? '127.0.0.1',

@@ -3,7 +3,9 @@
  * refused on its own stream; the tunnel and every other tunnel carry on.
  */
 import { Command } from '../../protocol/frame.js';
+import type { RelayConfig } from '../config.js';
 import { ErrorReason } from '../status/error-reasons.js';
+import type { Account } from './accounts.js';
 
 export interface TunnelLimits {
   /** Open streams of any kind. */
@@ -16,6 +18,17 @@ export interface TunnelLimits {
   idleTimeoutMs?: number;
   /** Bytes the tunnel may hold received but not yet taken by target sockets (pending-limit.ts). */
   maxPendingBytes?: number;
+}
+
+/** One connection's limits: the relay's, with the account's stream cap. Wisp has no BIND, so `binds: false` allows none. */
+export function connectionLimits(config: RelayConfig, account: Account, { binds = true } = {}): TunnelLimits {
+  return {
+    maxStreams: account.maxStreams,
+    maxBinds: binds ? config.maxBindsPerTunnel : 0,
+    maxUdpAssociations: config.maxUdpPerTunnel,
+    idleTimeoutMs: config.idleTimeoutMs,
+    maxPendingBytes: config.maxPendingBytes,
+  };
 }
 
 /** The per-tunnel limits an OPEN can break, by their stable names (logged, and counted as errors). */

@@ -9,13 +9,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { formatHostPort } from '../../common/host-port.js';
-import type { Logger } from '../../common/log.js';
-import type { RelayConfig } from '../config.js';
-import type { StatusModel } from '../status/status-model.js';
 import type { Account } from '../tunnel/accounts.js';
-import type { DestinationPolicy } from '../policy/destination-policy.js';
+import type { TunnelHost } from '../tunnel/accept-tunnel.js';
+import { connectionLimits } from '../tunnel/limits.js';
 import { admitToken, type Admission, type UpgradeGate } from '../tunnel/admit-upgrade.js';
-import type { OpenTunnels } from '../tunnel/open-tunnels.js';
 import { WISP_HEADER_SIZE } from './codec.js';
 import { WispSession } from './wisp-session.js';
 
@@ -28,14 +25,7 @@ export const WISP_BUFFER_PACKETS = 64;
 /** The largest DATA payload a page may send; a bigger message closes the connection (WebSocket 1009). */
 export const WISP_MAX_DATA_PAYLOAD = 64 * 1024;
 
-export interface WispHost {
-  config: RelayConfig;
-  logger: Logger;
-  status: StatusModel;
-  tunnels: OpenTunnels;
-  isDraining: () => boolean;
-  /** The rules in force now for an account (they change on SIGHUP); absent: the ones it was admitted with. */
-  policyOf?: (account: Account) => DestinationPolicy;
+export interface WispHost extends TunnelHost {
   /** Open Wisp connections, closed when the relay stops. */
   sessions: Set<WispSession>;
 }
@@ -88,9 +78,9 @@ export function acceptWisp(ws: WebSocket, req: IncomingMessage, account: Account
     dialTimeoutMs: config.dialTimeoutMs,
     // A getter: each CONNECT reads the rules in force when it arrives, as a tunnel's OPEN does.
     get policy() {
-      return host.policyOf?.(account) ?? account.policy;
+      return host.policyOf(account);
     },
-    limits: { maxStreams: account.maxStreams, maxBinds: 0, maxUdpAssociations: config.maxUdpPerTunnel, idleTimeoutMs: config.idleTimeoutMs, maxPendingBytes: config.maxPendingBytes },
+    limits: connectionLimits(config, account, { binds: false }),
     isDraining: host.isDraining,
     udp: config.wispUdp,
     keepaliveIntervalMs: config.keepaliveIntervalMs,
