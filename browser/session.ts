@@ -21,7 +21,8 @@ import { DEFAULT_SEND_HIGH_WATER } from '../protocol/session-defaults.js';
 import { decodeFrame, encodeData, encodeFin, encodeGoAway, encodeOpen, encodePing, encodeReset, encodeWindowUpdate, type InboundFrame } from './codec.js';
 import { StreamIds } from '../protocol/stream-ids.js';
 import { SockbridgeError, openFailed, sessionClosed } from './errors.js';
-import { Keepalive } from './keepalive.js';
+import { Keepalive } from '../protocol/keepalive.js';
+import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../protocol/session-defaults.js';
 import { TcpStream, type StreamOwner } from './tcp-stream.js';
 import type { Session, SessionEnd } from './sockbridge.js';
 import { WS_CLOSE_NORMAL } from '../protocol/ws-close-codes.js';
@@ -43,6 +44,8 @@ export class BrowserSession implements Session, StreamOwner {
   private wireWaiters: Array<() => void> = [];
   private wireTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly keepalive: Keepalive;
+  /** DATA moved either way since the keepalive last asked: round trips are then probed more often. */
+  private dataMoved = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -50,9 +53,19 @@ export class BrowserSession implements Session, StreamOwner {
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.keepalive = new Keepalive({
+      intervalMs: DEFAULT_KEEPALIVE_INTERVAL_MS,
+      timeoutMs: DEFAULT_KEEPALIVE_TIMEOUT_MS,
       sendPing: (opaque) => this.send(encodePing(false, opaque)),
-      onTimeout: () => this.end({ code: GoAwayCode.KeepaliveTimeout, reason: 'nothing received from the relay for too long' }),
+      isBusy: () => {
+        const busy = this.dataMoved;
+        this.dataMoved = false;
+        return busy;
+      },
+      onTick: () => {},
+      onRtt: () => {},
+      onDead: (silentForMs) => this.end({ code: GoAwayCode.KeepaliveTimeout, reason: `nothing received from the relay for ${silentForMs} ms` }),
     });
+    this.keepalive.probe(); // the HELLO exchange is done: measure the path at once
     ws.addEventListener('message', (event) => this.onMessage(event.data));
     ws.addEventListener('close', (event) => this.end({ code: null, reason: `the WebSocket closed (code ${event.code})` }));
   }
@@ -117,7 +130,7 @@ export class BrowserSession implements Session, StreamOwner {
   }
 
   sendData(streamId: number, payload: Uint8Array): void {
-    this.keepalive.sawData();
+    this.dataMoved = true;
     this.send(encodeData(streamId, payload));
   }
 
@@ -182,7 +195,7 @@ export class BrowserSession implements Session, StreamOwner {
     switch (frame.type) {
       case FrameType.OpenResult: return this.onOpenResult(stream, frame.reply, frame.bound);
       case FrameType.Data:
-        this.keepalive.sawData();
+        this.dataMoved = true;
         return stream.receiveData(frame.payload);
       case FrameType.Fin: return stream.receiveFin();
       case FrameType.Reset: return stream.receiveReset(frame.code, frame.reason);

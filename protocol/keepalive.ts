@@ -63,12 +63,13 @@ export class Keepalive {
   /** The ping in flight is still unanswered. */
   private awaitingAnswer = false;
   private startupProbesLeft = 0;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(private readonly options: KeepaliveOptions) {
     this.nextGapMs = this.drawGap();
     this.timer = setInterval(() => this.tick(), Math.min(TICK_MS, options.intervalMs / TICKS_PER_INTERVAL));
-    this.timer.unref();
+    // Node's timers keep a process alive unless unref'd; a browser's have no unref (this class serves both).
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** Something arrived from the peer. */
