@@ -176,12 +176,16 @@ async function runRoutes(plan: ScenarioPlan, common: CommonRun, starters: readon
   const outcomes: RunOutcome[][] = starters.map(() => []);
   try {
     for (const starter of starters) {
-      started.push(await starter.start().catch((err: Error) => `could not start ${starter.whatStarts}: ${err.message}`));
+      const route = await starter.start().catch((err: Error) => `could not start ${starter.whatStarts}: ${err.message}`);
+      // Said once: every round of a route that did not start fails alike.
+      if (typeof route === 'string') log(`#${plan.id} ${plan.title}: ${starter.label}: FAILED: ${route}`);
+      started.push(route);
     }
     for (let round = 1; round <= rounds; round++) {
       for (let i = 0; i < starters.length; i++) {
+        const route = started[i]!;
         const label = rounds > 1 ? `${starters[i]!.label}, round ${round} of ${rounds}` : starters[i]!.label;
-        outcomes[i]!.push(await runOn(plan, common, label, started[i]!));
+        outcomes[i]!.push(typeof route === 'string' ? { ok: false, reason: route, seconds: 0 } : await runOn(plan, common, label, route));
       }
     }
   } finally {
@@ -198,13 +202,10 @@ async function runRoutes(plan: ScenarioPlan, common: CommonRun, starters: readon
   );
 }
 
-/** One run of the scenario through a started route; a route that did not start is a failed run. */
-async function runOn(plan: ScenarioPlan, common: CommonRun, label: string, route: StartedRoute | string): Promise<RunOutcome> {
+/** One run of the scenario through a started route. */
+async function runOn(plan: ScenarioPlan, common: CommonRun, label: string, route: StartedRoute): Promise<RunOutcome> {
   log(`#${plan.id} ${plan.title}: ${label}`);
-  const outcome: RunOutcome =
-    typeof route === 'string'
-      ? { ok: false, reason: route, seconds: 0 }
-      : await runScenario({ ...common, route: route.route, stack: route.stack, progress: (t) => log(`  #${plan.id} ${label}: ${t}`) });
+  const outcome = await runScenario({ ...common, route: route.route, stack: route.stack, progress: (t) => log(`  #${plan.id} ${label}: ${t}`) });
   logOutcome(plan, label, outcome);
   return outcome;
 }
