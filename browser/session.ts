@@ -29,7 +29,6 @@ import { WS_CLOSE_NORMAL } from '../protocol/ws-close-codes.js';
 
 /** How often a write waiting for the WebSocket to drain looks again: the browser has no drain event. */
 const WIRE_POLL_MS = 5;
-/** Normal closure (RFC 6455 §7.4.1). */
 
 type StreamFrame = Extract<InboundFrame, { streamId: number }>;
 

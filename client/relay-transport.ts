@@ -59,7 +59,6 @@ export function needsOwnTransport(options: RelayTransportOptions): boolean {
   return options.httpProxy !== null || options.fingerprint !== null;
 }
 
-/** 64 hex digits, lowercase, from "AB:CD:…" or "abcd…"; null when it is not a SHA-256 fingerprint. */
 /** A hint naming --ca/--fingerprint when `err` is a certificate verification failure. */
 export function certificateHint(err: Error & { code?: string }): string {
   const code = err.code ?? '';

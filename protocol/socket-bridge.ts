@@ -44,6 +44,8 @@ export function bridgeSocket(stream: Stream, socket: Socket, options: BridgeOpti
         // A socket already shutting down (end() pending) can't be reset: libuv answers EINVAL and leaks the handle.
         if (socket.writableEnded) socket.destroy();
         else socket.resetAndDestroy();
+      } else if (info === null && !socket.writableEnded) {
+        socket.end(); // closed in order before the bridge began (a failed BIND answer, say): nothing more comes
       }
       finish(info);
     },

@@ -12,14 +12,9 @@ import { formatHostPort } from '../../common/host-port.js';
 import { LOG_LEVELS } from '../../common/log.js';
 import { INITIAL_STREAM_WINDOW, TUNNEL_PATH } from '../../protocol/frame.js';
 import { DEFAULT_GRACE_MS } from '../args.js';
-import { secondsText, type OptionTable } from './option-table.js';
+import { mebibytes, secondsText, type OptionTable } from './option-table.js';
 
 const D = CLIENT_DEFAULTS;
-const MIB = 1024 * 1024;
-
-function mebibytes(bytes: number): string {
-  return `${bytes / MIB} MiB`;
-}
 
 export const CLIENT_OPTIONS: OptionTable = {
   command: 'client',

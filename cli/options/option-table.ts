@@ -57,6 +57,13 @@ export interface OptionTable {
   options: readonly OptionSpec[];
 }
 
+const MIB = 1024 * 1024;
+
+/** A byte count as help text shows it: 67108864 → "64 MiB". */
+export function mebibytes(bytes: number): string {
+  return `${bytes / MIB} MiB`;
+}
+
 /** Milliseconds as the seconds a user writes. */
 export function secondsText(ms: number): string {
   return String(ms / 1000);

@@ -7,11 +7,11 @@
  */
 import { formatHostPort } from '../../common/host-port.js';
 import { LOG_LEVELS } from '../../common/log.js';
-import { MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT } from '../../protocol/frame.js';
+import { INITIAL_STREAM_WINDOW, MAX_FRAME_SIZE, MIN_FRAME_SIZE_LIMIT } from '../../protocol/frame.js';
 import { RELAY_DEFAULTS } from '../../server/config.js';
 import { UDP_REPLY_FILTERS } from '../../server/dialers/udp.js';
 import { DEFAULT_GRACE_MS } from '../args.js';
-import { secondsText, type OptionTable } from './option-table.js';
+import { mebibytes, secondsText, type OptionTable } from './option-table.js';
 
 const D = RELAY_DEFAULTS;
 
@@ -40,10 +40,10 @@ export const RELAY_OPTIONS: OptionTable = {
     { name: 'max-tunnels-per-token', kind: 'count', arg: 'N', help: 'tunnels one token may hold at once', default: String(D.maxTunnelsPerToken), reloadable: true },
     { name: 'handshake-timeout', kind: 'seconds', arg: 'SECONDS', help: 'how long a client may take to send its upgrade headers, and then its HELLO', default: secondsText(D.handshakeTimeoutMs) },
     { name: 'idle-timeout', kind: 'seconds', arg: 'SECONDS', help: 'a stream with no data either way for this long is reset (UDP datagrams count; a BIND waiting for its peer is governed by --bind-timeout instead)', default: secondsText(D.idleTimeoutMs), reloadable: true },
-    { name: 'max-pending-bytes', kind: 'count', arg: 'N', help: 'bytes one tunnel may hold received from the client but not yet taken by target sockets; over it, the stream holding the most is reset', default: String(D.maxPendingBytes), defaultText: `${D.maxPendingBytes} = 64 MiB`, reloadable: true },
+    { name: 'max-pending-bytes', kind: 'count', arg: 'N', help: 'bytes one tunnel may hold received from the client but not yet taken by target sockets; over it, the stream holding the most is reset', default: String(D.maxPendingBytes), defaultText: `${D.maxPendingBytes} = ${mebibytes(D.maxPendingBytes)}`, reloadable: true },
     { name: 'max-frame-size', kind: 'count', arg: 'BYTES', help: `the largest WebSocket message (frame) a client may send, ${MIN_FRAME_SIZE_LIMIT} to ${MAX_FRAME_SIZE}; told to clients in HELLO, so they split data to fit; a larger frame ends that tunnel with a go-away`, default: String(MAX_FRAME_SIZE) },
-    { name: 'window-budget', kind: 'count', arg: 'BYTES', help: "how far one tunnel's stream windows may grow, together, beyond their initial 1 MiB each (at most --max-pending-bytes)", default: String(D.windowBudget), defaultText: `${D.windowBudget} = 64 MiB` },
-    { name: 'max-stream-window', kind: 'count', arg: 'BYTES', help: 'the largest window one stream may grow to (at most --max-pending-bytes)', default: String(D.maxStreamWindow), defaultText: `${D.maxStreamWindow} = 32 MiB` },
+    { name: 'window-budget', kind: 'count', arg: 'BYTES', help: `how far one tunnel's stream windows may grow, together, beyond their initial ${mebibytes(INITIAL_STREAM_WINDOW)} each (at most --max-pending-bytes)`, default: String(D.windowBudget), defaultText: `${D.windowBudget} = ${mebibytes(D.windowBudget)}` },
+    { name: 'max-stream-window', kind: 'count', arg: 'BYTES', help: 'the largest window one stream may grow to (at most --max-pending-bytes)', default: String(D.maxStreamWindow), defaultText: `${D.maxStreamWindow} = ${mebibytes(D.maxStreamWindow)}` },
     { name: 'allow', kind: 'rule', group: 'rules', arg: 'TARGET', help: 'let the relay reach TARGET. Repeatable with --deny, in order, first match wins, ahead of the safe default that refuses loopback, private, link-local, multicast, reserved and unspecified addresses (IPv6 that carries an IPv4 address, as NAT64 and 6to4 do, judged as that address). TARGET: a CIDR, IP, host name or *.domain, optionally :PORT or :LOW-HIGH ([IPv6]:PORT). Example: --allow 127.0.0.0/8 --allow ::1/128', reloadable: true },
     { name: 'deny', kind: 'rule', group: 'rules', arg: 'TARGET', help: 'refuse TARGET (as --allow, in the same ordered list)', reloadable: true },
     { name: 'admin-token', kind: 'string', arg: 'TOKEN', help: 'turns on the status page, its API and /metrics, guarded by this token (Bearer, or HTTP Basic with any user name and the token as password); must differ from the tunnel tokens (unset: those routes 404)', env: 'SOCKBRIDGE_ADMIN_TOKEN' },

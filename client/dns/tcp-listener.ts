@@ -18,13 +18,13 @@ export interface TcpDnsListener {
   close(): Promise<void>;
 }
 
-export async function startTcpListener(listenOn: Address, forwarder: DnsForwarder): Promise<TcpDnsListener> {
+export async function startTcpListener(listenOn: Address, forwarder: DnsForwarder, idleMs = DNS_TCP_IDLE_MS): Promise<TcpDnsListener> {
   const sockets = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     if (!forwarder.isAccepting) return void socket.destroy();
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, forwarder);
+    serveConnection(socket, forwarder, idleMs);
   });
   await listen(server, listenOn);
   const bound = server.address() as AddressInfo;
@@ -41,17 +41,19 @@ export async function startTcpListener(listenOn: Address, forwarder: DnsForwarde
   };
 }
 
-function serveConnection(socket: Socket, forwarder: DnsForwarder): void {
+function serveConnection(socket: Socket, forwarder: DnsForwarder, idleMs: number): void {
   const reader = new DnsTcpReader();
   let outstanding = 0;
   let clientEnded = false;
   const endIfDone = (): void => {
     if (clientEnded && outstanding === 0 && !socket.writableEnded) socket.end();
   };
-  socket.setTimeout(DNS_TCP_IDLE_MS, () => {
+  socket.setTimeout(idleMs, () => {
+    if (outstanding > 0 || socket.writableEnded) return;
+    socket.end();
     // Half-open sockets: our FIN alone would leave a client that never answers it here for good.
-    if (socket.writableEnded) socket.destroy();
-    else if (outstanding === 0) socket.end();
+    const giveUp = setTimeout(() => socket.destroy(), idleMs).unref();
+    socket.once('close', () => clearTimeout(giveUp));
   });
   socket.on('error', () => {}); // 'close' follows; a client's reset is nothing to log
   socket.on('drain', () => socket.resume());

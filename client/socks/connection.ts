@@ -172,7 +172,11 @@ export class SocksConnection {
     this.buffer = Buffer.alloc(0);
     const served = command === Command.Connect ? this.connect(target, early) : this.execute(command as Command, target, early);
     // E.g. a session that closed or ran out of stream ids as the stream was opened: this connection fails alone.
-    served.catch((err: Error) => this.fail(`internal error: ${err.message}`, ReplyCode.GeneralFailure));
+    served.catch((err: Error) => {
+      // Once the reply went out, a failure reply would land in the application's data.
+      if (this.state === ConnectionState.Relaying || this.state === ConnectionState.Associated) this.socket.destroy();
+      else this.fail(`internal error: ${err.message}`, ReplyCode.GeneralFailure);
+    });
   }
 
   /** CONNECT and BIND in both versions; UDP ASSOCIATE exists only in SOCKS5. */

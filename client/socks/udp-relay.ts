@@ -39,7 +39,7 @@ export class UdpRelay {
   /** Where the SOCKS client sends from: learnt from its first datagram unless the request named it. */
   private clientPort: number;
   private closed = false;
-  private lastActivity = Date.now();
+  private lastActivity = performance.now();
 
   private constructor(
     private readonly socket: UdpSocket,
@@ -81,7 +81,7 @@ export class UdpRelay {
   }
 
   get idleMs(): number {
-    return Date.now() - this.lastActivity;
+    return Math.round(performance.now() - this.lastActivity);
   }
 
   close(): void {
@@ -113,7 +113,7 @@ export class UdpRelay {
       this.counters.droppedBlocked += 1;
       return;
     }
-    this.lastActivity = Date.now();
+    this.lastActivity = performance.now();
     if (!this.session.datagramFits(datagram.address, datagram.payload)) {
       // Sending it would end the whole tunnel; UDP may lose a datagram, so this one is lost.
       if (this.counters.droppedTooLarge === 0) this.hooks.onTooLarge?.(datagram.payload.length, this.session.peerMaxFrameSize);
@@ -126,7 +126,7 @@ export class UdpRelay {
 
   private fromRelay(source: Address, payload: Buffer): void {
     if (this.closed || this.clientPort === 0) return; // nowhere to deliver yet
-    this.lastActivity = Date.now();
+    this.lastActivity = performance.now();
     this.counters.returned += 1;
     this.socket.send(encodeUdpDatagram(source, payload), this.clientPort, this.clientHost);
   }

@@ -2,6 +2,7 @@
  * --idle-timeout: one timer per session resets the streams that moved no byte either way
  * for the timeout. Activity is read from the streams' byte counters at each sweep, so the
  * data path does no bookkeeping for it; a stream's idle time is known to within one sweep.
+ * Times are on the monotonic clock, so a wall-clock step resets nothing.
  */
 /** What the sweep reads from a stream: a tunnel's Stream, or a Wisp stream. */
 export interface SweptStream {
@@ -46,7 +47,7 @@ export class IdleSweep<Stream extends SweptStream = SweptStream> {
   }
 
   /** Ends an exemption: idle time counts from now. */
-  activeFrom(stream: Stream, now = Date.now()): void {
+  activeFrom(stream: Stream, now = performance.now()): void {
     this.exempted.delete(stream);
     this.activity.set(stream, { moved: movedBytes(stream), at: now });
   }
@@ -57,7 +58,7 @@ export class IdleSweep<Stream extends SweptStream = SweptStream> {
 
   /** Streams still opening (the dial timeout applies) and exempt ones are skipped. */
   private sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const stream of [...this.streams.values()]) {
       if (stream.isClosed || stream.isOpening || this.exempted.has(stream)) continue;
       const idleMs = now - this.lastActiveAt(stream, now);
@@ -69,7 +70,8 @@ export class IdleSweep<Stream extends SweptStream = SweptStream> {
     const moved = movedBytes(stream);
     const seen = this.activity.get(stream);
     if (seen && seen.moved === moved) return seen.at;
-    const at = seen === undefined && moved === 0 ? stream.openedAt : now;
+    // openedAt is wall-clock time (the status page shows it); only the age is carried over to this clock.
+    const at = seen === undefined && moved === 0 ? now - Math.max(0, Date.now() - stream.openedAt) : now;
     this.activity.set(stream, { moved, at });
     return at;
   }

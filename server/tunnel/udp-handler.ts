@@ -2,13 +2,16 @@
  * UDP ASSOCIATE: one association per stream. Datagrams cross the tunnel as DATAGRAM frames;
  * the association lives exactly as long as its stream.
  */
-import { ReplyCode } from '../../protocol/frame.js';
+import { ReplyCode, type Address } from '../../protocol/frame.js';
+import { replyForErrno } from '../../common/errno-replies.js';
 import { formatHostPort } from '../../common/host-port.js';
 import type { Logger, LogFields } from '../../common/log.js';
 import { UdpAssociation } from '../dialers/udp.js';
-import type { OpenRequest } from './open-request.js';
+import { ErrorReason } from '../status/error-reasons.js';
+import { refuseOpen, type OpenRequest } from './open-request.js';
 
-export async function handleUdpAssociate({ session, stream, options }: OpenRequest): Promise<void> {
+export async function handleUdpAssociate(request: OpenRequest): Promise<void> {
+  const { session, stream, options } = request;
   const { logger } = options;
   const logDrop = firstAtInfo(logger);
   const logForeign = firstAtInfo(logger);
@@ -19,7 +22,15 @@ export async function handleUdpAssociate({ session, stream, options }: OpenReque
       logForeign('udp reply dropped: the client never sent to its source (--udp-replies contacted)', { stream: stream.id, source: formatHostPort(source) }),
   }, options.policy, options.udpReplies);
   stream.whenClosed(() => association.close());
-  const bound = await association.start();
+  let bound: Address;
+  try {
+    bound = await association.start();
+  } catch (err) {
+    // E.g. EMFILE: no UDP socket to be had. The client hears why, as for a failed dial.
+    const code = (err as NodeJS.ErrnoException).code;
+    refuseOpen(request, { reply: replyForErrno(code), reason: code ?? ErrorReason.UnknownDialError }, { level: 'warn', message: 'udp association failed', fields: { code, error: (err as Error).message } });
+    return;
+  }
   if (stream.isClosed) return;
   stream.onDatagram = (destination, payload) => association.send(destination, payload);
   options.observer?.opened(stream, null);

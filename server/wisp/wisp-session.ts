@@ -39,7 +39,7 @@ export class WispSession implements WispStreamOpener {
   /** The relay is draining: the connection ends once its last stream has. */
   private closingWhenIdle = false;
   private readonly keepalive: NodeJS.Timeout;
-  private lastPongAt = Date.now();
+  private lastPongAt = performance.now();
 
   constructor(
     private readonly ws: WebSocket,
@@ -50,7 +50,7 @@ export class WispSession implements WispStreamOpener {
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => this.teardown());
     ws.on('error', () => ws.terminate());
-    ws.on('pong', () => (this.lastPongAt = Date.now()));
+    ws.on('pong', () => (this.lastPongAt = performance.now()));
     this.keepalive = setInterval(() => this.ping(), options.keepaliveIntervalMs);
     this.keepalive.unref();
     // "Immediately after a websocket connection is established, the server must send a CONTINUE
@@ -222,7 +222,7 @@ export class WispSession implements WispStreamOpener {
   }
 
   private ping(): void {
-    if (Date.now() - this.lastPongAt > this.options.keepaliveIntervalMs + this.options.keepaliveTimeoutMs) {
+    if (performance.now() - this.lastPongAt > this.options.keepaliveIntervalMs + this.options.keepaliveTimeoutMs) {
       this.options.logger.info('wisp connection closed: no pong', { timeoutMs: this.options.keepaliveTimeoutMs });
       this.ws.terminate();
       this.teardown();
