@@ -8,6 +8,20 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
+/**
+ * How long a refused upgrade's socket waits after our FIN for the peer's. The HTTP server let
+ * go of the socket at the upgrade, so none of its timeouts apply any more: without this, a
+ * peer that reads the answer and never closes would hold the socket (and relay.close()) for good.
+ */
+const LINGER_MS = 2_000;
+
+/** Sends `last` (if any) and FIN, then lets the socket go when the peer closes too, or after LINGER_MS. */
+export function closeRawSocket(socket: Duplex, last?: string): void {
+  socket.end(last);
+  const giveUp = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(giveUp));
+}
+
 export function responseOnSocket(req: IncomingMessage, socket: Duplex): ServerResponse {
   const res = new ServerResponse(req);
   // This socket's parser is gone, so no second request can follow: say so, and close after.
@@ -15,7 +29,7 @@ export function responseOnSocket(req: IncomingMessage, socket: Duplex): ServerRe
   res.assignSocket(socket as Socket);
   res.on('finish', () => {
     res.detachSocket(socket as Socket);
-    socket.end();
+    closeRawSocket(socket);
   });
   return res;
 }

@@ -5,6 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { HttpStatus } from '../http-status.js';
+import { closeRawSocket } from '../socket-response.js';
 import type { StatusModel } from '../status/status-model.js';
 import type { StatusView } from '../status/status-view.js';
 
@@ -59,5 +60,5 @@ export async function holdTunnelSlot(cluster: RelayCluster, socket: Duplex, toke
 /** RFC 9110 §15.6.4: a temporary condition on the server's side, not the client's doing. */
 function refuseUnavailable(socket: Duplex): void {
   if (socket.destroyed) return;
-  socket.end(`HTTP/1.1 ${HttpStatus.ServiceUnavailable} Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  closeRawSocket(socket, `HTTP/1.1 ${HttpStatus.ServiceUnavailable} Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
 }

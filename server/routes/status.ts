@@ -16,6 +16,8 @@ export interface StatusRoutesOptions {
 
 const DEFAULT_RETRY_MS = 1_000;
 const NO_STORE = { 'Cache-Control': 'no-store' };
+/** What streamSSE answers with, for a HEAD that gets no stream. */
+const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
 
 export function statusRoutes(options: StatusRoutesOptions): Hono {
   const { model, retryMs = DEFAULT_RETRY_MS } = options;
@@ -25,6 +27,9 @@ export function statusRoutes(options: StatusRoutesOptions): Hono {
 
   app.get('/events', (c) => {
     c.header('X-Accel-Buffering', 'no'); // a reverse proxy must not hold the stream back
+    // Hono answers HEAD with this GET handler and drops the body unread and unaborted: a stream
+    // started for it would hold its tick listener for good. So HEAD gets the headers alone.
+    if (c.req.method === 'HEAD') return c.body(null, 200, SSE_HEADERS);
     return streamSSE(c, async (stream) => {
       let sequence = 0;
       let writing = false;

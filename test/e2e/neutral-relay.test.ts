@@ -7,6 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { createLogger } from '../../common/log.js';
 import { WS_SUBPROTOCOL } from '../../protocol/frame.js';
 import { startRelay, type Relay } from '../../server/relay.js';
@@ -14,7 +16,9 @@ import { tokenSubprotocol } from '../../server/tunnel/auth.js';
 import { comparableHeaders, rawRequest, request, upgradeRequest, type RawResponse } from '../helpers/http/raw-http.js';
 import { ADMIN_TOKEN, bearer, fetchStatus } from '../helpers/status/status-http.js';
 import { startPair, TEST_TOKEN, type TunnelPair } from '../helpers/tunnel/tunnel-pair.js';
+import { withTimeout } from '../helpers/io/waiting.js';
 
+const WAIT_MS = 8_000;
 const GIVEAWAY = /sockbridge|tunnel|websocket|bearer/i;
 
 function assertPlain404(answer: RawResponse, reference: RawResponse, what: string): void {
@@ -97,5 +101,25 @@ describe('--admin-listen takes the status routes off the public port', () => {
   test('the tunnel still works on the public port', async () => {
     assert.equal(pair.relay.sessions.size, 1);
     assert.ok(pair.relay.url.startsWith(`ws://127.0.0.1:${pair.relay.address.port}/`));
+  });
+});
+
+describe('a refused upgrade whose prober never closes', () => {
+  test('does not hold the socket, nor the relay\'s shutdown, for good', async () => {
+    const relay = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: [TEST_TOKEN], logger: createLogger('relay', 'silent') });
+    const prober = connect({ host: '127.0.0.1', port: relay.address.port, allowHalfOpen: true });
+    try {
+      await once(prober, 'connect');
+      prober.write('GET /tunnel HTTP/1.1\r\nHost: relay\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      let answer = '';
+      prober.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      await once(prober, 'end', { signal: AbortSignal.timeout(WAIT_MS) }); // the 404, then FIN; we never send ours
+      assert.match(answer, /^HTTP\/1\.1 404 /);
+      const started = Date.now();
+      await withTimeout(relay.close(), { what: 'relay.close() with the prober still half-open', timeoutMs: WAIT_MS });
+      assert.ok(Date.now() - started < WAIT_MS);
+    } finally {
+      prober.destroy();
+    }
   });
 });

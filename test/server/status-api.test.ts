@@ -160,6 +160,15 @@ describe('status API and metrics through a real tunnel', () => {
     await waitFor(() => (pair.relay.status.listenerCount('tick') === 0 ? true : undefined), { what: 'the event stream to be released', timeoutMs: 5_000 });
   });
 
+  it('answers HEAD /api/events with the stream\'s headers and no stream, holding nothing after', async () => {
+    for (let i = 0; i < 5; i++) {
+      const response = await fetch(new URL('api/events', base), { method: 'HEAD', headers: { authorization: basicAuth(ADMIN_TOKEN) }, signal: AbortSignal.timeout(5_000) });
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    }
+    await waitFor(() => (pair.relay.status.listenerCount('tick') === 0 ? true : undefined), { what: 'no event stream left behind by HEAD', timeoutMs: 5_000 });
+  });
+
   it('answers 401 over HTTP without the admin token, and keeps /healthz open', async () => {
     for (const path of ['', 'api/status', 'api/events', 'metrics']) {
       const response = await fetch(new URL(path, base), { signal: AbortSignal.timeout(5_000) });
