@@ -144,6 +144,10 @@ function createRelayServer(core: RelayCore): { server: Server; surface: PublicSu
   const surface = createPublicSurface(config, { logger, status, view: core.view, tunnelCount, carriesTunnelToken });
   const server = createHttpServer(config);
   server.on('request', surface.handleRequest);
+  // Node would answer `Expect: 100-continue` with a 100 of its own, which the site behind
+  // --fallback (or a server with no body to read) does not send: a proxy's tell. The origin's
+  // own 100, if it sends one, is passed on instead (fallback-proxy.ts).
+  server.on('checkContinue', surface.handleRequest);
   const { handleConnect } = surface;
   if (handleConnect !== null) {
     server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -52,6 +52,9 @@ function proxyRequest(origin: Origin, host: FallbackHost, req: IncomingMessage, 
   if (secret !== null) return withholdToken(host, req, res, secret);
   const upstream = origin.request(originRequestOptions(origin, req, false));
   upstream.on('response', (originRes) => relayResponse(originRes, req, res, host));
+  upstream.on('information', (info) => {
+    if (info.statusCode === HttpStatus.Continue && !res.headersSent) res.writeContinue();
+  });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (res.destroyed) return; // we gave up on it ourselves: the prober left
     if (res.headersSent) res.destroy();
