@@ -72,6 +72,8 @@ export function relayResponse(originRes: IncomingMessage, req: IncomingMessage, 
   const toHttp10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0;
   // The origin's Date or none: an added one would tell its answers from the relay's.
   res.sendDate = false;
+  // An origin that closes after this answer: so does the relay, or keeping the connection open would tell them apart.
+  if (/\bclose\b/i.test(String(originRes.headers.connection ?? ''))) res.shouldKeepAlive = false;
   try {
     res.writeHead(originRes.statusCode ?? HttpStatus.BadGateway, originRes.statusMessage, returnedHeaders(originRes, toHttp10));
   } catch (err) {

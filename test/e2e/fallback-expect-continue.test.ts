@@ -41,3 +41,28 @@ describe('--fallback and Expect: 100-continue', () => {
     assert.equal(through.body.toString(), 'no such page\n');
   });
 });
+
+describe('--fallback and an origin that closes after its answer', () => {
+  let origin: Server;
+  let relay: Relay;
+
+  before(async () => {
+    origin = createServer((_req, res) => res.writeHead(400, { 'Content-Type': 'text/plain', Connection: 'close' }).end('bad request\n'));
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const port = (origin.address() as AddressInfo).port;
+    relay = await startRelay({ listen: { host: '127.0.0.1', port: 0 }, tokens: ['t-close'], path: '/s3cr3t', fallback: `http://127.0.0.1:${port}`, logger: createLogger('relay', 'silent') });
+  });
+
+  after(async () => {
+    await relay?.close();
+    origin?.closeAllConnections();
+    await new Promise((resolve) => origin?.close(resolve));
+  });
+
+  test('the relay says Connection: close and closes too', async () => {
+    // A keep-alive request: rawRequest resolves only once the relay ends the connection.
+    const answer = await rawRequest(relay.address.port, 'GET /weird HTTP/1.1\r\nHost: site\r\n\r\n');
+    assert.equal(answer.statusLine, 'HTTP/1.1 400 Bad Request');
+    assert.match(answer.raw, /\r\nConnection: close\r\n/i);
+  });
+});
