@@ -29,7 +29,12 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
     return answer(res, status, text, closeUnlessComplete(req));
   }
   const upstream = outcome.asDuplex();
+  // The request's own 'error' reports failures once it owns the socket. Until then an error
+  // with no listener would end the process: a stream the relay reset in the same read as its
+  // success reply comes back already destroyed, its 'error' due on the next tick.
+  upstream.on('error', () => {});
   if (res.destroyed) return void upstream.destroy();
+  if (upstream.destroyed) return answer(res, HttpStatus.BadGateway, `${dest} closed the connection at once`, closeUnlessComplete(req));
   const outgoing = request({
     createConnection: () => upstream,
     method: req.method,

@@ -28,6 +28,13 @@ export function endToEndHeaders(rawHeaders: readonly string[], except: readonly 
   return kept;
 }
 
+/**
+ * What a Connection header may never take away: the body's framing and the target. Dropping
+ * Content-Length because `Connection: content-length` names it would send a GET's body
+ * unframed, and the origin would read it as a second request (request smuggling).
+ */
+const NEVER_HOP_BY_HOP: ReadonlySet<string> = new Set(['content-length', 'host']);
+
 /** The header names listed in every Connection (and Proxy-Connection) header, lowercased. */
 function namedByConnection(rawHeaders: readonly string[]): string[] {
   const names: string[] = [];
@@ -36,7 +43,7 @@ function namedByConnection(rawHeaders: readonly string[]): string[] {
     if (name !== 'connection' && name !== 'proxy-connection') continue;
     for (const token of rawHeaders[i + 1].split(',')) {
       const trimmed = token.trim().toLowerCase();
-      if (trimmed !== '') names.push(trimmed);
+      if (trimmed !== '' && !NEVER_HOP_BY_HOP.has(trimmed)) names.push(trimmed);
     }
   }
   return names;

@@ -109,6 +109,15 @@ describe('HTTP proxy on the SOCKS port', () => {
     assert.deepEqual(header(seen, 'via'), [], 'the proxy announces itself to nobody');
   });
 
+  test('a Connection header naming Content-Length cannot strip the body\'s framing (no request smuggling)', async () => {
+    const result = await curl(['-x', proxy, '-H', 'Connection: keep-alive, Content-Length', '--data-binary', 'GET /smuggled HTTP/1.1', `${origin.base}/framed`]);
+    assert.equal(result.code, 0, result.stderr);
+    const seen = seenBy(result.stdout);
+    assert.equal(seen.url, '/framed');
+    assert.deepEqual(header(seen, 'content-length'), ['22']);
+    assert.equal(seen.bodyLength, 22);
+  });
+
   test('a Via the application sent reaches the origin unchanged, with none added', async () => {
     const result = await curl(['-x', proxy, '-H', 'Via: 1.1 upstream-cache', `${origin.base}/with-via`]);
     assert.equal(result.code, 0, result.stderr);
