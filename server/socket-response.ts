@@ -22,6 +22,12 @@ export function closeRawSocket(socket: Duplex, last?: string): void {
   socket.once('close', () => clearTimeout(giveUp));
 }
 
+/** A bodiless refusal on a raw upgrade socket (429, 503…), then the socket closes. */
+export function refuseOnSocket(socket: Duplex, status: number, text: string): void {
+  if (socket.destroyed) return;
+  closeRawSocket(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+}
+
 export function responseOnSocket(req: IncomingMessage, socket: Duplex): ServerResponse {
   const res = new ServerResponse(req);
   // This socket's parser is gone, so no second request can follow: say so, and close after.

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { HttpStatus } from '../http-status.js';
-import { closeRawSocket } from '../socket-response.js';
+import { refuseOnSocket } from '../socket-response.js';
 import type { StatusModel } from '../status/status-model.js';
 import type { StatusView } from '../status/status-view.js';
 
@@ -46,7 +46,8 @@ export async function holdTunnelSlot(cluster: RelayCluster, socket: Duplex, toke
     return false;
   }
   if (answer === SlotAnswer.Unanswered) {
-    refuseUnavailable(socket);
+    // RFC 9110 §15.6.4: a temporary condition on the server's side, not the client's doing.
+    refuseOnSocket(socket, HttpStatus.ServiceUnavailable, 'Service Unavailable');
     return false;
   }
   if (socket.destroyed) {
@@ -55,10 +56,4 @@ export async function holdTunnelSlot(cluster: RelayCluster, socket: Duplex, toke
   }
   socket.once('close', () => cluster.releaseTunnel(tokenName));
   return true;
-}
-
-/** RFC 9110 §15.6.4: a temporary condition on the server's side, not the client's doing. */
-function refuseUnavailable(socket: Duplex): void {
-  if (socket.destroyed) return;
-  closeRawSocket(socket, `HTTP/1.1 ${HttpStatus.ServiceUnavailable} Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
 }

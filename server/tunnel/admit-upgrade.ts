@@ -7,7 +7,7 @@
  */
 import { HttpStatus } from '../http-status.js';
 import { requestPath } from '../request-path.js';
-import { closeRawSocket } from '../socket-response.js';
+import { refuseOnSocket } from '../socket-response.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
@@ -61,6 +61,6 @@ export function refuseOverLimit(socket: Duplex, gate: UpgradeGate, account: Acco
 
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): Admission {
-  closeRawSocket(socket, `HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  refuseOnSocket(socket, status, text);
   return { kind: 'refused' };
 }
